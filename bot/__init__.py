@@ -1,0 +1,1 @@
+"""Buurtwacht: the chat interface, storage, configuration and wiring."""

@@ -1,0 +1,82 @@
+"""Wiring: builds the PTB Application around the services and runs its lifecycle.
+
+The lifecycle is written out (initialize, start-up hooks, start, polling or webhook, stop) rather
+than using `run_polling`, so that the real run, the demo and the end-to-end tests all go through
+the same code inside an event loop they own; `post_init` would only run under `run_polling`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from telegram import Update
+from telegram.ext import ApplicationBuilder, ContextTypes
+
+from bot.config import Config
+from bot.handlers import register_all
+from bot.i18n import Catalogues
+from bot.menus import publish_menus
+from bot.services import BotApplication, BotContext, Services
+from bot.storage import Database
+from bot.storage.chats import ChatStore
+from bot.storage.persistence import SqlitePersistence
+
+log = logging.getLogger(__name__)
+
+
+def build_services(config: Config, db: Database) -> Services:
+    i18n = Catalogues(config.locale.available, config.locale.default, config.locale.tz)
+    return Services(config=config, db=db, chats=ChatStore(db), i18n=i18n)
+
+
+def build_application(
+    services: Services, token: str, *, base_url: str = "", persistence_interval: float = 1.0
+) -> BotApplication:
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .persistence(SqlitePersistence(services.db, update_interval=persistence_interval))
+        .context_types(ContextTypes(context=BotContext))
+        # Updates are processed one at a time: ConversationHandler is not safe with concurrency.
+        .concurrent_updates(False)
+    )
+    if base_url:
+        builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
+    app = builder.build()
+    app.bot_data["services"] = services
+    register_all(app)
+    return app
+
+
+async def on_startup(app: BotApplication) -> None:
+    services: Services = app.bot_data["services"]
+    await publish_menus(app.bot, services.i18n)
+
+
+async def serve(app: BotApplication, stop: asyncio.Event) -> None:
+    """Run until `stop` is set: start-up hooks, then polling or webhook, then a clean stop."""
+    services: Services = app.bot_data["services"]
+    tg = services.config.telegram
+    async with app:
+        await on_startup(app)
+        await app.start()
+        assert app.updater is not None
+        if tg.mode == "webhook":
+            await app.updater.start_webhook(
+                listen=tg.webhook.listen,
+                port=tg.webhook.port,
+                url_path="telegram",
+                webhook_url=tg.webhook.url,
+                secret_token=os.environ.get(tg.webhook.secret_token_env) or None,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0)
+        log.info("bot @%s is running (%s)", app.bot.username, tg.mode)
+        try:
+            await stop.wait()
+        finally:
+            await app.updater.stop()
+            await app.stop()

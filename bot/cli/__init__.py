@@ -1,0 +1,35 @@
+"""The `buurtwacht` command (also `python -m bot`).
+
+Each subcommand lives in its own module with an `add(subparsers)` function that registers its
+parser and sets `func`; adding a subcommand is one module and one line in SUBCOMMANDS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot.cli import check_config, run
+
+SubParsers = Any  # argparse's _SubParsersAction is private
+SUBCOMMANDS: list[Callable[[SubParsers], None]] = [run.add, check_config.add]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="buurtwacht", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for add in SUBCOMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

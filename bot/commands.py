@@ -1,0 +1,59 @@
+"""The one list of chat commands: used for /help and for the command menus per scope/language.
+
+A feature adds its commands here; `audience` says who sees a command:
+"everyone" in the chats listed in `where`, "group_admin" for group administrators only,
+"admin" for the bot's administrators (private chat only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.i18n import N_
+
+Where = Literal["private", "group"]
+Audience = Literal["everyone", "group_admin", "admin"]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    description: str  # English msgid, translated when shown
+    where: frozenset[Where]
+    audience: Audience = "everyone"
+    aliases: tuple[str, ...] = ()
+
+
+PRIVATE: frozenset[Where] = frozenset({"private"})
+GROUP: frozenset[Where] = frozenset({"group"})
+BOTH: frozenset[Where] = frozenset({"private", "group"})
+
+COMMANDS: list[CommandSpec] = [
+    CommandSpec("start", N_("Subscribe to prevention tips"), PRIVATE),
+    CommandSpec("subscribe", N_("Subscribe this group"), GROUP, "group_admin", ("aanmelden",)),
+    CommandSpec(
+        "settings",
+        N_("Change municipality, neighbourhood, topics or language"),
+        PRIVATE,
+        aliases=("instellingen",),
+    ),
+    CommandSpec(
+        "settings", N_("Change this group's settings"), GROUP, "group_admin", ("instellingen",)
+    ),
+    CommandSpec("language", N_("Choose the language"), PRIVATE, aliases=("taal",)),
+    CommandSpec("language", N_("Choose this group's language"), GROUP, "group_admin", ("taal",)),
+    CommandSpec("stop", N_("Unsubscribe and delete your settings"), PRIVATE),
+    CommandSpec("stop", N_("Unsubscribe this group"), GROUP, "group_admin"),
+    CommandSpec("help", N_("What this bot can do"), BOTH, aliases=("hulp",)),
+]
+
+
+def visible(where: Where, *, group_admin: bool = False, admin: bool = False) -> list[CommandSpec]:
+    """Commands a person sees in a chat of kind `where`, given their roles."""
+    allowed: set[Audience] = {"everyone"}
+    if group_admin:
+        allowed.add("group_admin")
+    if admin:
+        allowed.add("admin")
+    return [c for c in COMMANDS if where in c.where and c.audience in allowed]

@@ -1,0 +1,14 @@
+"""Every handler is registered here, in one visible order (PTB tries handlers in order)."""
+
+from __future__ import annotations
+
+from bot.handlers import common, membership, subscription
+from bot.services import BotApplication
+
+
+def register_all(app: BotApplication) -> None:
+    membership.register(app)
+    subscription.register(app)
+    common.register(app)
+    # Must stay last: replies to whatever no feature handled.
+    common.register_fallbacks(app)

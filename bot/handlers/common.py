@@ -1,0 +1,120 @@
+"""/help, replies to input the bot does not expect, outdated buttons, and the error handler.
+
+`register_fallbacks` must be called after every feature's handlers: these catch what nothing
+else handled.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Chat as TgChat
+from telegram import Update
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.auth import is_bot_admin, may_manage_chat
+from bot.commands import visible
+from bot.handlers.subscription import WIZARD_KEY
+from bot.services import BotApplication, BotContext
+
+log = logging.getLogger(__name__)
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    _ = await context.translator(update)
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    assert chat is not None and message is not None
+    if chat.type == TgChat.PRIVATE:
+        specs = visible("private", admin=is_bot_admin(context, user.id if user else None))
+    else:
+        specs = visible("group", group_admin=await may_manage_chat(update, context))
+    lines = [_("<b>What I can do here</b>")]
+    lines += [
+        " ".join([f"/{spec.name}", *(f"(/{alias})" for alias in spec.aliases)])
+        + f" – {_(spec.description)}"
+        for spec in specs
+    ]
+    await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    message, chat = update.effective_message, update.effective_chat
+    assert message is not None and chat is not None
+    command = (message.text or "").split(maxsplit=1)[0]
+    # In groups only commands addressed to this bot by name get a reply; other bots' commands
+    # are none of our business.
+    if chat.type != TgChat.PRIVATE and not command.lower().endswith(
+        f"@{context.bot.username}".lower()
+    ):
+        return
+    _ = await context.translator(update)
+    await message.reply_text(_("I don't know that command. /help lists what I can do."))
+
+
+async def unexpected_text(update: Update, context: BotContext) -> None:
+    _ = await context.translator(update)
+    message = update.effective_message
+    assert message is not None
+    if len(message.text or "") > MessageLimit.MAX_TEXT_LENGTH:
+        await message.reply_text(_("That message is too long for me. Please keep it short."))
+    elif context.chat_data and WIZARD_KEY in context.chat_data:
+        await message.reply_text(_("Please use the buttons above, or /settings to start again."))
+    else:
+        await message.reply_text(_("I work with commands and buttons. /help lists what I can do."))
+
+
+async def unexpected_media(update: Update, context: BotContext) -> None:
+    _ = await context.translator(update)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        _("I can't do anything with stickers, photos or files here. /help lists what I can do.")
+    )
+
+
+async def outdated_button(update: Update, context: BotContext) -> None:
+    """A press that no handler claimed: an old keyboard (e.g. from before a restart)."""
+    _ = await context.translator(update)
+    assert update.callback_query is not None
+    await update.callback_query.answer(
+        _("This button is outdated. Use /settings or /help to continue."), show_alert=True
+    )
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure with ids only (never names, texts, phone numbers or the token)."""
+    ids = {}
+    if isinstance(update, Update):
+        ids = {
+            "update_id": update.update_id,
+            "chat_id": update.effective_chat.id if update.effective_chat else None,
+            "user_id": update.effective_user.id if update.effective_user else None,
+        }
+    log.error("handler failed %s", ids, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        _ = await context.translator(update)
+        text = _("Sorry, something went wrong on my side. Please try again in a moment.")
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await context.bot.send_message(update.effective_chat.id, text)
+    except TelegramError:
+        log.warning("could not send the apology %s", ids)
+
+
+def register(app: BotApplication) -> None:
+    app.add_handler(CommandHandler(["help", "hulp"], help_command))
+    app.add_error_handler(on_error)
+
+
+def register_fallbacks(app: BotApplication) -> None:
+    private = filters.ChatType.PRIVATE
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & private, unexpected_text))
+    app.add_handler(
+        MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, unexpected_media)
+    )
+    app.add_handler(CallbackQueryHandler(outdated_button))

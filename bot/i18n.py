@@ -1,0 +1,89 @@
+"""User-facing texts: gettext catalogues (bot/locales/<locale>/LC_MESSAGES/buurtwacht.po) via babel.
+
+Message ids are the English texts. Every keyword value passed to a translator is HTML-escaped
+unless it is wrapped in `Html`, because every reply is sent with parse_mode HTML: user text can
+never inject markup by accident.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+
+from babel.dates import format_date, format_datetime, format_time
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).parent / "locales"
+DOMAIN = "buurtwacht"
+
+
+class Html(str):
+    """A string that is already safe HTML (our own markup); not escaped again."""
+
+
+def N_(message: str) -> str:
+    """Mark a module-level text for extraction; it is translated where it is shown."""
+    return message
+
+
+class Translator:
+    """Translations for one locale. Call it like gettext: `_("Hello {name}", name=...)`."""
+
+    def __init__(self, locale: str, translations: Translations, tz: tzinfo) -> None:
+        self.locale = locale
+        self._t = translations
+        self.tz = tz
+
+    def __call__(self, message: str, **values: object) -> str:
+        text = self._t.gettext(message)
+        return text.format(**_escaped(values)) if values else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
+        text = self._t.ngettext(singular, plural, n)
+        return text.format(n=n, **_escaped(values))
+
+    def fmt_datetime(self, moment: datetime, fmt: str = "medium") -> str:
+        if moment.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware one")
+        return format_datetime(moment, fmt, tzinfo=self.tz, locale=self.locale)
+
+    def fmt_date(self, day: date, fmt: str = "long") -> str:
+        return format_date(day, fmt, locale=self.locale)
+
+    def fmt_time(self, moment: datetime) -> str:
+        return format_time(moment, "short", tzinfo=self.tz, locale=self.locale)
+
+
+def _escaped(values: dict[str, object]) -> dict[str, object]:
+    return {
+        k: v if isinstance(v, Html | int | float) else html.escape(str(v), quote=False)
+        for k, v in values.items()
+    }
+
+
+class Catalogues:
+    """Loads every available locale once at start-up and fails loudly when one is missing."""
+
+    def __init__(self, available: Iterable[str], default: str, tz: tzinfo) -> None:
+        self.default = default
+        self.available = tuple(available)
+        self._translators: dict[str, Translator] = {}
+        for locale in self.available:
+            translations = Translations.load(str(LOCALE_DIR), [locale], DOMAIN)
+            # babel returns NullTranslations silently when no compiled catalogue matches.
+            if type(translations) is NullTranslations or not isinstance(translations, Translations):
+                raise RuntimeError(
+                    f"no compiled catalogue for locale {locale!r} in {LOCALE_DIR}; "
+                    "run `make i18n-compile`"
+                )
+            self._translators[locale] = Translator(locale, translations, tz)
+
+    def get(self, locale: str | None) -> Translator:
+        return self._translators.get(locale or "", self._translators[self.default])
+
+    def pick(self, language_code: str | None) -> str:
+        """The locale for a Telegram language code ('en-GB' -> 'en'); unknown -> the default."""
+        base = (language_code or "").split("-")[0].lower()
+        return base if base in self._translators else self.default

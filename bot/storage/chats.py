@@ -1,0 +1,131 @@
+"""Chats and their subscriptions (private chats of residents and neighbourhood groups)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import aiosqlite
+
+from bot.storage.database import Database, to_db_time, utcnow
+
+ChatKind = Literal["private", "group"]
+
+
+@dataclass(frozen=True)
+class Chat:
+    chat_id: int
+    kind: ChatKind
+    locale: str
+    municipality: str | None
+    neighbourhood: str | None
+    topics: frozenset[str]
+    subscribed: bool
+    active: bool
+    created_at: str
+    updated_at: str
+    subscribed_at: str | None
+
+
+def _row_to_chat(row: aiosqlite.Row) -> Chat:
+    return Chat(
+        chat_id=row["chat_id"],
+        kind=row["kind"],
+        locale=row["locale"],
+        municipality=row["municipality"],
+        neighbourhood=row["neighbourhood"],
+        topics=frozenset(t for t in row["topics"].split(",") if t),
+        subscribed=bool(row["subscribed"]),
+        active=bool(row["active"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        subscribed_at=row["subscribed_at"],
+    )
+
+
+class ChatStore:
+    """Repository for the `chats` table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, chat_id: int) -> Chat | None:
+        row = await self.db.fetchone("SELECT * FROM chats WHERE chat_id = ?", (chat_id,))
+        return None if row is None else _row_to_chat(row)
+
+    async def ensure(self, chat_id: int, kind: ChatKind, locale: str) -> Chat:
+        """Record a chat the bot has met (first /start, added to a group); reactivates it."""
+        now = to_db_time(utcnow())
+        await self.db.execute(
+            """
+            INSERT INTO chats (chat_id, kind, locale, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (chat_id) DO UPDATE SET active = 1, updated_at = excluded.updated_at
+            """,
+            (chat_id, kind, locale, now, now),
+        )
+        chat = await self.get(chat_id)
+        assert chat is not None
+        return chat
+
+    async def subscribe(
+        self,
+        chat_id: int,
+        *,
+        municipality: str,
+        neighbourhood: str | None,
+        topics: frozenset[str],
+        locale: str,
+    ) -> None:
+        now = to_db_time(utcnow())
+        await self.db.execute(
+            """
+            UPDATE chats SET municipality = ?, neighbourhood = ?, topics = ?, locale = ?,
+                subscribed = 1, active = 1, updated_at = ?,
+                subscribed_at = COALESCE(subscribed_at, ?)
+            WHERE chat_id = ?
+            """,
+            (municipality, neighbourhood, ",".join(sorted(topics)), locale, now, now, chat_id),
+        )
+
+    async def set_locale(self, chat_id: int, locale: str) -> None:
+        await self.db.execute(
+            "UPDATE chats SET locale = ?, updated_at = ? WHERE chat_id = ?",
+            (locale, to_db_time(utcnow()), chat_id),
+        )
+
+    async def set_active(self, chat_id: int, active: bool) -> None:
+        """Inactive chats (bot blocked or removed) keep their settings but receive nothing."""
+        await self.db.execute(
+            "UPDATE chats SET active = ?, updated_at = ? WHERE chat_id = ?",
+            (int(active), to_db_time(utcnow()), chat_id),
+        )
+
+    async def unsubscribe(self, chat_id: int) -> None:
+        """Remove the subscription's data; the bare chat row stays so the language is kept."""
+        await self.db.execute(
+            """
+            UPDATE chats SET municipality = NULL, neighbourhood = NULL, topics = '',
+                subscribed = 0, subscribed_at = NULL, updated_at = ?
+            WHERE chat_id = ?
+            """,
+            (to_db_time(utcnow()), chat_id),
+        )
+
+    async def delete(self, chat_id: int) -> None:
+        await self.db.execute("DELETE FROM chats WHERE chat_id = ?", (chat_id,))
+
+    async def migrate(self, old_id: int, new_id: int) -> bool:
+        """Move a group to its supergroup id; rows in other tables follow by ON UPDATE CASCADE.
+
+        Idempotent: Telegram announces a migration in both chats and a send may report it too.
+        """
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute("SELECT 1 FROM chats WHERE chat_id = ?", (new_id,))
+            if await cursor.fetchone() is not None:
+                return False
+            cursor = await conn.execute(
+                "UPDATE chats SET chat_id = ?, kind = 'group', updated_at = ? WHERE chat_id = ?",
+                (new_id, to_db_time(utcnow()), old_id),
+            )
+            return cursor.rowcount == 1

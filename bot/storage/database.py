@@ -1,0 +1,162 @@
+"""The one owner of the aiosqlite connections.
+
+aiosqlite runs each connection in its own thread and queues calls in order, so two tasks that both
+open a transaction on one connection would interleave their statements. Writes therefore go through
+`transaction()`, which holds an asyncio lock around BEGIN IMMEDIATE ... COMMIT and rolls back on any
+BaseException (cancellation included). Reads use a second connection: under WAL it sees only
+committed data and never waits for the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.storage.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+Params = Sequence[Any] | dict[str, Any]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_db_time(moment: datetime) -> str:
+    """Timestamps are stored as ISO 8601 UTC text, so they sort and compare as strings."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime cannot be stored")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_db_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class Database:
+    """One writer and one reader connection to the SQLite file at `path`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self, *, migrate_to: int | None = None) -> None:
+        """Open both connections and migrate the schema (to the latest, or `migrate_to`)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect()
+        await self._writer.execute("PRAGMA journal_mode = WAL")
+        await self.migrate(migrate_to)
+        self._reader = await self._connect()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        # isolation_level=None: no implicit transactions; we say BEGIN and COMMIT ourselves.
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        for pragma in (
+            "foreign_keys = ON",
+            f"busy_timeout = {BUSY_TIMEOUT_MS}",
+            # Deleted personal data is overwritten with zeros, not left in free pages.
+            "secure_delete = ON",
+            "synchronous = NORMAL",
+        ):
+            await conn.execute(f"PRAGMA {pragma}")
+        return conn
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @property
+    def _w(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        return self._writer
+
+    @property
+    def _r(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            raise RuntimeError("database is not open")
+        return self._reader
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Serialised write transaction; commits on success, rolls back on any exception."""
+        async with self._lock:
+            conn = self._w
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                # Shielded so that a second cancellation cannot leave the transaction open.
+                await asyncio.shield(conn.execute("ROLLBACK"))
+                raise
+            else:
+                await asyncio.shield(conn.execute("COMMIT"))
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """One write statement in its own transaction; returns the number of changed rows."""
+        async with self.transaction() as conn:
+            cursor = await conn.execute(sql, params)
+            return cursor.rowcount
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """One INSERT in its own transaction; returns the new rowid."""
+        async with self.transaction() as conn:
+            cursor = await conn.execute(sql, params)
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        async with self._r.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        async with self._r.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def user_version(self) -> int:
+        async with self._w.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self, target: int | None = None) -> None:
+        """Apply forward migrations, each in its own transaction together with its version bump."""
+        target = len(MIGRATIONS) if target is None else target
+        current = await self.user_version()
+        if current > len(MIGRATIONS):
+            raise RuntimeError(
+                f"database {self.path} has schema version {current}, newer than this code "
+                f"({len(MIGRATIONS)}); refusing to run an older bot on it"
+            )
+        for version in range(current + 1, target + 1):
+            async with self.transaction() as conn:
+                for statement in MIGRATIONS[version - 1]:
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {version}")
+            log.info("database migrated to schema version %d", version)
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the main file (used by privacy tests and before backups)."""
+        async with self._lock:
+            await self._w.execute("PRAGMA wal_checkpoint(TRUNCATE)")

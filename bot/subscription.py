@@ -1,0 +1,82 @@
+"""What a subscription is, independent of Telegram: topics, the wizard draft and its summary."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot.config import Config
+from bot.i18n import N_, Translator
+from bot.storage.chats import Chat
+
+# Topic keys are shared with the calendar files (messages/calendar/*.toml) and alerts.
+TOPICS: dict[str, str] = {
+    "burglary": N_("Burglary prevention"),
+    "holidays": N_("Holidays"),
+    "students": N_("Students"),
+    "valuables": N_("Registering valuables (Stop Heling)"),
+    "alerts": N_("Neighbourhood alerts"),
+}
+DEFAULT_TOPICS = frozenset({"burglary"})
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+
+Step = Literal["municipality", "neighbourhood", "topics", "language", "menu"]
+Mode = Literal["new", "edit"]
+
+
+@dataclass
+class Draft:
+    """The wizard's state, stored in PTB's persisted chat_data as a plain dict.
+
+    `nonce` is part of every button's callback data; a press with another nonce comes from an
+    outdated keyboard and is refused with an explanation.
+    """
+
+    mode: Mode
+    step: Step
+    municipality: str | None = None
+    neighbourhood: str | None = None
+    topics: list[str] = field(default_factory=lambda: sorted(DEFAULT_TOPICS))
+    nonce: str = field(default_factory=lambda: secrets.token_hex(4))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Draft | None:
+        if not isinstance(data, dict):
+            return None
+        try:
+            return cls(**data)
+        except TypeError:
+            return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def for_chat(cls, chat: Chat, mode: Mode, step: Step) -> Draft:
+        return cls(
+            mode=mode,
+            step=step,
+            municipality=chat.municipality,
+            neighbourhood=chat.neighbourhood,
+            topics=sorted(chat.topics or DEFAULT_TOPICS),
+        )
+
+    def toggle(self, topic: str) -> None:
+        if topic in self.topics:
+            self.topics.remove(topic)
+        else:
+            self.topics = sorted({*self.topics, topic})
+
+
+def summary(_: Translator, config: Config, chat: Chat) -> str:
+    """The chat's subscription in words (after subscribing and in /settings)."""
+    municipality = config.municipality(chat.municipality)
+    topic_names = ", ".join(_(TOPICS[t]) for t in sorted(chat.topics) if t in TOPICS)
+    lines = [
+        _("Municipality: <b>{name}</b>", name=municipality.name if municipality else "?"),
+        _("Neighbourhood: <b>{name}</b>", name=chat.neighbourhood or _("whole municipality")),
+        _("Topics: <b>{names}</b>", names=topic_names),
+        _("Language: <b>{name}</b>", name=LANGUAGE_NAMES.get(chat.locale, chat.locale)),
+    ]
+    return "\n".join(lines)
