@@ -1,0 +1,1 @@
+"""Time: resolving the calendar into occurrences and exporting them; no Telegram, no DB."""

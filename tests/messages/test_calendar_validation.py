@@ -1,0 +1,95 @@
+"""Validation of calendar files: one broken fixture per kind of problem, and the HTML rules."""
+
+from pathlib import Path
+
+import pytest
+
+from messages import CalendarError, check_calendar, load_calendar
+from messages.validation import html_problems, plain_text, telegram_length
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+CASES = [
+    # (fixture directory, file, entry id or None, words the message must contain)
+    ("toml_syntax", "broken.toml", None, "not valid TOML"),
+    ("unknown_key_top", "top.toml", None, "unknown top-level key 'title'"),
+    ("unknown_key_entry", "entry.toml", "entry-key", "unknown key 'colour'"),
+    ("unknown_key_trigger", "trigger.toml", "trigger-key", "unknown key trigger.'year'"),
+    ("missing_locale", "locale.toml", "no-english", "text.en is missing"),
+    ("extra_locale", "locale.toml", "german-too", "text.de: locale is not one of"),
+    ("unknown_topic", "topic.toml", "bad-topic", "topic 'burglaries'"),
+    ("unknown_audience", "audience.toml", "bad-audience", "audience 'everyone'"),
+    ("unknown_moment", "moment.toml", "bad-moment", "not a known moment"),
+    ("bad_time", "time.toml", "bad-time", "trigger.time '25:00'"),
+    ("bad_weekday", "weekday.toml", "bad-weekday", "'tuesdy' is not a weekday"),
+    ("bad_n", "n.toml", "bad-n", "trigger.n 6"),
+    ("bad_date", "date.toml", "bad-date", "02-30 is not a date"),
+    ("bad_once_date", "once.toml", "bad-once", "'2027-13-01' is not a date"),
+    ("text_too_long", "long.toml", "too-long", "text.nl is 1026 characters, over 1024"),
+    ("invalid_html_unclosed", "html.toml", "unclosed", "text.nl: <b> is never closed"),
+    ("invalid_html_tag", "html.toml", "bad-tag", "text.en: tag <h1> is not allowed"),
+    ("invalid_html_entity", "html.toml", "bad-entity", "entity &nbsp; is not supported"),
+    ("image_missing", "image.toml", "no-image", "image file 'does-not-exist.png' not found"),
+    ("duplicate_id", "b.toml", "twice", "duplicate id (also in a.toml)"),
+]
+
+
+@pytest.mark.parametrize(("case", "file", "entry_id", "words"), CASES, ids=[c[0] for c in CASES])
+def test_each_broken_fixture_gives_exactly_its_problem(
+    case: str, file: str, entry_id: str | None, words: str
+) -> None:
+    problems = check_calendar(FIXTURES / case)
+    assert len(problems) == 1, problems
+    (problem,) = problems
+    assert problem.file.name == file
+    assert problem.entry_id == entry_id
+    assert words in problem.message
+
+
+def test_loader_refuses_a_calendar_with_problems() -> None:
+    with pytest.raises(CalendarError) as err:
+        load_calendar(FIXTURES / "bad_time")
+    assert [p.entry_id for p in err.value.problems] == ["bad-time"]
+    assert "time.toml [bad-time]" in str(err.value)
+
+
+def test_an_empty_directory_is_a_problem(tmp_path: Path) -> None:
+    assert [p.message for p in check_calendar(tmp_path)] == ["no *.toml calendar files found"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<b>bold</b> <strong>s</strong> <i>i</i> <em>e</em> <u>u</u> <ins>i</ins>",
+        "<s>s</s> <strike>s</strike> <del>d</del> <code>c</code> <pre>p</pre>",
+        '<a href="https://www.stopheling.nl">link</a> <tg-spoiler>x</tg-spoiler>',
+        '<span class="tg-spoiler">x</span> <blockquote>q</blockquote>',
+        "<b>nested <i>fine</i></b> &lt; &gt; &amp; &quot; &#39; &#x1F512;",
+    ],
+)
+def test_telegram_html_that_is_accepted(text: str) -> None:
+    assert html_problems(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("<b>x<i>y</b></i>", "</b> does not close <i>"),
+        ("</b>", "does not close no open tag"),
+        ("<a>x</a>", "<a> needs href"),
+        ('<span class="red">x</span>', "<span class> must be 'tg-spoiler'"),
+        ('<b class="x">x</b>', "attribute 'class' is not allowed on <b>"),
+        ("a<br/>b", "self-closing <br/>"),
+        ("fish & chips", "bare '&'"),
+        ("<!-- note -->", "comments are not allowed"),
+    ],
+)
+def test_telegram_html_that_is_rejected(text: str, words: str) -> None:
+    assert any(words in p for p in html_problems(text)), html_problems(text)
+
+
+def test_length_is_counted_as_telegram_does() -> None:
+    # Tags do not count, entities count as one character, astral characters as two UTF-16 units.
+    assert telegram_length("<b>a&amp;b</b>") == 3
+    assert telegram_length("\U0001f512") == 2
+    assert plain_text('<b>Title</b>\n<a href="https://x.nl">x &lt; y</a>') == "Title\nx < y"
