@@ -15,20 +15,35 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.config import Config
+from bot.delivery import InstanceLock, build_engine, build_planner
 from bot.handlers import register_all
 from bot.i18n import Catalogues
 from bot.menus import publish_menus
 from bot.services import BotApplication, BotContext, Services
 from bot.storage import Database
+from bot.storage.advice import AdviceStore
 from bot.storage.chats import ChatStore
+from bot.storage.outbox import OutboxStore
 from bot.storage.persistence import SqlitePersistence
+from bot.storage.teams import TeamStore
+from bot.teamwork import schedule_advice_jobs
+from messages.loader import load_calendar
 
 log = logging.getLogger(__name__)
 
 
 def build_services(config: Config, db: Database) -> Services:
     i18n = Catalogues(config.locale.available, config.locale.default, config.locale.tz)
-    return Services(config=config, db=db, chats=ChatStore(db), i18n=i18n)
+    return Services(
+        config=config,
+        db=db,
+        chats=ChatStore(db),
+        i18n=i18n,
+        advice=AdviceStore(db),
+        teams=TeamStore(db),
+        calendar=load_calendar(),
+        outbox=OutboxStore(db),
+    )
 
 
 def build_application(
@@ -45,6 +60,12 @@ def build_application(
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
     app = builder.build()
+    services.engine = build_engine(
+        services.config, services.outbox, app.bot, lambda: services.now()
+    )
+    services.planner = build_planner(
+        services.config, services.calendar, services.outbox, services.engine, lambda: services.now()
+    )
     app.bot_data["services"] = services
     register_all(app)
     return app
@@ -53,30 +74,46 @@ def build_application(
 async def on_startup(app: BotApplication) -> None:
     services: Services = app.bot_data["services"]
     await publish_menus(app.bot, services.i18n)
+    schedule_advice_jobs(app)
+    services.engine.start()
+    await services.planner.start()
+
+
+async def on_shutdown(app: BotApplication) -> None:
+    services: Services = app.bot_data["services"]
+    await services.planner.stop()
+    await services.engine.stop()
 
 
 async def serve(app: BotApplication, stop: asyncio.Event) -> None:
     """Run until `stop` is set: start-up hooks, then polling or webhook, then a clean stop."""
     services: Services = app.bot_data["services"]
     tg = services.config.telegram
-    async with app:
-        await on_startup(app)
-        await app.start()
-        assert app.updater is not None
-        if tg.mode == "webhook":
-            await app.updater.start_webhook(
-                listen=tg.webhook.listen,
-                port=tg.webhook.port,
-                url_path="telegram",
-                webhook_url=tg.webhook.url,
-                secret_token=os.environ.get(tg.webhook.secret_token_env) or None,
-                allowed_updates=Update.ALL_TYPES,
-            )
-        else:
-            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0)
-        log.info("bot @%s is running (%s)", app.bot.username, tg.mode)
-        try:
-            await stop.wait()
-        finally:
-            await app.updater.stop()
-            await app.stop()
+    lock = InstanceLock(services.config.storage.path)
+    if not lock.acquire():
+        raise RuntimeError(f"another Buurtwacht process holds {lock.path}; refusing to start")
+    try:
+        async with app:
+            await app.start()
+            await on_startup(app)
+            assert app.updater is not None
+            if tg.mode == "webhook":
+                await app.updater.start_webhook(
+                    listen=tg.webhook.listen,
+                    port=tg.webhook.port,
+                    url_path="telegram",
+                    webhook_url=tg.webhook.url,
+                    secret_token=os.environ.get(tg.webhook.secret_token_env) or None,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            else:
+                await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0)
+            log.info("bot @%s is running (%s)", app.bot.username, tg.mode)
+            try:
+                await stop.wait()
+            finally:
+                await app.updater.stop()
+                await on_shutdown(app)
+                await app.stop()
+    finally:
+        lock.release()

@@ -27,6 +27,15 @@ async def is_group_admin(context: BotContext, chat_id: int, user_id: int) -> boo
     return member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 
 
+async def is_chat_member(context: BotContext, chat_id: int, user_id: int) -> bool:
+    """A present member (member, administrator or owner) of the chat, asked of Telegram now."""
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except TelegramError:
+        return False
+    return member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+
+
 async def may_manage_chat(update: Update, context: BotContext) -> bool:
     """In a private chat the user manages their own subscription; in a group only its admins."""
     chat, user = update.effective_chat, update.effective_user

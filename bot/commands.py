@@ -2,7 +2,7 @@
 
 A feature adds its commands here; `audience` says who sees a command:
 "everyone" in the chats listed in `where`, "group_admin" for group administrators only,
-"admin" for the bot's administrators (private chat only).
+"admin" for the bot's administrators (private chat only), "team" for prevention team groups.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Literal
 from bot.i18n import N_
 
 Where = Literal["private", "group"]
-Audience = Literal["everyone", "group_admin", "admin"]
+Audience = Literal["everyone", "group_admin", "admin", "team"]
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,35 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("stop", N_("Unsubscribe and delete your settings"), PRIVATE),
     CommandSpec("stop", N_("Unsubscribe this group"), GROUP, "group_admin"),
     CommandSpec("help", N_("What this bot can do"), BOTH, aliases=("hulp",)),
+    CommandSpec("advice", N_("Request free prevention advice"), PRIVATE, aliases=("advies",)),
+    CommandSpec(
+        "myrequests",
+        N_("Your advice requests and their status"),
+        PRIVATE,
+        aliases=("mijnaanvragen",),
+    ),
+    CommandSpec("privacy", N_("What is stored about you and why"), BOTH),
+    CommandSpec(
+        "mydata", N_("Get everything stored about you"), PRIVATE, aliases=("mijngegevens",)
+    ),
+    CommandSpec("forgetme", N_("Delete your data"), PRIVATE, aliases=("vergeetmij",)),
+    CommandSpec("teamcode", N_("Create a link code for a prevention team"), PRIVATE, "admin"),
+    CommandSpec(
+        "linkteam", N_("Link this group as a prevention team"), GROUP, aliases=("koppelteam",)
+    ),
+    CommandSpec("requests", N_("Open advice requests of this team"), GROUP, "team", ("aanvragen",)),
 ]
 
 
-def visible(where: Where, *, group_admin: bool = False, admin: bool = False) -> list[CommandSpec]:
+def visible(
+    where: Where, *, group_admin: bool = False, admin: bool = False, team: bool = False
+) -> list[CommandSpec]:
     """Commands a person sees in a chat of kind `where`, given their roles."""
     allowed: set[Audience] = {"everyone"}
     if group_admin:
         allowed.add("group_admin")
     if admin:
         allowed.add("admin")
+    if team:
+        allowed.add("team")
     return [c for c in COMMANDS if where in c.where and c.audience in allowed]

@@ -84,6 +84,9 @@ class Municipality:
     neighbourhoods: list[str] = field(default_factory=list)
     # Four-digit postcode areas, as "7511" or "7511-7514".
     postcodes: list[str] = field(default_factory=list)
+    # Where residents can go instead when free_advice is false, per locale ("nl", "en");
+    # empty = the catalogue's default text about the police quality mark.
+    advice_alternative: dict[str, str] = field(default_factory=dict)
 
     def pc4_ranges(self) -> list[tuple[int, int]]:
         ranges = []
@@ -312,6 +315,11 @@ def _semantic_problems(cfg: Config) -> list[str]:
             if not match or int(match.group(2) or match.group(1)) < int(match.group(1)):
                 problems.append(
                     f"{path}.postcodes[{j}]: expected '1234' or '1234-1240', got {item!r}"
+                )
+        for locale in m.advice_alternative:
+            if locale not in cfg.locale.available:
+                problems.append(
+                    f"{path}.advice_alternative.{locale}: {locale!r} is not in locale.available"
                 )
         for low, high in m.pc4_ranges():
             for pc4 in range(low, high + 1):

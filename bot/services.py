@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeAlias
 
 from telegram import Update
@@ -11,7 +13,14 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Config
 from bot.i18n import Catalogues, Translator
 from bot.storage import Database
+from bot.storage.advice import AdviceStore
 from bot.storage.chats import ChatStore
+from bot.storage.database import utcnow
+from bot.storage.outbox import OutboxStore
+from bot.storage.teams import TeamStore
+from messages.loader import Calendar
+from scheduler.delivery import DeliveryEngine
+from scheduler.planner import Planner
 
 
 @dataclass
@@ -20,6 +29,15 @@ class Services:
     db: Database
     chats: ChatStore
     i18n: Catalogues
+    advice: AdviceStore
+    teams: TeamStore
+    calendar: Calendar
+    outbox: OutboxStore
+    # The one source of "now" for domain logic, so tests can move time instead of waiting.
+    now: Callable[[], datetime] = field(default=utcnow)
+    # Built with the Application, because they send through its Bot.
+    engine: DeliveryEngine = field(init=False)
+    planner: Planner = field(init=False)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -29,7 +29,11 @@ async def help_command(update: Update, context: BotContext) -> None:
     if chat.type == TgChat.PRIVATE:
         specs = visible("private", admin=is_bot_admin(context, user.id if user else None))
     else:
-        specs = visible("group", group_admin=await may_manage_chat(update, context))
+        specs = visible(
+            "group",
+            group_admin=await may_manage_chat(update, context),
+            team=bool(await context.services.teams.municipalities_of(chat.id)),
+        )
     lines = [_("<b>What I can do here</b>")]
     lines += [
         " ".join([f"/{spec.name}", *(f"(/{alias})" for alias in spec.aliases)])
@@ -96,7 +100,10 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     try:
         _ = await context.translator(update)
-        text = _("Sorry, something went wrong on my side. Please try again in a moment.")
+    except Exception:  # the database itself may be what failed
+        _ = context.services.i18n.get(None)
+    text = _("Sorry, something went wrong on my side. Please try again in a moment.")
+    try:
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
         else:

@@ -16,6 +16,7 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.auth import may_manage_chat
+from bot.handlers.advice import start_markup as advice_start_markup
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext
 from bot.storage.chats import Chat, ChatKind
@@ -219,7 +220,6 @@ async def stop_button(update: Update, context: BotContext) -> None:
         return
     chat = await _ensure_chat(update, context)
     _ = context.services.i18n.get(chat.locale)
-    await query.answer()
     if query.data == "stop:yes" and chat.subscribed:
         await context.services.chats.unsubscribe(chat.chat_id)
         context.chat_data.pop(WIZARD_KEY, None)  # type: ignore[union-attr]
@@ -230,6 +230,7 @@ async def stop_button(update: Update, context: BotContext) -> None:
         await query.edit_message_text(_("You are not subscribed."))
     else:
         await query.edit_message_text(_("Good, nothing has changed."))
+    await query.answer()
 
 
 async def wizard_button(update: Update, context: BotContext) -> None:
@@ -292,8 +293,13 @@ async def wizard_button(update: Update, context: BotContext) -> None:
         chat = await save()
         if draft.mode == "new":
             context.chat_data.pop(WIZARD_KEY, None)  # type: ignore[union-attr]
+            await query.edit_message_text(
+                _finished(_, context, chat),
+                parse_mode=ParseMode.HTML,
+                # After /start in a private chat: the way into the advice request.
+                reply_markup=advice_start_markup(_) if chat.kind == "private" else None,
+            )
             await query.answer()
-            await query.edit_message_text(_finished(_, context, chat), parse_mode=ParseMode.HTML)
             return
         draft.step = "menu"
     elif verb == "lang" and arg in context.services.i18n.available:
@@ -304,23 +310,24 @@ async def wizard_button(update: Update, context: BotContext) -> None:
         if not chat.subscribed:
             context.chat_data.pop(WIZARD_KEY, None)  # type: ignore[union-attr]
             _ = context.services.i18n.get(chat.locale)
-            await query.answer()
             await query.edit_message_text(
                 _("Language set to {name}.", name=LANGUAGE_NAMES.get(arg, arg))
             )
+            await query.answer()
             return
     elif verb == "menu" and arg in ("municipality", "neighbourhood", "topics", "language"):
         draft.step = arg  # type: ignore[assignment]
     elif verb == "menu" and arg == "done":
         context.chat_data.pop(WIZARD_KEY, None)  # type: ignore[union-attr]
-        await query.answer()
         await query.edit_message_text(_finished(_, context, chat), parse_mode=ParseMode.HTML)
+        await query.answer()
         return
     else:
         await query.answer(_("This button is outdated."), show_alert=True)
         return
-    await query.answer()
     await _show(update, context, draft, chat)
+    # Answered after the edit, so whoever waits for the answer sees the new step.
+    await query.answer()
 
 
 def _finished(_: Translator, context: BotContext, chat: Chat) -> str:

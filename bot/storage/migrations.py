@@ -32,4 +32,122 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )
         """,
     ),
+    # 2: advice requests and teams
+    (
+        # Per-year reference counter: a number is never reused, even if a row were deleted.
+        """
+        CREATE TABLE advice_sequences (
+            year INTEGER PRIMARY KEY,
+            last INTEGER NOT NULL
+        )
+        """,
+        # Personal fields (name, postcode, house_number, phone, moments, note, user_id) are
+        # set to NULL when the resident asks (/forgetme) or retention expires (erased_at).
+        """
+        CREATE TABLE advice_requests (
+            id              INTEGER PRIMARY KEY,
+            reference       TEXT NOT NULL UNIQUE,
+            user_id         INTEGER,
+            locale          TEXT NOT NULL,
+            municipality    TEXT NOT NULL,
+            reason          TEXT NOT NULL,
+            name            TEXT,
+            postcode        TEXT,
+            house_number    TEXT,
+            phone           TEXT,
+            moments         TEXT,
+            status          TEXT NOT NULL DEFAULT 'new' CHECK (status IN
+                ('new', 'claimed', 'planned', 'done', 'not_possible', 'withdrawn')),
+            created_at      TEXT NOT NULL,
+            updated_at      TEXT NOT NULL,
+            claimed_by      INTEGER,
+            claimed_by_name TEXT,
+            claimed_at      TEXT,
+            planned_for     TEXT,
+            closed_at       TEXT,
+            closed_by_name  TEXT,
+            note            TEXT,
+            team_chat_id    INTEGER REFERENCES chats (chat_id)
+                                ON UPDATE CASCADE ON DELETE SET NULL,
+            team_message_id INTEGER,
+            erased_at       TEXT
+        )
+        """,
+        "CREATE INDEX advice_requests_user ON advice_requests (user_id, created_at)",
+        "CREATE INDEX advice_requests_open ON advice_requests (status, municipality, created_at)",
+        # A team group serves one or more municipalities; a municipality has at most one team.
+        """
+        CREATE TABLE advice_teams (
+            municipality TEXT PRIMARY KEY,
+            chat_id      INTEGER NOT NULL REFERENCES chats (chat_id)
+                             ON UPDATE CASCADE ON DELETE CASCADE,
+            linked_at    TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX advice_teams_chat ON advice_teams (chat_id)",
+        # One-time link codes; only a hash is stored, so the table does not hold usable codes.
+        """
+        CREATE TABLE advice_link_codes (
+            code_hash    TEXT PRIMARY KEY,
+            municipality TEXT NOT NULL,
+            created_by   INTEGER NOT NULL,
+            created_at   TEXT NOT NULL,
+            expires_at   TEXT NOT NULL,
+            used_at      TEXT,
+            used_in_chat INTEGER
+        )
+        """,
+    ),
+    # 3: broadcasts (one per calendar occurrence, campaign or alert; the key is the idempotency
+    # key), the outbox of deliveries, and per-municipality calendar overrides.
+    (
+        """
+        CREATE TABLE broadcasts (
+            key          TEXT PRIMARY KEY,
+            source       TEXT NOT NULL,
+            ref          TEXT NOT NULL,
+            municipality TEXT,
+            due_at       TEXT NOT NULL,
+            state        TEXT NOT NULL CHECK (state IN ('planned', 'materialized', 'skipped')),
+            reason       TEXT,
+            hold_quiet   INTEGER NOT NULL DEFAULT 1,
+            audience     TEXT,
+            content      TEXT,
+            recipients   INTEGER,
+            created_at   TEXT NOT NULL,
+            updated_at   TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX broadcasts_due ON broadcasts (state, due_at)",
+        """
+        CREATE TABLE deliveries (
+            id            INTEGER PRIMARY KEY,
+            broadcast_key TEXT NOT NULL REFERENCES broadcasts (key) ON DELETE CASCADE,
+            chat_id       INTEGER NOT NULL
+                          REFERENCES chats (chat_id) ON UPDATE CASCADE ON DELETE CASCADE,
+            locale        TEXT NOT NULL,
+            state         TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'skipped')),
+            not_before    TEXT NOT NULL,
+            attempts      INTEGER NOT NULL DEFAULT 0,
+            reason        TEXT,
+            message_id    INTEGER,
+            updated_at    TEXT NOT NULL,
+            UNIQUE (broadcast_key, chat_id)
+        )
+        """,
+        "CREATE INDEX deliveries_due ON deliveries (state, not_before)",
+        "CREATE INDEX deliveries_chat ON deliveries (chat_id)",
+        """
+        CREATE TABLE calendar_overrides (
+            municipality TEXT NOT NULL,
+            entry_id     TEXT NOT NULL,
+            local_date   TEXT NOT NULL DEFAULT '',
+            action       TEXT NOT NULL CHECK (action IN ('skip', 'replace')),
+            texts        TEXT,
+            created_by   INTEGER,
+            created_at   TEXT NOT NULL,
+            PRIMARY KEY (municipality, entry_id, local_date)
+        )
+        """,
+    ),
 ]

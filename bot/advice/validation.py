@@ -1,0 +1,148 @@
+"""Parsing what a resident or team member types; every parser returns None for invalid input,
+so handlers can answer with the right explanation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+import phonenumbers
+
+# Dutch postcodes: four digits (no leading zero), two letters; SA, SD and SS are never issued.
+_POSTCODE_RE = re.compile(r"^\s*([1-9]\d{3})\s*([A-Za-z]{2})\s*$")
+_EXCLUDED_LETTERS = {"SA", "SD", "SS"}
+# House number 1-99999, then an optional addition ("a", "-2", " bis", "hs").
+_HOUSE_RE = re.compile(r"^\s*([1-9]\d{0,4})\s*(?:[-/ ]\s*)?([A-Za-z0-9]{1,4})?\s*$")
+_NAME_MAX = 80
+_NOTE_MAX = 200
+# "14-03-2026 19:30", "14/3 19.30", "2026-03-14 19:30" (year optional in the day-first form).
+_DMY_RE = re.compile(
+    r"^\s*(\d{1,2})[-/.](\d{1,2})(?:[-/.](\d{4}))?\s+(?:om\s+|at\s+)?(\d{1,2})[:.](\d{2})\s*$",
+    re.IGNORECASE,
+)
+_YMD_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2})[:.](\d{2})\s*$")
+# Appointments are planned at most this far ahead.
+MAX_PLAN_AHEAD = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class Postcode:
+    digits: int
+    letters: str
+
+    def __str__(self) -> str:
+        return f"{self.digits} {self.letters}"
+
+
+def parse_postcode(text: str) -> Postcode | None:
+    """`7511ab`, `7511 AB` -> Postcode(7511, "AB")."""
+    m = _POSTCODE_RE.match(text)
+    if not m or m.group(2).upper() in _EXCLUDED_LETTERS:
+        return None
+    return Postcode(int(m.group(1)), m.group(2).upper())
+
+
+def parse_house_number(text: str) -> str | None:
+    """`12`, `12a`, `12 A`, `12-2`, `12 bis` -> "12", "12A", "12A", "12-2", "12-BIS"."""
+    m = _HOUSE_RE.match(text)
+    if not m:
+        return None
+    number, addition = m.group(1), (m.group(2) or "").upper()
+    if not addition:
+        return number
+    # A single letter is written against the number (12A); anything else after a dash (12-2).
+    return (
+        f"{number}{addition}"
+        if len(addition) == 1 and addition.isalpha()
+        else (f"{number}-{addition}")
+    )
+
+
+def parse_phone(text: str) -> str | None:
+    """A Dutch mobile or landline number, in national or +31 form, as E.164 ("+31612345678").
+
+    libphonenumber (the `phonenumbers` port) knows the Dutch numbering plan, so area codes and
+    lengths are checked against real data instead of a hand-written regular expression.
+    """
+    if len(text) > 40:
+        return None
+    try:
+        number = phonenumbers.parse(text, "NL")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 31 or not phonenumbers.is_valid_number(number):
+        return None
+    kind = phonenumbers.number_type(number)
+    if kind not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str) -> str:
+    """How a stored number is shown to people: "06 12345678", "053 123 4567"."""
+    number = phonenumbers.parse(e164, "NL")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def parse_name(text: str) -> str | None:
+    """A name as people write it: letters required, no markup-looking or control characters."""
+    name = " ".join(text.split())
+    if not name or len(name) > _NAME_MAX or not any(ch.isalpha() for ch in name):
+        return None
+    if any(ch in "<>/\\@#{}[]" or not ch.isprintable() for ch in name):
+        return None
+    return name
+
+
+def parse_note(text: str) -> str | None:
+    """A short free-text reason (team's "not possible"); trimmed, at most 200 characters."""
+    note = " ".join(text.split())
+    return note if 0 < len(note) <= _NOTE_MAX else None
+
+
+class AppointmentError(ValueError):
+    """`reason` is "format", "past" or "too_far"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_appointment(text: str, now: datetime, tz: tzinfo) -> datetime:
+    """A local date and time typed by a team member, as an aware datetime in the future.
+
+    Without a year the current year is meant, or the next one when that date is more than a
+    month ago (planning in December for January); a date just passed stays an error.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be aware")
+    local_now = now.astimezone(tz)
+    year: int | None
+    if m := _YMD_RE.match(text):
+        year, month, day, hour, minute = (int(g) for g in m.groups())
+    elif m := _DMY_RE.match(text):
+        day, month = int(m.group(1)), int(m.group(2))
+        year = int(m.group(3)) if m.group(3) else None
+        hour, minute = int(m.group(4)), int(m.group(5))
+    else:
+        raise AppointmentError("format")
+    try:
+        moment = _local(year or local_now.year, month, day, hour, minute, tz)
+        if year is None and moment < local_now - timedelta(days=31):
+            moment = _local(local_now.year + 1, month, day, hour, minute, tz)
+    except ValueError:
+        raise AppointmentError("format") from None
+    if moment <= local_now:
+        raise AppointmentError("past")
+    if moment - local_now > MAX_PLAN_AHEAD:
+        raise AppointmentError("too_far")
+    return moment
+
+
+def _local(year: int, month: int, day: int, hour: int, minute: int, tz: tzinfo) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=tz)

@@ -1,0 +1,153 @@
+"""Glue between the delivery engine and Telegram: PTB errors become engine outcomes, and the
+engine, the planner and the calendar are built from the configuration."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.config import Config
+from bot.storage.outbox import OutboxStore
+from messages.loader import Calendar
+from scheduler.calendar_source import CalendarSource
+from scheduler.delivery import (
+    ChatMoved,
+    ChatUnreachable,
+    DeliveryEngine,
+    Permanent,
+    RetryLater,
+    Transient,
+)
+from scheduler.limiter import RateLimiter
+from scheduler.moments import MomentResolver
+from scheduler.planner import Planner, Resolver
+
+
+class TelegramSender:
+    """Sends one delivery and maps every Telegram error to what the engine should do."""
+
+    def __init__(self, bot: Bot, *, paid_broadcast: bool = False) -> None:
+        self.bot = bot
+        self.extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid_broadcast else {}
+
+    async def __call__(self, chat_id: int, text: str, image: Path | None) -> int:
+        try:
+            if image is not None:
+                with image.open("rb") as photo:
+                    message = await self.bot.send_photo(
+                        chat_id, photo, caption=text, parse_mode=ParseMode.HTML, **self.extra
+                    )
+            else:
+                message = await self.bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    **self.extra,
+                )
+        # Order matters: BadRequest and TimedOut are subclasses of NetworkError.
+        except RetryAfter as exc:
+            seconds = exc.retry_after
+            raise RetryLater(
+                seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
+            ) from exc
+        except ChatMigrated as exc:
+            raise ChatMoved(exc.new_chat_id) from exc
+        except Forbidden as exc:
+            raise ChatUnreachable(exc.message) from exc
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                raise ChatUnreachable("chat not found") from exc
+            raise Permanent(exc.message) from exc
+        except TimedOut as exc:
+            raise Transient("timed out") from exc
+        except NetworkError as exc:
+            raise Transient(exc.message) from exc
+        return message.message_id
+
+
+def academic_overrides(config: Config) -> dict[int, date]:
+    return {int(y): date.fromisoformat(v) for y, v in config.calendar.academic_year_start.items()}
+
+
+def build_engine(
+    config: Config, outbox: OutboxStore, bot: Bot, now: Callable[[], datetime]
+) -> DeliveryEngine:
+    d = config.delivery
+    limiter = RateLimiter(
+        d.global_per_second,
+        per_chat_interval=1.0 / d.per_chat_per_second,
+        group_per_minute=d.per_group_per_minute,
+    )
+    sender = TelegramSender(bot, paid_broadcast=d.paid_broadcast)
+    return DeliveryEngine(outbox, sender, limiter, now, max_attempts=d.max_attempts)
+
+
+def build_planner(
+    config: Config,
+    calendar: Calendar,
+    outbox: OutboxStore,
+    engine: DeliveryEngine,
+    now: Callable[[], datetime],
+    resolvers: dict[str, Resolver] | None = None,
+) -> Planner:
+    tz = config.locale.tz
+    source = CalendarSource(
+        calendar,
+        MomentResolver(tz, academic_overrides(config)),
+        [(m.slug, m.school_region) for m in config.municipalities],
+        outbox,
+        tz,
+    )
+    return Planner(
+        store=outbox,
+        engine=engine,
+        now=now,
+        tz=tz,
+        catch_up=timedelta(hours=config.calendar.catch_up_hours),
+        quiet_start=config.delivery.quiet_start,
+        quiet_end=config.delivery.quiet_end,
+        plan_days=config.calendar.plan_days,
+        sources=[source.broadcasts],
+        resolvers={"calendar": source.resolve, **(resolvers or {})},
+    )
+
+
+class InstanceLock:
+    """One sending process per database: an advisory lock on `<db>.lock`.
+
+    The kernel releases it when the process dies, even by SIGKILL, so a crash never leaves a
+    stale lock; a second process (e.g. `calendar send` while the bot runs) only writes rows.
+    """
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.path = Path(f"{db_path}.lock")
+        self._fh: TextIO | None = None
+
+    def acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = self.path.open("a")
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            return False
+        fh.truncate(0)
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+        return True
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None

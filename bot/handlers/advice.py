@@ -1,0 +1,656 @@
+"""The resident's request for free PKVW prevention advice (/advice, /advies, or the button after
+/start) and /myrequests.
+
+A persistent ConversationHandler (name "advice") keeps the step across restarts; the draft lives
+in user_data as plain JSON until the resident confirms, cancels, or a day passes. Nothing reaches
+the requests table without the explicit consent step.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import warnings
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.advice.requests import MOMENTS, REASONS, STATUS_NAMES
+from bot.advice.validation import (
+    format_phone,
+    parse_house_number,
+    parse_name,
+    parse_phone,
+    parse_postcode,
+)
+from bot.config import Municipality
+from bot.i18n import N_, Html, Translator
+from bot.services import BotApplication, BotContext
+from bot.storage.advice import AdviceRequest, NewRequest
+from bot.teamwork import DRAFT_KEY, municipality_name, post_request
+
+log = logging.getLogger(__name__)
+
+PREFIX = "adv"
+START_BUTTON = f"{PREFIX}:start"
+DEFAULT_ALTERNATIVE = N_(
+    "You can still have your home checked: a recognised adviser of the Police Quality Mark "
+    "Secure Housing (Politiekeurmerk Veilig Wonen, politiekeurmerk.nl) or a certified security "
+    "company can advise you, usually for a fee. Many insurers give a discount on a home with the "
+    "quality mark."
+)
+
+# Conversation states (strings, because PTB persists them as JSON).
+REASON = "reason"
+POSTCODE = "postcode"
+CONFIRM_MUNICIPALITY = "confirm_municipality"
+CHOOSE_MUNICIPALITY = "choose_municipality"
+HOUSE_NUMBER = "house_number"
+NAME = "name"
+CONTACT = "contact"
+MOMENTS_STEP = "moments"
+CONSENT = "consent"
+SUMMARY = "summary"
+CHANGE = "change"
+END = ConversationHandler.END
+
+# The step after each one while filling in; when changing a field, the summary comes next.
+NEXT = {REASON: POSTCODE, HOUSE_NUMBER: NAME, NAME: CONTACT, CONTACT: MOMENTS_STEP}
+Draft = dict[str, Any]
+
+
+def _button(text: str, action: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=f"{PREFIX}:{action}")
+
+
+def _cancel_row(_: Translator) -> list[InlineKeyboardButton]:
+    return [_button(_("Cancel"), "cancel")]
+
+
+def start_markup(_: Translator) -> InlineKeyboardMarkup:
+    """The button under the /start summary that opens this conversation."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("Request free prevention advice"), callback_data=START_BUTTON)]]
+    )
+
+
+def _draft(context: BotContext) -> Draft | None:
+    draft = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
+    return draft if isinstance(draft, dict) else None
+
+
+async def _send(
+    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer a press (its keyboard is spent) or a message, with a new message."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        await query.edit_message_reply_markup(None)
+    assert update.effective_chat is not None
+    await context.bot.send_message(
+        update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+    )
+
+
+def _moments_markup(_: Translator, draft: Draft) -> InlineKeyboardMarkup:
+    rows = [
+        [_button(("✅ " if key in draft["moments"] else "⬜ ") + _(label), f"moment:{key}")]
+        for key, label in MOMENTS.items()
+    ]
+    return InlineKeyboardMarkup([*rows, [_button(_("Next"), "moments_done")], _cancel_row(_)])
+
+
+def _summary(_: Translator, context: BotContext, draft: Draft) -> str:
+    contact = format_phone(draft["phone"]) if draft.get("phone") else _("via this chat")
+    lines = [
+        _("<b>Your request</b>"),
+        _("Reason: {reason}", reason=_(REASONS[draft["reason"]])),
+        _(
+            "Address: {postcode} {number}, {municipality}",
+            postcode=draft["postcode"],
+            number=draft["house_number"],
+            municipality=municipality_name(context.services, draft["municipality"]),
+        ),
+        _("Name: {name}", name=draft["name"]),
+        _("Contact: {contact}", contact=contact),
+        _(
+            "Preferred moments: {moments}",
+            moments=", ".join(_(MOMENTS[m]) for m in draft["moments"]),
+        ),
+        "",
+        _("Is everything correct?"),
+    ]
+    return "\n".join(lines)
+
+
+async def _ask(update: Update, context: BotContext, draft: Draft, step: str) -> str:
+    """Show the question of `step` and return it as the new conversation state."""
+    _ = await context.translator(update)
+    cancel = _cancel_row(_)
+    if step == REASON:
+        rows = [[_button(_(label), f"reason:{key}")] for key, label in REASONS.items()]
+        await _send(
+            update,
+            context,
+            _("Why would you like prevention advice?"),
+            InlineKeyboardMarkup([*rows, cancel]),
+        )
+    elif step == POSTCODE:
+        await _send(update, context, _("What is your postcode? For example: 7511 AB"))
+    elif step == HOUSE_NUMBER:
+        await _send(
+            update, context, _("What is your house number, with addition if any? For example: 12A")
+        )
+    elif step == NAME:
+        await _send(update, context, _("What is your name? The team uses it to find you."))
+    elif step == CONTACT:
+        markup = InlineKeyboardMarkup([[_button(_("Via this chat"), "via_chat")], cancel])
+        await _send(
+            update,
+            context,
+            _(
+                "How can the team reach you? Type your phone number (e.g. 06 12345678), or "
+                "choose 'Via this chat' to get every update here."
+            ),
+            markup,
+        )
+    elif step == MOMENTS_STEP:
+        await _send(
+            update,
+            context,
+            _("When would a visit suit you? Tap all that apply, then Next."),
+            _moments_markup(_, draft),
+        )
+    elif step == CONSENT:
+        retention = context.services.config.privacy.retention_days
+        text = _(
+            "<b>Before I store your request</b>\n"
+            "I store your reason, address, name, contact and preferred moments, only to arrange "
+            "the prevention advice. The prevention team of your municipality sees them. They are "
+            "deleted {days} days after your request is closed, or earlier with /forgetme. "
+            "/privacy tells you more.\n\n"
+            "Do you agree?",
+            days=retention,
+        )
+        markup = InlineKeyboardMarkup([[_button(_("I agree"), "agree")], cancel])
+        await _send(update, context, text, markup)
+    elif step == SUMMARY:
+        markup = InlineKeyboardMarkup(
+            [
+                [_button(_("Confirm"), "confirm"), _button(_("Change"), "change")],
+                cancel,
+            ]
+        )
+        await _send(update, context, _summary(_, context, draft), markup)
+    return step
+
+
+async def _next(update: Update, context: BotContext, draft: Draft, done: str) -> str:
+    if draft.get("editing"):
+        return await _ask(update, context, draft, SUMMARY)
+    return await _ask(update, context, draft, NEXT[done])
+
+
+async def _lost(update: Update, context: BotContext) -> int:
+    """The draft is gone (expired after a day, or /forgetme): start over."""
+    _ = await context.translator(update)
+    await _send(
+        update, context, _("This request is no longer in progress. Start again with /advice.")
+    )
+    return END
+
+
+async def start(update: Update, context: BotContext) -> str | int:
+    """/advice, /advies or the button after /start."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None and context.user_data is not None
+    services = context.services
+    await services.chats.ensure(chat.id, "private", services.i18n.pick(user.language_code))
+    _ = await context.translator(update)
+    limit = await services.advice.limits(user.id, services.now())
+    if limit.refused == "open":
+        await _send(
+            update,
+            context,
+            _(
+                "You already have an open request. The team will contact you; "
+                "/myrequests shows its status."
+            ),
+        )
+        return END
+    if limit.refused == "window" and limit.next_possible:
+        await _send(
+            update,
+            context,
+            _(
+                "You have made 3 requests in the last 30 days, the maximum. You can make a new "
+                "one from {when}.",
+                when=_.fmt_date(limit.next_possible.astimezone(_.tz).date()),
+            ),
+        )
+        return END
+    context.user_data[DRAFT_KEY] = {"started": services.now().isoformat(), "moments": []}
+    await _send(
+        update,
+        context,
+        _(
+            "Free prevention advice: an adviser visits your home and tells you how to make it "
+            "harder for burglars. It takes a few questions; /cancel stops at any moment."
+        ),
+    )
+    return await _ask(update, context, context.user_data[DRAFT_KEY], REASON)
+
+
+async def on_reason(update: Update, context: BotContext) -> str | int:
+    draft = _draft(context)
+    assert update.callback_query is not None and update.callback_query.data is not None
+    key = update.callback_query.data.rsplit(":", 1)[1]
+    if draft is None:
+        return await _lost(update, context)
+    if key not in REASONS:
+        return REASON
+    draft["reason"] = key
+    return await _next(update, context, draft, REASON)
+
+
+async def on_postcode(update: Update, context: BotContext) -> str | int:
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    _ = await context.translator(update)
+    assert update.effective_message is not None
+    postcode = parse_postcode(update.effective_message.text or "")
+    if postcode is None:
+        await _send(
+            update,
+            context,
+            _(
+                "That is not a Dutch postcode. Please type four digits and two letters, "
+                "e.g. 7511 AB."
+            ),
+        )
+        return POSTCODE
+    draft["postcode"] = str(postcode)
+    municipality = context.services.config.municipality_for_pc4(postcode.digits)
+    if municipality is None:
+        draft["municipality"] = None
+        text = _(
+            "Postcode {postcode} is not in Twente. I can only pass requests to the 14 "
+            "municipalities of Twente. If you live in one of them, choose it below. Otherwise, "
+            "please ask your own municipality about prevention advice.",
+            postcode=str(postcode),
+        )
+        await _send(update, context, text, _municipality_markup(_, context))
+        return CHOOSE_MUNICIPALITY
+    draft["municipality"] = municipality.slug
+    markup = InlineKeyboardMarkup(
+        [
+            [_button(_("Yes"), "mun_ok"), _button(_("No, another municipality"), "mun_other")],
+            _cancel_row(_),
+        ]
+    )
+    await _send(
+        update,
+        context,
+        _(
+            "Postcode {postcode} is in <b>{municipality}</b>. Is that right?",
+            postcode=str(postcode),
+            municipality=municipality.name,
+        ),
+        markup,
+    )
+    return CONFIRM_MUNICIPALITY
+
+
+def _municipality_markup(_: Translator, context: BotContext) -> InlineKeyboardMarkup:
+    buttons = [_button(m.name, f"mun:{m.slug}") for m in context.services.config.municipalities]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup([*rows, _cancel_row(_)])
+
+
+async def on_municipality_other(update: Update, context: BotContext) -> str | int:
+    if _draft(context) is None:
+        return await _lost(update, context)
+    _ = await context.translator(update)
+    await _send(
+        update, context, _("Which municipality do you live in?"), _municipality_markup(_, context)
+    )
+    return CHOOSE_MUNICIPALITY
+
+
+async def on_municipality(update: Update, context: BotContext) -> str | int:
+    """Confirmed ("mun_ok") or chosen ("mun:<slug>") municipality."""
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    assert update.callback_query is not None and update.callback_query.data is not None
+    action = update.callback_query.data.split(":", 1)[1]
+    slug = action.split(":", 1)[1] if action.startswith("mun:") else draft.get("municipality")
+    municipality = context.services.config.municipality(slug)
+    if municipality is None:
+        return CHOOSE_MUNICIPALITY
+    draft["municipality"] = municipality.slug
+    if not municipality.free_advice:
+        return await _no_free_advice(update, context, municipality)
+    return await _ask(update, context, draft, HOUSE_NUMBER)
+
+
+async def _no_free_advice(update: Update, context: BotContext, municipality: Municipality) -> int:
+    _ = await context.translator(update)
+    alternative = municipality.advice_alternative.get(_.locale) or _(DEFAULT_ALTERNATIVE)
+    text = _(
+        "{municipality} does not offer free prevention advice.",
+        municipality=municipality.name,
+    )
+    # Config text is plain text from the operator: escaped like any other value.
+    await _send(update, context, f"{text}\n\n{html.escape(alternative, quote=False)}")
+    assert context.user_data is not None
+    context.user_data.pop(DRAFT_KEY, None)
+    log.info("advice request ended: no free advice in %s", municipality.slug)
+    return END
+
+
+async def on_house_number(update: Update, context: BotContext) -> str | int:
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    _ = await context.translator(update)
+    assert update.effective_message is not None
+    number = parse_house_number(update.effective_message.text or "")
+    if number is None:
+        await _send(
+            update,
+            context,
+            _("That is not a house number I understand. Please type e.g. 12, 12A or 12-2."),
+        )
+        return HOUSE_NUMBER
+    draft["house_number"] = number
+    return await _next(update, context, draft, HOUSE_NUMBER)
+
+
+async def on_name(update: Update, context: BotContext) -> str | int:
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    _ = await context.translator(update)
+    assert update.effective_message is not None
+    name = parse_name(update.effective_message.text or "")
+    if name is None:
+        await _send(update, context, _("Please type your name (letters, at most 80 characters)."))
+        return NAME
+    draft["name"] = name
+    return await _next(update, context, draft, NAME)
+
+
+async def on_phone(update: Update, context: BotContext) -> str | int:
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    _ = await context.translator(update)
+    assert update.effective_message is not None
+    phone = parse_phone(update.effective_message.text or "")
+    if phone is None:
+        await _send(
+            update,
+            context,
+            _(
+                "That is not a Dutch phone number I can use. Type a mobile or landline number, "
+                "e.g. 06 12345678, 053 123 4567 or +31 6 12345678, or choose 'Via this chat'."
+            ),
+            InlineKeyboardMarkup([[_button(_("Via this chat"), "via_chat")], _cancel_row(_)]),
+        )
+        return CONTACT
+    draft["phone"] = phone
+    return await _next(update, context, draft, CONTACT)
+
+
+async def on_via_chat(update: Update, context: BotContext) -> str | int:
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    draft["phone"] = None
+    return await _next(update, context, draft, CONTACT)
+
+
+async def on_moment(update: Update, context: BotContext) -> str | int:
+    """Toggle a moment in place (the keyboard stays)."""
+    draft = _draft(context)
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if draft is None:
+        return await _lost(update, context)
+    key = query.data.rsplit(":", 1)[1]
+    if key in MOMENTS:
+        chosen = set(draft["moments"]) ^ {key}
+        draft["moments"] = [m for m in MOMENTS if m in chosen]
+    _ = await context.translator(update)
+    await query.answer()
+    await query.edit_message_reply_markup(_moments_markup(_, draft))
+    return MOMENTS_STEP
+
+
+async def on_moments_done(update: Update, context: BotContext) -> str | int:
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    if not draft["moments"]:
+        _ = await context.translator(update)
+        assert update.callback_query is not None
+        await update.callback_query.answer(_("Choose at least one moment."), show_alert=True)
+        return MOMENTS_STEP
+    step = SUMMARY if draft.get("editing") or draft.get("consent") else CONSENT
+    return await _ask(update, context, draft, step)
+
+
+async def on_agree(update: Update, context: BotContext) -> str | int:
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    draft["consent"] = True
+    return await _ask(update, context, draft, SUMMARY)
+
+
+async def on_change(update: Update, context: BotContext) -> str | int:
+    if _draft(context) is None:
+        return await _lost(update, context)
+    _ = await context.translator(update)
+    fields = {
+        REASON: _("Reason"),
+        POSTCODE: _("Address"),
+        NAME: _("Name"),
+        CONTACT: _("Contact"),
+        MOMENTS_STEP: _("Preferred moments"),
+    }
+    rows = [[_button(label, f"edit:{step}")] for step, label in fields.items()]
+    await _send(update, context, _("What would you like to change?"), InlineKeyboardMarkup(rows))
+    return CHANGE
+
+
+async def on_edit(update: Update, context: BotContext) -> str | int:
+    draft = _draft(context)
+    if draft is None:
+        return await _lost(update, context)
+    assert update.callback_query is not None and update.callback_query.data is not None
+    step = update.callback_query.data.rsplit(":", 1)[1]
+    if step not in (REASON, POSTCODE, NAME, CONTACT, MOMENTS_STEP):
+        return CHANGE
+    draft["editing"] = True
+    return await _ask(update, context, draft, step)
+
+
+async def on_confirm(update: Update, context: BotContext) -> int:
+    draft = _draft(context)
+    user = update.effective_user
+    if draft is None or not draft.get("consent"):
+        return await _lost(update, context)
+    assert user is not None and context.user_data is not None
+    services = context.services
+    _ = await context.translator(update)
+    now = services.now()
+    result = await services.advice.create(
+        NewRequest(
+            user_id=user.id,
+            locale=_.locale,
+            municipality=draft["municipality"],
+            reason=draft["reason"],
+            name=draft["name"],
+            postcode=draft["postcode"],
+            house_number=draft["house_number"],
+            phone=draft.get("phone"),
+            moments=tuple(draft["moments"]),
+        ),
+        now,
+        now.astimezone(services.config.locale.tz).year,
+    )
+    context.user_data.pop(DRAFT_KEY, None)
+    if not isinstance(result, AdviceRequest):
+        await _send(
+            update,
+            context,
+            _("You already have an open request, or made 3 in the last 30 days. /myrequests"),
+        )
+        return END
+    log.info(
+        "advice request id=%s %s created in %s", result.id, result.reference, result.municipality
+    )
+    team = _(
+        "the prevention team of {name}",
+        name=municipality_name(services, result.municipality),
+    )
+    await _send(
+        update,
+        context,
+        _(
+            "Thank you! Your request is registered as <b>{reference}</b>.\n\n"
+            "What happens next: {team} takes on your request and contacts you, usually within a "
+            "few working days, to plan a visit at one of your preferred moments. I will keep you "
+            "informed here. /myrequests shows the status.",
+            reference=result.reference,
+            team=Html(team),
+        ),
+    )
+    await post_request(services, context.bot, result)
+    return END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    """/cancel or the Cancel button, at any step: the draft is deleted."""
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT_KEY, None)
+    _ = await context.translator(update)
+    await _send(update, context, _("Cancelled. Nothing has been stored."))
+    return END
+
+
+async def use_buttons(update: Update, context: BotContext) -> None:
+    """Text while the step expects a button press: stay in the step."""
+    _ = await context.translator(update)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(_("Please use the buttons above, or /cancel."))
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    _ = await context.translator(update)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(_("There is nothing to cancel."))
+
+
+async def in_group(update: Update, context: BotContext) -> None:
+    _ = await context.translator(update)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        _("A request for advice is personal: send me /advice in a private chat.")
+    )
+
+
+async def my_requests(update: Update, context: BotContext) -> None:
+    """/myrequests: the resident's requests and their status."""
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    _ = await context.translator(update)
+    requests = await context.services.advice.for_user(user.id)
+    if not requests:
+        await message.reply_text(_("You have no advice requests. /advice starts one."))
+        return
+    lines = [_("<b>Your advice requests</b>")]
+    for r in requests:
+        line = _(
+            "{reference} – {municipality}, {date}: {status}",
+            reference=Html(f"<b>{r.reference}</b>"),
+            municipality=municipality_name(context.services, r.municipality),
+            date=_.fmt_date(r.created_at.astimezone(_.tz).date(), "d MMMM y"),
+            status=_(STATUS_NAMES[r.status]),
+        )
+        if r.status == "planned" and r.planned_for:
+            line += " " + _("({when})", when=_.fmt_datetime(r.planned_for, "d MMMM y HH:mm"))
+        lines.append(line)
+    await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+def _press(callback: Any, pattern: str) -> CallbackQueryHandler[Any, Any]:
+    return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{pattern}$")
+
+
+def register(app: BotApplication) -> None:
+    private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    text = filters.TEXT & ~filters.COMMAND
+    buttons_only: MessageHandler[BotContext, object] = MessageHandler(text, use_buttons)
+    with warnings.catch_warnings():
+        # Buttons are tracked per chat and user on purpose: the conversation is in one chat.
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        conversation = ConversationHandler(
+            entry_points=[
+                CommandHandler(["advice", "advies"], start, filters=private),
+                _press(start, "start"),
+            ],
+            states={
+                REASON: [_press(on_reason, r"reason:\w+"), buttons_only],
+                POSTCODE: [MessageHandler(text, on_postcode)],
+                CONFIRM_MUNICIPALITY: [
+                    _press(on_municipality, "mun_ok"),
+                    _press(on_municipality_other, "mun_other"),
+                    buttons_only,
+                ],
+                CHOOSE_MUNICIPALITY: [
+                    _press(on_municipality, r"mun:[a-z0-9-]+"),
+                    # A resident outside the region may still type another postcode.
+                    MessageHandler(text, on_postcode),
+                ],
+                HOUSE_NUMBER: [MessageHandler(text, on_house_number)],
+                NAME: [MessageHandler(text, on_name)],
+                CONTACT: [_press(on_via_chat, "via_chat"), MessageHandler(text, on_phone)],
+                MOMENTS_STEP: [
+                    _press(on_moment, r"moment:\w+"),
+                    _press(on_moments_done, "moments_done"),
+                    buttons_only,
+                ],
+                CONSENT: [_press(on_agree, "agree"), buttons_only],
+                SUMMARY: [
+                    _press(on_confirm, "confirm"),
+                    _press(on_change, "change"),
+                    buttons_only,
+                ],
+                CHANGE: [_press(on_edit, r"edit:\w+"), buttons_only],
+            },
+            fallbacks=[
+                CommandHandler(["cancel", "annuleren"], cancel),
+                _press(cancel, "cancel"),
+            ],
+            name="advice",
+            persistent=True,
+            allow_reentry=True,
+        )
+    app.add_handler(conversation)
+    app.add_handler(CommandHandler(["advice", "advies"], in_group, filters=groups))
+    app.add_handler(CommandHandler(["cancel", "annuleren"], nothing_to_cancel, filters=private))
+    app.add_handler(CommandHandler(["myrequests", "mijnaanvragen"], my_requests, filters=private))

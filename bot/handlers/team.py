@@ -1,0 +1,334 @@
+"""The prevention team: /teamcode (bot admins, private) and /linkteam (in the team group) link a
+group to a municipality; /requests lists open requests; the buttons on each request message
+claim, plan and close it; plan and "not possible" ask for a reply to a ForceReply prompt.
+
+Every press and every reply is checked on the server: a live getChatMember for team membership,
+and the request must exist, belong to a municipality of this team, sit on this very message and
+be in a state that allows the action. Callback data carries only the request id and the action.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import ForceReply, Message, Update, User
+from telegram.constants import ParseMode
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.advice.requests import STATUS_NAMES, Action, allowed
+from bot.advice.validation import AppointmentError, parse_appointment, parse_note
+from bot.auth import is_bot_admin, is_chat_member
+from bot.i18n import Html, Translator
+from bot.services import BotApplication, BotContext
+from bot.storage.advice import AdviceRequest
+from bot.teamwork import (
+    ACTION_CODES,
+    TEAM_PREFIX,
+    municipality_name,
+    notify_resident,
+    post_request,
+    refresh_team_message,
+)
+
+log = logging.getLogger(__name__)
+
+PROMPTS_KEY = "advice_prompts"
+
+
+async def team_code(update: Update, context: BotContext) -> None:
+    """/teamcode <municipality>: a bot admin creates a one-time link code (private chat)."""
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    _ = await context.translator(update)
+    if not is_bot_admin(context, user.id):
+        log.warning("teamcode refused: not an admin user_id=%s", user.id)
+        await message.reply_text(_("Only the bot's administrators can create team codes."))
+        return
+    config = context.services.config
+    wanted = " ".join(context.args or []).strip().lower()
+    municipality = next(
+        (m for m in config.municipalities if wanted in (m.slug, m.name.lower())), None
+    )
+    if municipality is None:
+        slugs = ", ".join(m.slug for m in config.municipalities)
+        await message.reply_text(_("Usage: /teamcode <municipality>, one of: {slugs}", slugs=slugs))
+        return
+    code = await context.services.teams.create_code(
+        municipality.slug, user.id, context.services.now()
+    )
+    log.info("team link code created for %s by user_id=%s", municipality.slug, user.id)
+    await message.reply_text(
+        _(
+            "Link code for the prevention team of <b>{municipality}</b>:\n"
+            "<code>/linkteam {code}</code>\n\n"
+            "Add me to the team's group and send this command there. The code works once and "
+            "expires in 24 hours.",
+            municipality=municipality.name,
+            code=code,
+        ),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def link_team(update: Update, context: BotContext) -> None:
+    """/linkteam <code> in a group: the group becomes the municipality's prevention team."""
+    chat, message = update.effective_chat, update.effective_message
+    assert chat is not None and message is not None
+    _ = await context.translator(update)
+    if chat.type == chat.PRIVATE:
+        await message.reply_text(_("Send /linkteam with the code in the team's group, not here."))
+        return
+    services = context.services
+    code = "".join(context.args or [])
+    result = await services.teams.redeem(code, chat.id, services.now()) if code else "unknown"
+    if result in ("unknown", "used", "expired"):
+        log.warning("linkteam refused (%s) chat_id=%s", result, chat.id)
+        texts = {
+            "unknown": _("This link code is not valid. Ask an administrator for a new one."),
+            "used": _("This link code has already been used. Ask an administrator for a new one."),
+            "expired": _("This link code has expired. Ask an administrator for a new one."),
+        }
+        await message.reply_text(texts[result])
+        return
+    name = municipality_name(services, result)
+    log.info("team chat_id=%s linked to %s", chat.id, result)
+    await message.reply_text(
+        _(
+            "This group is now the prevention team of <b>{municipality}</b>. New advice "
+            "requests appear here; /requests lists the open ones.",
+            municipality=name,
+        ),
+        parse_mode=ParseMode.HTML,
+    )
+    for request in await services.advice.unposted():
+        if request.municipality == result:
+            await post_request(services, context.bot, request)
+
+
+def _age(_: Translator, request: AdviceRequest, context: BotContext) -> str:
+    days = (context.services.now() - request.created_at).days
+    # "3 d" rather than ngettext: one form reads well in both languages.
+    return _("today") if days == 0 else _("{n} d", n=days)
+
+
+async def list_requests(update: Update, context: BotContext) -> None:
+    """/requests in a team group: open requests, oldest first, with age and claimer."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    assert chat is not None and message is not None and user is not None
+    _ = await context.translator(update)
+    municipalities = await context.services.teams.municipalities_of(chat.id)
+    if not municipalities:
+        await message.reply_text(_("This group is not linked as a prevention team."))
+        return
+    if not await is_chat_member(context, chat.id, user.id):
+        log.warning("requests refused: not a member user_id=%s chat_id=%s", user.id, chat.id)
+        return
+    requests = await context.services.advice.open_for(municipalities)
+    if not requests:
+        await message.reply_text(_("No open requests. Well done!"))
+        return
+    lines = [_("<b>Open requests</b> (oldest first)")]
+    for r in requests:
+        lines.append(
+            _(
+                "• {reference} – {municipality}, {age}, {status}, {claimer}",
+                reference=r.reference,
+                municipality=municipality_name(context.services, r.municipality),
+                age=_age(_, r, context),
+                status=_(STATUS_NAMES[r.status]),
+                claimer=r.claimed_by_name or _("not claimed"),
+            )
+        )
+    await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+async def _checked_request(
+    context: BotContext, chat_id: int, user: User, request_id: int, action: Action
+) -> tuple[AdviceRequest | None, str]:
+    """The request if `user` may do `action` on it in this chat now, else why not (for the log)."""
+    municipalities = await context.services.teams.municipalities_of(chat_id)
+    if not municipalities:
+        return None, "not a team chat"
+    if not await is_chat_member(context, chat_id, user.id):
+        return None, "not a member"
+    request = await context.services.advice.get(request_id)
+    if request is None:
+        return None, "unknown request"
+    if request.municipality not in municipalities or request.team_chat_id != chat_id:
+        return None, "request of another team"
+    if request.erased or not allowed(action, request.status):
+        return request, "state"
+    if action == "plan" and request.claimed_by != user.id:
+        return request, "not the claimer"
+    return request, ""
+
+
+async def team_button(update: Update, context: BotContext) -> None:
+    query, chat, user = update.callback_query, update.effective_chat, update.effective_user
+    assert query is not None and query.data is not None and chat is not None and user is not None
+    _ = await context.translator(update)
+    parts = query.data.split(":")
+    valid = len(parts) == 3 and parts[1].isdigit() and parts[2] in ACTION_CODES
+    request: AdviceRequest | None = None
+    why = "malformed"
+    if valid:
+        action = ACTION_CODES[parts[2]]
+        request, why = await _checked_request(context, chat.id, user, int(parts[1]), action)
+        message = query.message
+        # The button must sit on the request's own team message (not a copy or an old post).
+        if not why and (
+            request is None
+            or not isinstance(message, Message)
+            or message.message_id != request.team_message_id
+        ):
+            why = "not this message"
+    if why:
+        log.warning(
+            "team button refused (%s) chat_id=%s user_id=%s request_id=%s",
+            why,
+            chat.id,
+            user.id,
+            parts[1] if len(parts) > 1 and parts[1].isdigit() else "-",
+        )
+        texts = {
+            "not a member": _("Only members of this prevention team can do this."),
+            "state": _("This request is already further along or closed."),
+            "not the claimer": _("Only the team member who claimed this request can plan it."),
+        }
+        await query.answer(texts.get(why, _("This button is not valid here.")), show_alert=True)
+        return
+    assert request is not None
+    services = context.services
+    if action in ("plan", "not_possible"):
+        await query.answer()
+        await _prompt(context, chat.id, user, request, action, _)
+        return
+    changed = await services.advice.transition(
+        request.id, action, services.now(), by=user.id, by_name=user.full_name
+    )
+    if changed is None:
+        await query.answer(_("Someone else was quicker."), show_alert=True)
+        return
+    log.info("advice request id=%s %s by user_id=%s", changed.id, action, user.id)
+    await query.answer()
+    await refresh_team_message(services, context.bot, changed)
+    await notify_resident(services, context.bot, changed, action)
+
+
+async def _prompt(
+    context: BotContext,
+    chat_id: int,
+    user: User,
+    request: AdviceRequest,
+    action: Action,
+    _: Translator,
+    error: str = "",
+) -> None:
+    """Ask `user` (and only them: selective ForceReply with a mention) for a date or a reason."""
+    mention = Html(user.mention_html())
+    if action == "plan":
+        question = _(
+            "{member}, reply to this message with the date and time of the appointment for "
+            "{reference}, e.g. 14-03-2026 19:30.",
+            member=mention,
+            reference=request.reference,
+        )
+    else:
+        question = _(
+            "{member}, reply to this message with a short reason why {reference} is not "
+            "possible. The resident will see it.",
+            member=mention,
+            reference=request.reference,
+        )
+    prompt = await context.bot.send_message(
+        chat_id,
+        f"{error}\n{question}" if error else question,
+        parse_mode=ParseMode.HTML,
+        reply_markup=ForceReply(selective=True),
+    )
+    assert context.chat_data is not None
+    prompts: dict[str, Any] = context.chat_data.setdefault(PROMPTS_KEY, {})
+    for key in [k for k, p in prompts.items() if p.get("request") == request.id]:
+        del prompts[key]  # one open question per request
+    prompts[str(prompt.message_id)] = {"request": request.id, "user": user.id, "action": action}
+
+
+async def team_reply(update: Update, context: BotContext) -> None:
+    """A reply to one of our prompts: the appointment's date and time, or the reason."""
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None or user is None or message.reply_to_message is None:
+        return
+    prompts = (context.chat_data or {}).get(PROMPTS_KEY, {})
+    key = str(message.reply_to_message.message_id)
+    prompt = prompts.get(key)
+    if prompt is None or prompt.get("user") != user.id:
+        return
+    _ = await context.translator(update)
+    action: Action = prompt["action"]
+    request, why = await _checked_request(context, chat.id, user, prompt["request"], action)
+    if why or request is None:
+        log.warning(
+            "team reply refused (%s) chat_id=%s user_id=%s request_id=%s",
+            why,
+            chat.id,
+            user.id,
+            prompt["request"],
+        )
+        del prompts[key]
+        await message.reply_text(_("This request can no longer be changed this way."))
+        return
+    services = context.services
+    text = message.text or ""
+    if action == "plan":
+        try:
+            moment = parse_appointment(text, services.now(), services.config.locale.tz)
+        except AppointmentError as exc:
+            errors = {
+                "format": _("I could not read that date and time."),
+                "past": _("That moment is in the past."),
+                "too_far": _("That is more than a year ahead."),
+            }
+            await _prompt(context, chat.id, user, request, action, _, errors[exc.reason])
+            return
+        changed = await services.advice.transition(
+            request.id,
+            "plan",
+            services.now(),
+            by=user.id,
+            by_name=user.full_name,
+            planned_for=moment,
+        )
+    else:
+        note = parse_note(text)
+        if note is None:
+            error = _("Please keep the reason short (at most 200 characters).")
+            await _prompt(context, chat.id, user, request, action, _, error)
+            return
+        changed = await services.advice.transition(
+            request.id,
+            "not_possible",
+            services.now(),
+            by=user.id,
+            by_name=user.full_name,
+            note=note,
+        )
+    del prompts[key]
+    if changed is None:
+        await message.reply_text(_("This request is already further along or closed."))
+        return
+    log.info("advice request id=%s %s by user_id=%s", changed.id, action, user.id)
+    await message.reply_text(_("Saved: {reference}.", reference=changed.reference))
+    await refresh_team_message(services, context.bot, changed)
+    await notify_resident(services, context.bot, changed, action)
+
+
+def register(app: BotApplication) -> None:
+    private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    app.add_handler(CommandHandler("teamcode", team_code, filters=private))
+    app.add_handler(CommandHandler(["linkteam", "koppelteam"], link_team))
+    app.add_handler(CommandHandler(["requests", "aanvragen"], list_requests, filters=groups))
+    app.add_handler(CallbackQueryHandler(team_button, pattern=rf"^{TEAM_PREFIX}:"))
+    app.add_handler(
+        MessageHandler(groups & filters.REPLY & filters.TEXT & ~filters.COMMAND, team_reply)
+    )

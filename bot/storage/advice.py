@@ -1,0 +1,295 @@
+"""Repository for advice requests: creating them (with limits and reference numbers in one
+transaction), team transitions as conditional updates, and erasing personal fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.advice.requests import (
+    CLOSED,
+    LIMIT_WINDOW,
+    OPEN,
+    TRANSITIONS,
+    Action,
+    LimitCheck,
+    check_limits,
+    reference,
+)
+from bot.storage.database import Database, from_db_time, to_db_time
+
+# Cleared by /forgetme and by the retention purge; what stays is anonymous.
+PERSONAL_FIELDS = ("user_id", "name", "postcode", "house_number", "phone", "moments", "note")
+
+
+@dataclass(frozen=True)
+class AdviceRequest:
+    id: int
+    reference: str
+    user_id: int | None
+    locale: str
+    municipality: str
+    reason: str
+    name: str | None
+    postcode: str | None
+    house_number: str | None
+    phone: str | None  # E.164, None = "via this chat" (or erased)
+    moments: tuple[str, ...]
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    claimed_by: int | None
+    claimed_by_name: str | None
+    claimed_at: datetime | None
+    planned_for: datetime | None
+    closed_at: datetime | None
+    closed_by_name: str | None
+    note: str | None
+    team_chat_id: int | None
+    team_message_id: int | None
+    erased_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    @property
+    def erased(self) -> bool:
+        return self.erased_at is not None
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """What the resident entered and agreed to store."""
+
+    user_id: int
+    locale: str
+    municipality: str
+    reason: str
+    name: str
+    postcode: str
+    house_number: str
+    phone: str | None
+    moments: tuple[str, ...]
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else from_db_time(value)
+
+
+def _row(row: aiosqlite.Row) -> AdviceRequest:
+    return AdviceRequest(
+        id=row["id"],
+        reference=row["reference"],
+        user_id=row["user_id"],
+        locale=row["locale"],
+        municipality=row["municipality"],
+        reason=row["reason"],
+        name=row["name"],
+        postcode=row["postcode"],
+        house_number=row["house_number"],
+        phone=row["phone"],
+        moments=tuple(m for m in (row["moments"] or "").split(",") if m),
+        status=row["status"],
+        created_at=from_db_time(row["created_at"]),
+        updated_at=from_db_time(row["updated_at"]),
+        claimed_by=row["claimed_by"],
+        claimed_by_name=row["claimed_by_name"],
+        claimed_at=_time(row["claimed_at"]),
+        planned_for=_time(row["planned_for"]),
+        closed_at=_time(row["closed_at"]),
+        closed_by_name=row["closed_by_name"],
+        note=row["note"],
+        team_chat_id=row["team_chat_id"],
+        team_message_id=row["team_message_id"],
+        erased_at=_time(row["erased_at"]),
+    )
+
+
+_OPEN_SQL = "(" + ", ".join(f"'{s}'" for s in OPEN) + ")"
+_CLOSED_SQL = "(" + ", ".join(f"'{s}'" for s in CLOSED) + ")"
+_ERASE_SQL = ", ".join(f"{f} = NULL" for f in PERSONAL_FIELDS)
+
+
+class AdviceStore:
+    """Repository for the `advice_requests` and `advice_sequences` tables."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, new: NewRequest, now: datetime, year: int) -> AdviceRequest | LimitCheck:
+        """Store a request and give it the next reference of `year` (the local year).
+
+        The limits are checked inside the same write transaction, so two confirmations sent at
+        once cannot both pass.
+        """
+        stamp = to_db_time(now)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                f"SELECT status IN {_OPEN_SQL} AS open, created_at FROM advice_requests "
+                "WHERE user_id = ? AND (status IN " + _OPEN_SQL + " OR created_at > ?)",
+                (new.user_id, to_db_time(now - LIMIT_WINDOW)),
+            )
+            rows = list(await cursor.fetchall())
+            limit = check_limits(
+                sum(1 for r in rows if r["open"]),
+                [from_db_time(r["created_at"]) for r in rows],
+                now,
+            )
+            if limit.refused:
+                return limit
+            cursor = await conn.execute(
+                "INSERT INTO advice_sequences (year, last) VALUES (?, 1) "
+                "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+                (year,),
+            )
+            seq = await cursor.fetchone()
+            assert seq is not None
+            cursor = await conn.execute(
+                """
+                INSERT INTO advice_requests (reference, user_id, locale, municipality, reason,
+                    name, postcode, house_number, phone, moments, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    reference(year, seq[0]),
+                    new.user_id,
+                    new.locale,
+                    new.municipality,
+                    new.reason,
+                    new.name,
+                    new.postcode,
+                    new.house_number,
+                    new.phone,
+                    ",".join(new.moments),
+                    stamp,
+                    stamp,
+                ),
+            )
+            request_id = cursor.lastrowid
+        assert request_id is not None
+        created = await self.get(request_id)
+        assert created is not None
+        return created
+
+    async def limits(self, user_id: int, now: datetime) -> LimitCheck:
+        """The limits as they stand, to tell the resident before they fill everything in."""
+        rows = await self.db.fetchall(
+            f"SELECT status IN {_OPEN_SQL} AS open, created_at FROM advice_requests "
+            f"WHERE user_id = ? AND (status IN {_OPEN_SQL} OR created_at > ?)",
+            (user_id, to_db_time(now - LIMIT_WINDOW)),
+        )
+        return check_limits(
+            sum(1 for r in rows if r["open"]), [from_db_time(r["created_at"]) for r in rows], now
+        )
+
+    async def get(self, request_id: int) -> AdviceRequest | None:
+        row = await self.db.fetchone("SELECT * FROM advice_requests WHERE id = ?", (request_id,))
+        return None if row is None else _row(row)
+
+    async def for_user(self, user_id: int) -> list[AdviceRequest]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM advice_requests WHERE user_id = ? ORDER BY created_at, id", (user_id,)
+        )
+        return [_row(r) for r in rows]
+
+    async def open_for(self, municipalities: list[str]) -> list[AdviceRequest]:
+        """Open requests of these municipalities, oldest first."""
+        marks = ", ".join("?" for _ in municipalities)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM advice_requests WHERE status IN {_OPEN_SQL} "
+            f"AND municipality IN ({marks}) ORDER BY created_at, id",
+            municipalities,
+        )
+        return [_row(r) for r in rows]
+
+    async def unposted(self) -> list[AdviceRequest]:
+        """Open requests no team message exists for (no team was linked, or sending failed)."""
+        rows = await self.db.fetchall(
+            f"SELECT * FROM advice_requests WHERE status IN {_OPEN_SQL} "
+            "AND team_message_id IS NULL ORDER BY created_at, id"
+        )
+        return [_row(r) for r in rows]
+
+    async def set_team_message(self, request_id: int, chat_id: int, message_id: int) -> None:
+        await self.db.execute(
+            "UPDATE advice_requests SET team_chat_id = ?, team_message_id = ? WHERE id = ?",
+            (chat_id, message_id, request_id),
+        )
+
+    async def transition(
+        self,
+        request_id: int,
+        action: Action,
+        now: datetime,
+        *,
+        by: int,
+        by_name: str,
+        planned_for: datetime | None = None,
+        note: str | None = None,
+    ) -> AdviceRequest | None:
+        """Apply a team action if the request is still in a state that allows it.
+
+        The state check is part of the UPDATE, so of two members pressing at once only one
+        wins; None means the action is no longer possible.
+        """
+        sources, target = TRANSITIONS[action]
+        stamp = to_db_time(now)
+        sets: dict[str, Any] = {"status": target, "updated_at": stamp}
+        if action == "claim":
+            sets |= {"claimed_by": by, "claimed_by_name": by_name, "claimed_at": stamp}
+        elif action == "plan":
+            assert planned_for is not None
+            sets["planned_for"] = to_db_time(planned_for)
+        else:
+            sets |= {"closed_at": stamp, "closed_by_name": by_name, "note": note}
+        assignments = ", ".join(f"{k} = :{k}" for k in sets)
+        states = ", ".join(f"'{s}'" for s in sources)
+        changed = await self.db.execute(
+            f"UPDATE advice_requests SET {assignments} "
+            f"WHERE id = :id AND status IN ({states}) AND erased_at IS NULL",
+            {**sets, "id": request_id},
+        )
+        return await self.get(request_id) if changed else None
+
+    async def forget_user(self, user_id: int, now: datetime) -> list[AdviceRequest]:
+        """Erase the personal fields of all the user's requests; open ones become withdrawn.
+
+        Returns the requests as they are after erasing (for editing the team messages).
+        """
+        stamp = to_db_time(now)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT id FROM advice_requests WHERE user_id = ?", (user_id,)
+            )
+            ids = [row[0] for row in await cursor.fetchall()]
+            await conn.execute(
+                f"UPDATE advice_requests SET status = 'withdrawn', closed_at = :now, "
+                f"updated_at = :now WHERE user_id = :user AND status IN {_OPEN_SQL}",
+                {"now": stamp, "user": user_id},
+            )
+            await conn.execute(
+                f"UPDATE advice_requests SET {_ERASE_SQL}, erased_at = :now, updated_at = :now "
+                "WHERE user_id = :user",
+                {"now": stamp, "user": user_id},
+            )
+        return [r for r in [await self.get(i) for i in ids] if r is not None]
+
+    async def purge_closed_before(self, cutoff: datetime, now: datetime) -> list[AdviceRequest]:
+        """Retention: erase personal fields of requests closed before `cutoff`.
+
+        Returns the erased requests, so their team messages can lose the details too.
+        """
+        stamp = to_db_time(now)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                f"UPDATE advice_requests SET {_ERASE_SQL}, erased_at = ?, updated_at = ? "
+                f"WHERE status IN {_CLOSED_SQL} AND closed_at < ? AND erased_at IS NULL "
+                "RETURNING id",
+                (stamp, stamp, to_db_time(cutoff)),
+            )
+            ids = [row[0] for row in await cursor.fetchall()]
+        return [r for r in [await self.get(i) for i in ids] if r is not None]

@@ -1,0 +1,363 @@
+"""The Telegram side of advice requests that is not a handler: the team message (rendered,
+posted, edited), telling the resident, and the daily jobs (team reminder, admins' notice about
+municipalities without a team, retention purge, stale drafts).
+
+The daily job bodies take their inputs explicitly (services, bot, now), so tests call them with
+a moved clock instead of waiting for 09:00.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from typing import Literal
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.advice.privacy import retention_cutoff
+from bot.advice.requests import (
+    MOMENTS,
+    REASONS,
+    REMIND_AFTER_WORKING_DAYS,
+    Action,
+    allowed,
+    working_days_since,
+)
+from bot.advice.validation import format_phone
+from bot.i18n import Html, Translator
+from bot.services import BotApplication, BotContext, Services
+from bot.storage.advice import AdviceRequest
+
+log = logging.getLogger(__name__)
+
+TEAM_PREFIX = "team"
+# Short action codes in callback data; the request id is the only other thing a button carries.
+ACTION_CODES: dict[str, Action] = {
+    "claim": "claim",
+    "plan": "plan",
+    "done": "done",
+    "np": "not_possible",
+}
+DRAFT_KEY = "advice"
+DRAFT_MAX_AGE = timedelta(days=1)
+DAILY_AT = time(9, 0)
+Event = Literal["created", "claim", "plan", "done", "not_possible"]
+
+
+async def chat_translator(services: Services, chat_id: int, fallback: str | None) -> Translator:
+    """The stored locale of a chat we are not answering (a team, a resident)."""
+    chat = await services.chats.get(chat_id)
+    return services.i18n.get(chat.locale if chat else fallback)
+
+
+def municipality_name(services: Services, slug: str) -> str:
+    municipality = services.config.municipality(slug)
+    return municipality.name if municipality else slug
+
+
+def team_text(_: Translator, services: Services, request: AdviceRequest) -> str:
+    """The team message: every user-entered value goes through the translator, so escaped."""
+    fmt = "d MMMM y HH:mm"
+    lines = [
+        _(
+            "<b>Prevention advice {reference}</b> – {municipality}",
+            reference=request.reference,
+            municipality=municipality_name(services, request.municipality),
+        ),
+        _("Received: {when}", when=_.fmt_datetime(request.created_at, fmt)),
+    ]
+    if request.erased:
+        why = (
+            _("Removed at the resident's request.")
+            if request.status == "withdrawn"
+            else _("Personal details removed after the retention period.")
+        )
+        lines.append(Html(f"<i>{why}</i>"))
+    else:
+        contact = (
+            format_phone(request.phone)
+            if request.phone
+            else _("via the bot (the resident receives your updates in Telegram)")
+        )
+        lines += [
+            _("Reason: {reason}", reason=_(REASONS.get(request.reason, request.reason))),
+            _("Name: {name}", name=request.name or ""),
+            _(
+                "Address: {postcode} {number}",
+                postcode=request.postcode or "",
+                number=request.house_number or "",
+            ),
+            _("Contact: {contact}", contact=contact),
+            _(
+                "Preferred moments: {moments}",
+                moments=", ".join(_(MOMENTS[m]) for m in request.moments if m in MOMENTS),
+            ),
+        ]
+    if request.claimed_at and request.claimed_by_name:
+        lines.append(
+            _(
+                "✋ Claimed by {name} on {when}",
+                name=request.claimed_by_name,
+                when=_.fmt_datetime(request.claimed_at, fmt),
+            )
+        )
+    if request.planned_for:
+        lines.append(_("📅 Appointment: {when}", when=_.fmt_datetime(request.planned_for, fmt)))
+    if request.closed_at and request.status == "done":
+        lines.append(
+            _(
+                "✅ Done on {when} by {name}",
+                when=_.fmt_datetime(request.closed_at, fmt),
+                name=request.closed_by_name or "",
+            )
+        )
+    if request.closed_at and request.status == "not_possible":
+        lines.append(
+            _(
+                "⛔ Not possible ({when}, {name})",
+                when=_.fmt_datetime(request.closed_at, fmt),
+                name=request.closed_by_name or "",
+            )
+        )
+        if request.note:
+            lines.append(_("Reason: {reason}", reason=request.note))
+    return "\n".join(lines)
+
+
+def team_keyboard(_: Translator, request: AdviceRequest) -> InlineKeyboardMarkup | None:
+    labels = {
+        "claim": _("Claim"),
+        "plan": _("Appointment planned"),
+        "done": _("Done"),
+        "np": _("Not possible"),
+    }
+    buttons = [
+        InlineKeyboardButton(label, callback_data=f"{TEAM_PREFIX}:{request.id}:{code}")
+        for code, label in labels.items()
+        if not request.erased
+        and allowed(ACTION_CODES[code], request.status)
+        # Closing is offered once someone is on it; a new request can only be claimed or refused.
+        and not (request.status == "new" and code == "done")
+    ]
+    return InlineKeyboardMarkup([buttons[:2], buttons[2:]]) if buttons else None
+
+
+async def post_request(services: Services, bot: Bot, request: AdviceRequest) -> bool:
+    """Post a request in its municipality's team group; False when no team is linked or the
+    group cannot be reached (the request stays unposted and is retried daily)."""
+    team = await services.teams.team_of(request.municipality)
+    if team is None:
+        log.info("advice request id=%s waits: no team for %s", request.id, request.municipality)
+        return False
+    _ = await chat_translator(services, team, None)
+    try:
+        message = await bot.send_message(
+            team,
+            team_text(_, services, request),
+            parse_mode=ParseMode.HTML,
+            reply_markup=team_keyboard(_, request),
+        )
+    except TelegramError as exc:
+        log.warning(
+            "could not post advice request id=%s to team chat_id=%s: %s",
+            request.id,
+            team,
+            type(exc).__name__,
+        )
+        return False
+    await services.advice.set_team_message(request.id, team, message.message_id)
+    log.info("advice request id=%s posted to team chat_id=%s", request.id, team)
+    return True
+
+
+async def refresh_team_message(services: Services, bot: Bot, request: AdviceRequest) -> None:
+    """Show the request's current state on its team message (after a step, a /forgetme or a
+    purge); a message that is gone or unchanged is not an error."""
+    if request.team_chat_id is None or request.team_message_id is None:
+        return
+    _ = await chat_translator(services, request.team_chat_id, None)
+    try:
+        await bot.edit_message_text(
+            team_text(_, services, request),
+            chat_id=request.team_chat_id,
+            message_id=request.team_message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=team_keyboard(_, request),
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            log.warning("could not edit team message of request id=%s: %s", request.id, exc)
+    except TelegramError as exc:
+        log.warning(
+            "could not edit team message of request id=%s: %s", request.id, type(exc).__name__
+        )
+
+
+async def notify_resident(
+    services: Services, bot: Bot, request: AdviceRequest, event: Event
+) -> None:
+    """Tell the resident in their language; the team is named, never the member."""
+    if request.user_id is None:
+        return
+    _ = await chat_translator(services, request.user_id, request.locale)
+    team = _(
+        "the prevention team of {name}", name=municipality_name(services, request.municipality)
+    )
+    ref = Html(f"<b>{request.reference}</b>")
+    if event == "claim":
+        text = _(
+            "Your request {reference} has been taken on by {team}. They will contact you to plan "
+            "the visit.",
+            reference=ref,
+            team=Html(team),
+        )
+    elif event == "plan" and request.planned_for:
+        text = _(
+            "Your prevention advice {reference} is planned for <b>{when}</b> by {team}. "
+            "Can't make it? Please contact your municipality.",
+            reference=ref,
+            when=_.fmt_datetime(request.planned_for, "EEEE d MMMM y HH:mm"),
+            team=Html(team),
+        )
+    elif event == "done":
+        text = _(
+            "Your request {reference} is done: {team} has finished the advice. Thank you, and "
+            "good luck with securing your home!",
+            reference=ref,
+            team=Html(team),
+        )
+    elif event == "not_possible":
+        text = _(
+            "Unfortunately {team} cannot carry out your request {reference}.",
+            reference=ref,
+            team=Html(team),
+        )
+        if request.note:
+            text += "\n" + _("Reason: {reason}", reason=request.note)
+    else:
+        return
+    try:
+        await bot.send_message(request.user_id, text, parse_mode=ParseMode.HTML)
+    except (Forbidden, BadRequest) as exc:
+        log.info("could not tell the resident of request id=%s: %s", request.id, type(exc).__name__)
+
+
+# ----------------------------------------------------------------------------- daily jobs
+
+
+async def post_waiting(services: Services, bot: Bot) -> int:
+    """Post open requests that have a team now but no team message yet; returns how many."""
+    posted = 0
+    for request in await services.advice.unposted():
+        if await services.teams.team_of(request.municipality) is not None:
+            posted += await post_request(services, bot, request)
+    return posted
+
+
+async def remind_teams(services: Services, bot: Bot, now: datetime) -> int:
+    """09:00: each team hears of its requests unclaimed for more than 2 working days."""
+    today = now.astimezone(services.config.locale.tz).date()
+    sent = 0
+    for chat_id, municipalities in (await services.teams.teams()).items():
+        late = [
+            r
+            for r in await services.advice.open_for(municipalities)
+            if r.status == "new"
+            and working_days_since(r.created_at.astimezone(services.config.locale.tz).date(), today)
+            > REMIND_AFTER_WORKING_DAYS
+        ]
+        if not late:
+            continue
+        _ = await chat_translator(services, chat_id, None)
+        lines = [_("⏰ Waiting for more than 2 working days without being claimed:")]
+        lines += [
+            _(
+                "• {reference} ({municipality}), received {when}",
+                reference=r.reference,
+                municipality=municipality_name(services, r.municipality),
+                when=_.fmt_datetime(r.created_at, "d MMMM"),
+            )
+            for r in late
+        ]
+        lines.append(_("Press Claim on the request's message. /requests lists all open ones."))
+        try:
+            await bot.send_message(chat_id, "\n".join(lines), parse_mode=ParseMode.HTML)
+            sent += 1
+        except TelegramError as exc:
+            log.warning("team reminder to chat_id=%s failed: %s", chat_id, type(exc).__name__)
+    log.info("advice reminders sent to %d team(s)", sent)
+    return sent
+
+
+async def notify_admins_without_team(services: Services, bot: Bot) -> dict[str, int]:
+    """Once a day: the admins hear which municipalities have requests waiting without a team."""
+    waiting: dict[str, int] = {}
+    for request in await services.advice.unposted():
+        if await services.teams.team_of(request.municipality) is None:
+            waiting[request.municipality] = waiting.get(request.municipality, 0) + 1
+    if not waiting:
+        return waiting
+    for admin in services.config.admins.user_ids:
+        _ = await chat_translator(services, admin, None)
+        lines = [_("<b>Advice requests are waiting without a prevention team</b>")]
+        lines += [
+            _("• {name}: {count}", name=municipality_name(services, slug), count=count)
+            for slug, count in sorted(waiting.items())
+        ]
+        lines.append(_("Create a link code with /teamcode <municipality> and send it to the team."))
+        try:
+            await bot.send_message(admin, "\n".join(lines), parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            log.warning("admin notice to user_id=%s failed: %s", admin, type(exc).__name__)
+    log.info("admins told about %d municipality(ies) without a team", len(waiting))
+    return waiting
+
+
+async def purge_expired(services: Services, bot: Bot, now: datetime) -> int:
+    """Retention: personal fields of requests closed longer than retention_days ago."""
+    cutoff = retention_cutoff(now, services.config.privacy.retention_days)
+    purged = await services.advice.purge_closed_before(cutoff, now)
+    for request in purged:
+        await refresh_team_message(services, bot, request)
+    log.info("retention purge: personal fields erased from %d advice request(s)", len(purged))
+    return len(purged)
+
+
+def drop_stale_drafts(app: BotApplication, now: datetime) -> int:
+    """Forget unfinished request drafts (with names, phones) after a day without confirmation."""
+    dropped = []
+    for user_id, data in app.user_data.items():
+        draft = data.get(DRAFT_KEY)
+        started = draft.get("started") if isinstance(draft, dict) else None
+        if draft is not None and (
+            not isinstance(started, str) or datetime.fromisoformat(started) < now - DRAFT_MAX_AGE
+        ):
+            del data[DRAFT_KEY]
+            dropped.append(user_id)
+    if dropped:
+        app.mark_data_for_update_persistence(user_ids=dropped)
+    log.info("dropped %d stale advice draft(s)", len(dropped))
+    return len(dropped)
+
+
+async def advice_daily(context: BotContext) -> None:
+    """The 09:00 job: retry posting, remind teams, tell admins, purge."""
+    services, bot, now = context.services, context.bot, context.services.now()
+    await post_waiting(services, bot)
+    await remind_teams(services, bot, now)
+    await notify_admins_without_team(services, bot)
+    await purge_expired(services, bot, now)
+    drop_stale_drafts(context.application, now)
+
+
+def schedule_advice_jobs(app: BotApplication) -> None:
+    services: Services = app.bot_data["services"]
+    if app.job_queue is None:
+        raise RuntimeError("PTB's JobQueue is missing; install APScheduler (see pyproject.toml)")
+    app.job_queue.run_daily(
+        advice_daily,
+        time=DAILY_AT.replace(tzinfo=services.config.locale.tz),
+        name="advice-daily",
+    )

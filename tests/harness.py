@@ -1,0 +1,82 @@
+"""End-to-end harness: the real PTB Application, polling the sandbox Bot API emulator over HTTP.
+
+`BotHarness.start()` runs the same `serve()` lifecycle as `buurtwacht run`; `restart()` stops it
+and starts a fresh Application on the same database, as a process restart would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_application, build_services, serve
+from bot.config import Config, parse_config
+from bot.sandbox.emulator import BotApiEmulator
+from bot.services import BotApplication, Services
+from bot.storage import Database
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_ID = 999001  # a bot admin in the test configuration, not a sandbox-created user
+
+
+def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
+    """The example configuration with a temporary database and per-test overrides per section."""
+    raw = tomllib.loads((ROOT / "config.example.toml").read_text("utf-8"))
+    raw["storage"]["path"] = str(tmp_path / "buurtwacht.sqlite3")
+    raw["admins"]["user_ids"] = [ADMIN_ID]
+    for name, values in sections.items():
+        if isinstance(raw.get(name), dict):
+            raw[name].update(values)
+        else:
+            raw[name] = values
+    return parse_config(raw)
+
+
+@dataclasses.dataclass
+class BotHarness:
+    emu: BotApiEmulator
+    config: Config
+    app: BotApplication | None = None
+    db: Database | None = None
+    _stop: asyncio.Event | None = None
+    _task: asyncio.Task[None] | None = None
+
+    @property
+    def services(self) -> Services:
+        assert self.app is not None
+        services: Services = self.app.bot_data["services"]
+        return services
+
+    async def start(self) -> None:
+        self.db = Database(self.config.storage.path)
+        await self.db.open()
+        self.app = build_application(
+            build_services(self.config, self.db), self.emu.token, base_url=self.emu.base_url
+        )
+        polls_before = self.emu.stats.requests["getUpdates"]
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(serve(self.app, self._stop))
+        # Ready once the bot's first long poll reached the emulator (or serve() failed early).
+        await self.emu.wait_for(
+            lambda: (
+                self.emu.stats.requests["getUpdates"] > polls_before
+                or (self._task is not None and self._task.done())
+            )
+        )
+        if self._task.done():
+            self._task.result()
+
+    async def stop(self) -> None:
+        if self._stop is not None and self._task is not None:
+            self._stop.set()
+            await self._task
+        if self.db is not None:
+            await self.db.close()
+        self.app = self.db = self._stop = self._task = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
