@@ -22,9 +22,13 @@ from bot.menus import publish_menus
 from bot.services import BotApplication, BotContext, Services
 from bot.storage import Database
 from bot.storage.advice import AdviceStore
+from bot.storage.alerts import AlertStore
+from bot.storage.campaigns import CampaignStore
 from bot.storage.chats import ChatStore
+from bot.storage.figures import FigureStore
 from bot.storage.outbox import OutboxStore
 from bot.storage.persistence import SqlitePersistence
+from bot.storage.roles import AuditLog, RoleStore
 from bot.storage.teams import TeamStore
 from bot.teamwork import schedule_advice_jobs
 from messages.loader import load_calendar
@@ -43,6 +47,11 @@ def build_services(config: Config, db: Database) -> Services:
         teams=TeamStore(db),
         calendar=load_calendar(),
         outbox=OutboxStore(db),
+        roles=RoleStore(db),
+        audit=AuditLog(db),
+        campaigns=CampaignStore(db),
+        alerts=AlertStore(db),
+        figures=FigureStore(db),
     )
 
 

@@ -6,10 +6,17 @@ caching would let a demoted admin keep power.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from telegram import Chat, ChatMember, Message, Update
 from telegram.error import TelegramError
 
-from bot.services import BotContext
+from bot.services import BotContext, Services
+from bot.storage.roles import ALL
+
+log = logging.getLogger(__name__)
 
 # Telegram sends messages of anonymous group admins as this bot user with sender_chat = the group.
 ANONYMOUS_ADMIN_ID = 1087968824
@@ -47,3 +54,76 @@ async def may_manage_chat(update: Update, context: BotContext) -> bool:
     if isinstance(message, Message) and message.sender_chat and message.sender_chat.id == chat.id:
         return True  # an anonymous administrator of this very group
     return await is_group_admin(context, chat.id, user.id)
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What a user may do as admin or adviser; `municipalities` is their adviser scope (an
+    admin's is the whole region)."""
+
+    admin: bool
+    municipalities: frozenset[str]
+
+    @property
+    def adviser(self) -> bool:
+        return bool(self.municipalities)
+
+    def covers(self, municipalities: Iterable[str]) -> bool:
+        wanted = set(municipalities)
+        return bool(wanted) and wanted <= self.municipalities
+
+
+async def user_roles(services: Services, user_id: int | None) -> Roles:
+    """Roles from the config (bootstrap admins) and the roles table, asked at every action."""
+    if user_id is None:
+        return Roles(False, frozenset())
+    region = frozenset(m.slug for m in services.config.municipalities)
+    granted = await services.roles.of(user_id)
+    if user_id in services.config.admins.user_ids or "admin" in granted:
+        return Roles(True, region)
+    scope = granted.get("adviser", frozenset())
+    return Roles(False, region if ALL in scope else scope & region)
+
+
+async def guard(
+    update: Update,
+    context: BotContext,
+    action: str,
+    *,
+    admin: bool = False,
+    municipalities: Iterable[str] = (),
+    target: str = "",
+) -> Roles | None:
+    """The caller's roles when they may do `action` now, in a private chat; else None.
+
+    A refusal is told to the caller and audit-logged (ids only). `municipalities`: every one of
+    them must be in the caller's scope (e.g. the campaign's audience).
+    """
+    user, chat = update.effective_user, update.effective_chat
+    roles = await user_roles(context.services, user.id if user else None)
+    wanted = tuple(municipalities)
+    allowed = roles.admin if admin else roles.adviser and (not wanted or roles.covers(wanted))
+    _ = await context.translator(update)
+    if not allowed:
+        log.warning("refused %s user_id=%s", action, user.id if user else None)
+        await context.services.audit.record(
+            user.id if user else None,
+            action,
+            target or ",".join(wanted),
+            outcome="refused",
+            detail=f"chat_id={chat.id}" if chat else "",
+            now=context.services.now(),
+        )
+        await _tell(update, _("Sorry, you are not allowed to do that."))
+        return None
+    if chat is None or chat.type != Chat.PRIVATE:
+        await _tell(update, _("Please use this in a private chat with me."))
+        return None
+    return roles
+
+
+async def _tell(update: Update, text: str) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)

@@ -2,7 +2,8 @@
 
 A feature adds its commands here; `audience` says who sees a command:
 "everyone" in the chats listed in `where`, "group_admin" for group administrators only,
-"admin" for the bot's administrators (private chat only), "team" for prevention team groups.
+"admin" for the bot's administrators (private chat only), "adviser" for communication advisers
+(and admins; private chat only), "team" for prevention team groups.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Literal
 from bot.i18n import N_
 
 Where = Literal["private", "group"]
-Audience = Literal["everyone", "group_admin", "admin", "team"]
+Audience = Literal["everyone", "group_admin", "admin", "adviser", "team"]
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,38 @@ COMMANDS: list[CommandSpec] = [
         "linkteam", N_("Link this group as a prevention team"), GROUP, aliases=("koppelteam",)
     ),
     CommandSpec("requests", N_("Open advice requests of this team"), GROUP, "team", ("aanvragen",)),
+    CommandSpec("campaign", N_("Write and schedule a campaign"), PRIVATE, "adviser", ("campagne",)),
+    CommandSpec("campaigns", N_("Upcoming and recent campaigns"), PRIVATE, "adviser"),
+    CommandSpec(
+        "calendar",
+        N_("Tailor the calendar; /calendar ics for your agenda"),
+        PRIVATE,
+        "adviser",
+        ("kalender",),
+    ),
+    CommandSpec(
+        "alert", N_("Send an urgent neighbourhood alert"), PRIVATE, "adviser", ("waarschuwing",)
+    ),
+    CommandSpec(
+        "stats", N_("Reach and results of the last 30 days"), PRIVATE, "adviser", ("statistieken",)
+    ),
+    CommandSpec(
+        "figures", N_("Chart of burglaries and subscribers"), PRIVATE, "adviser", ("cijfers",)
+    ),
+    CommandSpec("invite", N_("Invite an adviser (one-time link)"), PRIVATE, "admin"),
+    CommandSpec("roles", N_("Who has which role"), PRIVATE, "admin"),
+    CommandSpec("revoke", N_("Remove a role"), PRIVATE, "admin"),
+    CommandSpec("audit", N_("The latest privileged actions"), PRIVATE, "admin"),
 ]
 
 
 def visible(
-    where: Where, *, group_admin: bool = False, admin: bool = False, team: bool = False
+    where: Where,
+    *,
+    group_admin: bool = False,
+    admin: bool = False,
+    team: bool = False,
+    adviser: bool = False,
 ) -> list[CommandSpec]:
     """Commands a person sees in a chat of kind `where`, given their roles."""
     allowed: set[Audience] = {"everyone"}
@@ -75,6 +103,8 @@ def visible(
         allowed.add("group_admin")
     if admin:
         allowed.add("admin")
+    if admin or adviser:
+        allowed.add("adviser")
     if team:
         allowed.add("team")
     return [c for c in COMMANDS if where in c.where and c.audience in allowed]

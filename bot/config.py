@@ -135,6 +135,29 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class CampaignConfig:
+    # Four eyes: another adviser or an admin of the same municipality approves a campaign first.
+    require_approval: bool = False
+
+
+@dataclass(frozen=True)
+class AlertConfig:
+    # Alerts in these hours (Europe/Amsterdam) need a second confirmation by the sender.
+    night_start: str = "23:00"
+    night_end: str = "07:00"
+    # The next day at this time the same audience hears that free advice can be requested.
+    follow_up_at: str = "10:00"
+
+    @property
+    def night(self) -> tuple[time, time]:
+        return _parse_hhmm(self.night_start), _parse_hhmm(self.night_end)
+
+    @property
+    def follow_up_time(self) -> time:
+        return _parse_hhmm(self.follow_up_at)
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -143,6 +166,8 @@ class Config:
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    campaigns: CampaignConfig = field(default_factory=CampaignConfig)
+    alerts: AlertConfig = field(default_factory=AlertConfig)
     municipalities: list[Municipality] = field(default_factory=list)
 
     def municipality(self, slug: str | None) -> Municipality | None:
@@ -288,6 +313,9 @@ def _semantic_problems(cfg: Config) -> list[str]:
             problems.append(
                 f"calendar.academic_year_start.{year}: expected YYYY-MM-DD, got {value!r}"
             )
+    for key in ("night_start", "night_end", "follow_up_at"):
+        if not HHMM_RE.match(getattr(cfg.alerts, key)):
+            problems.append(f"alerts.{key}: expected HH:MM, got {getattr(cfg.alerts, key)!r}")
     if cfg.privacy.retention_days < 1:
         problems.append("privacy.retention_days: must be at least 1")
     if not cfg.municipalities:

@@ -12,7 +12,15 @@ from typing import Any, TextIO
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.config import Config
 from bot.storage.outbox import OutboxStore
@@ -71,6 +79,8 @@ class TelegramSender:
             raise Transient("timed out") from exc
         except NetworkError as exc:
             raise Transient(exc.message) from exc
+        except TelegramError as exc:  # anything else Telegram refuses is not worth a retry
+            raise Permanent(exc.message) from exc
         return message.message_id
 
 
@@ -91,6 +101,19 @@ def build_engine(
     return DeliveryEngine(outbox, sender, limiter, now, max_attempts=d.max_attempts)
 
 
+def build_calendar_source(
+    config: Config, calendar: Calendar, outbox: OutboxStore
+) -> CalendarSource:
+    tz = config.locale.tz
+    return CalendarSource(
+        calendar,
+        MomentResolver(tz, academic_overrides(config)),
+        [(m.slug, m.school_region) for m in config.municipalities],
+        outbox,
+        tz,
+    )
+
+
 def build_planner(
     config: Config,
     calendar: Calendar,
@@ -99,19 +122,12 @@ def build_planner(
     now: Callable[[], datetime],
     resolvers: dict[str, Resolver] | None = None,
 ) -> Planner:
-    tz = config.locale.tz
-    source = CalendarSource(
-        calendar,
-        MomentResolver(tz, academic_overrides(config)),
-        [(m.slug, m.school_region) for m in config.municipalities],
-        outbox,
-        tz,
-    )
+    source = build_calendar_source(config, calendar, outbox)
     return Planner(
         store=outbox,
         engine=engine,
         now=now,
-        tz=tz,
+        tz=config.locale.tz,
         catch_up=timedelta(hours=config.calendar.catch_up_hours),
         quiet_start=config.delivery.quiet_start,
         quiet_end=config.delivery.quiet_end,

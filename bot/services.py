@@ -14,9 +14,13 @@ from bot.config import Config
 from bot.i18n import Catalogues, Translator
 from bot.storage import Database
 from bot.storage.advice import AdviceStore
+from bot.storage.alerts import AlertStore
+from bot.storage.campaigns import CampaignStore
 from bot.storage.chats import ChatStore
 from bot.storage.database import utcnow
+from bot.storage.figures import FigureStore
 from bot.storage.outbox import OutboxStore
+from bot.storage.roles import AuditLog, RoleStore
 from bot.storage.teams import TeamStore
 from messages.loader import Calendar
 from scheduler.delivery import DeliveryEngine
@@ -33,6 +37,11 @@ class Services:
     teams: TeamStore
     calendar: Calendar
     outbox: OutboxStore
+    roles: RoleStore
+    audit: AuditLog
+    campaigns: CampaignStore
+    alerts: AlertStore
+    figures: FigureStore
     # The one source of "now" for domain logic, so tests can move time instead of waiting.
     now: Callable[[], datetime] = field(default=utcnow)
     # Built with the Application, because they send through its Bot.

@@ -306,7 +306,12 @@ async def notify_admins_without_team(services: Services, bot: Bot) -> dict[str, 
             _("• {name}: {count}", name=municipality_name(services, slug), count=count)
             for slug, count in sorted(waiting.items())
         ]
-        lines.append(_("Create a link code with /teamcode <municipality> and send it to the team."))
+        lines.append(
+            _(
+                "Create a link code with /teamcode and the municipality's name, and send it "
+                "to the team."
+            )
+        )
         try:
             await bot.send_message(admin, "\n".join(lines), parse_mode=ParseMode.HTML)
         except TelegramError as exc:

@@ -163,6 +163,11 @@ class DeliveryEngine:
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
         self._in_flight: set[int] = set()
+        # Fetching due rows and claiming them happens under one lock, so a drain() running
+        # beside the background loop can never pick a row that is already being sent.
+        self._claim = asyncio.Lock()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._contents: dict[str, Content] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -202,9 +207,14 @@ class DeliveryEngine:
             self._task = None
 
     async def drain(self) -> None:
-        """Send until nothing is due now (used by the CLI and tests); held rows stay pending."""
-        while await self._send_batch():
-            pass
+        """Send until nothing is due now and nothing is in flight (used by the CLI and tests);
+        rows held for later (quiet hours, retry backoff) stay pending."""
+        while True:
+            if await self._send_batch():
+                continue
+            if not self._in_flight:
+                return
+            await self._idle.wait()
 
     async def _run_forever(self) -> None:
         while True:
@@ -230,12 +240,14 @@ class DeliveryEngine:
 
     async def _send_batch(self) -> bool:
         """Send every row due now with a pool of workers; False when there was nothing."""
-        batch = await self.outbox.due(self.now(), self.workers * 16, sorted(self._in_flight))
+        async with self._claim:
+            batch = await self.outbox.due(self.now(), self.workers * 16, sorted(self._in_flight))
+            self._in_flight.update(delivery.id for delivery in batch)
         if not batch:
             return False
+        self._idle.clear()
         queue: asyncio.Queue[Delivery] = asyncio.Queue()
         for delivery in batch:
-            self._in_flight.add(delivery.id)
             queue.put_nowait(delivery)
 
         async def worker() -> None:
@@ -245,6 +257,8 @@ class DeliveryEngine:
                     await self._deliver(delivery)
                 finally:
                     self._in_flight.discard(delivery.id)
+                    if not self._in_flight:
+                        self._idle.set()
 
         await asyncio.gather(*(worker() for _ in range(min(self.workers, len(batch)))))
         return True

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import tomllib
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,8 @@ def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
 class BotHarness:
     emu: BotApiEmulator
     config: Config
+    # Set to control "now" for the bot's domain logic from the very start (planner, engine).
+    clock: Callable[[], datetime] | None = None
     app: BotApplication | None = None
     db: Database | None = None
     _stop: asyncio.Event | None = None
@@ -53,9 +57,10 @@ class BotHarness:
     async def start(self) -> None:
         self.db = Database(self.config.storage.path)
         await self.db.open()
-        self.app = build_application(
-            build_services(self.config, self.db), self.emu.token, base_url=self.emu.base_url
-        )
+        services = build_services(self.config, self.db)
+        if self.clock is not None:
+            services.now = self.clock
+        self.app = build_application(services, self.emu.token, base_url=self.emu.base_url)
         polls_before = self.emu.stats.requests["getUpdates"]
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(serve(self.app, self._stop))

@@ -12,8 +12,11 @@ import phonenumbers
 # Dutch postcodes: four digits (no leading zero), two letters; SA, SD and SS are never issued.
 _POSTCODE_RE = re.compile(r"^\s*([1-9]\d{3})\s*([A-Za-z]{2})\s*$")
 _EXCLUDED_LETTERS = {"SA", "SD", "SS"}
-# House number 1-99999, then an optional addition ("a", "-2", " bis", "hs").
-_HOUSE_RE = re.compile(r"^\s*([1-9]\d{0,4})\s*(?:[-/ ]\s*)?([A-Za-z0-9]{1,4})?\s*$")
+# House number 1-99999, then an optional addition: letters ("a", " bis") or, after a separator,
+# letters or digits ("-2", "/hs"); "123456" is a too long number, not 12345 + 6.
+_HOUSE_RE = re.compile(
+    r"^\s*([1-9]\d{0,4})(?:\s*([A-Za-z]{1,4})|\s*[-/ ]\s*([A-Za-z0-9]{1,4}))?\s*$"
+)
 _NAME_MAX = 80
 _NOTE_MAX = 200
 # "14-03-2026 19:30", "14/3 19.30", "2026-03-14 19:30" (year optional in the day-first form).
@@ -48,7 +51,7 @@ def parse_house_number(text: str) -> str | None:
     m = _HOUSE_RE.match(text)
     if not m:
         return None
-    number, addition = m.group(1), (m.group(2) or "").upper()
+    number, addition = m.group(1), (m.group(2) or m.group(3) or "").upper()
     if not addition:
         return number
     # A single letter is written against the number (12A); anything else after a dash (12-2).

@@ -11,10 +11,18 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.cli import check_config, run
+from bot.cli import audit, calendar, check_config, demo, figures, report, run
 
 SubParsers = Any  # argparse's _SubParsersAction is private
-SUBCOMMANDS: list[Callable[[SubParsers], None]] = [run.add, check_config.add]
+SUBCOMMANDS: list[Callable[[SubParsers], None]] = [
+    run.add,
+    demo.add,
+    check_config.add,
+    calendar.add,
+    audit.add,
+    figures.add,
+    report.add,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from bot.handlers import advice, common, membership, privacy, subscription, team
+from bot.handlers import (
+    advice,
+    alerts,
+    campaigns,
+    common,
+    membership,
+    privacy,
+    reports,
+    roles,
+    subscription,
+    tailoring,
+    team,
+)
 from bot.services import BotApplication
 
 
 def register_all(app: BotApplication) -> None:
     membership.register(app)
+    # Advisers and admins first: the invite deep link must win over the plain /start, and their
+    # conversations' /cancel over the advice conversation's "nothing to cancel".
+    roles.register_deep_link(app)
+    roles.register(app)
+    campaigns.register(app)
+    alerts.register(app)
+    tailoring.register(app)
+    reports.register(app)
     subscription.register(app)
     common.register(app)
     advice.register(app)

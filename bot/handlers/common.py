@@ -14,7 +14,7 @@ from telegram.constants import MessageLimit, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.auth import is_bot_admin, may_manage_chat
+from bot.auth import may_manage_chat, user_roles
 from bot.commands import visible
 from bot.handlers.subscription import WIZARD_KEY
 from bot.services import BotApplication, BotContext
@@ -27,7 +27,8 @@ async def help_command(update: Update, context: BotContext) -> None:
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     assert chat is not None and message is not None
     if chat.type == TgChat.PRIVATE:
-        specs = visible("private", admin=is_bot_admin(context, user.id if user else None))
+        roles = await user_roles(context.services, user.id if user else None)
+        specs = visible("private", admin=roles.admin, adviser=roles.adviser)
     else:
         specs = visible(
             "group",

@@ -122,6 +122,10 @@ class SandboxWorld:
         self._users[user.id] = user
         return user
 
+    def open_private_chat(self, user_id: int) -> SandboxChat:
+        """The user has started the bot before (no update is sent): for bulk set-ups."""
+        return self._chat_for_user(self.user(user_id), user_id)
+
     def user(self, user_id: int) -> SandboxUser:
         try:
             return self._users[user_id]

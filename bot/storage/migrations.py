@@ -150,4 +150,84 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )
         """,
     ),
+    # 4: roles, invites, audit log, campaigns, alerts, figures
+    (
+        # Roles granted in the chat (bootstrap admins come from the config). municipalities is a
+        # comma-separated list of slugs, or "*" for the whole region.
+        """
+        CREATE TABLE roles (
+            user_id        INTEGER NOT NULL,
+            role           TEXT NOT NULL CHECK (role IN ('admin', 'adviser')),
+            municipalities TEXT NOT NULL,
+            label          TEXT NOT NULL DEFAULT '',
+            granted_by     INTEGER,
+            granted_at     TEXT NOT NULL,
+            PRIMARY KEY (user_id, role)
+        )
+        """,
+        # One-time invite links; only a hash of the code is stored.
+        """
+        CREATE TABLE role_invites (
+            code_hash      TEXT PRIMARY KEY,
+            role           TEXT NOT NULL,
+            municipalities TEXT NOT NULL,
+            created_by     INTEGER NOT NULL,
+            created_at     TEXT NOT NULL,
+            expires_at     TEXT NOT NULL,
+            used_at        TEXT,
+            used_by        INTEGER
+        )
+        """,
+        # Who did (or tried) what, with ids only.
+        """
+        CREATE TABLE audit_log (
+            id       INTEGER PRIMARY KEY,
+            at       TEXT NOT NULL,
+            actor_id INTEGER,
+            action   TEXT NOT NULL,
+            target   TEXT NOT NULL DEFAULT '',
+            outcome  TEXT NOT NULL CHECK (outcome IN ('ok', 'refused')),
+            detail   TEXT NOT NULL DEFAULT ''
+        )
+        """,
+        "CREATE INDEX audit_log_at ON audit_log (at)",
+        # A campaign's delivery state lives in its broadcast row (key "campaign:<id>").
+        """
+        CREATE TABLE campaigns (
+            id          INTEGER PRIMARY KEY,
+            author_id   INTEGER NOT NULL,
+            state       TEXT NOT NULL
+                        CHECK (state IN ('awaiting_approval', 'scheduled', 'cancelled')),
+            texts       TEXT NOT NULL,
+            image       TEXT,
+            audience    TEXT NOT NULL,
+            due_at      TEXT NOT NULL,
+            approved_by INTEGER,
+            created_at  TEXT NOT NULL,
+            updated_at  TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX campaigns_due ON campaigns (due_at)",
+        """
+        CREATE TABLE alerts (
+            id             INTEGER PRIMARY KEY,
+            author_id      INTEGER NOT NULL,
+            municipality   TEXT NOT NULL,
+            neighbourhoods TEXT NOT NULL DEFAULT '',
+            sent_at        TEXT NOT NULL,
+            recipients     INTEGER NOT NULL
+        )
+        """,
+        "CREATE INDEX alerts_sent ON alerts (municipality, sent_at)",
+        # Imported yearly burglary figures; the seed table ships as bot/data/burglaries.csv.
+        """
+        CREATE TABLE burglary_figures (
+            municipality TEXT NOT NULL,
+            year         INTEGER NOT NULL,
+            burglaries   INTEGER NOT NULL CHECK (burglaries >= 0),
+            imported_at  TEXT NOT NULL,
+            PRIMARY KEY (municipality, year)
+        )
+        """,
+    ),
 ]

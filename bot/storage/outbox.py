@@ -149,6 +149,17 @@ class OutboxStore:
             (reason, to_db_time(utcnow()), key),
         )
 
+    async def revive(self, key: str, due: datetime) -> bool:
+        """Plan a skipped broadcast again (it was never sent, so sending it is no repeat)."""
+        return (
+            await self.db.execute(
+                "UPDATE broadcasts SET state = 'planned', reason = NULL, due_at = ?, "
+                "updated_at = ? WHERE key = ? AND state = 'skipped'",
+                (to_db_time(due), to_db_time(utcnow()), key),
+            )
+            == 1
+        )
+
     async def cancel_planned(self, key: str, reason: str) -> bool:
         """Skip a broadcast that has not started; False when it already went out."""
         return (

@@ -1,0 +1,521 @@
+"""Fan-out benchmark: one calendar entry to N chats through the real delivery engine.
+
+    python bench/fanout.py [--chats 10000] [--ceiling 200] [--skip-baselines]
+
+Every phase runs in its own Python process (so peak RSS and CPU time are its own), with the Bot
+API emulator (bot/sandbox) in a thread of that process with its own event loop; the thread's CPU
+time is measured apart (pthread CPU clock), so the table shows the process total, the emulator's
+share and the difference: what the sending side costs.
+
+Phases:
+- engine: DeliveryEngine + OutboxStore (SQLite, the one-transaction INSERT..SELECT outbox) +
+  TelegramSender + our RateLimiter at --ceiling msg/s, against the emulator with Telegram's limits
+  scaled by the same factor (global = ceiling x 30/25, 1/s per chat, 20/min per group).
+- aiorl: PTB's AIORateLimiter(overall_max_rate=ceiling, overall_time_period=1) on an ExtBot, the
+  same text with the same concurrency as the engine's workers, same emulator limits.
+- bare-seq / bare-conc: bot.send_message without any limiter, emulator limits off: sequential
+  (the CPU floor) and with the engine's concurrency (the machine's capacity).
+
+Targets (issue 3, section 5): engine >= 0.97 x ceiling, 0 x 429, CPU per message (sending side)
+<= 1.2 x the bare loop's floor.
+
+Not part of the test suite; `make bench` runs it. AIORateLimiter needs `aiolimiter`
+(`pip install "python-telegram-bot[rate-limiter]"`); without it that phase is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import dataclasses
+import json
+import os
+import pstats
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import RetryAfter
+
+from bot.delivery import TelegramSender
+from bot.sandbox import BotApiEmulator, Limits
+from bot.storage import Database
+from bot.storage.database import to_db_time, utcnow
+from bot.storage.outbox import OutboxStore
+from messages.loader import load_calendar
+from scheduler.delivery import Audience, Content, DeliveryEngine
+from scheduler.limiter import RateLimiter
+
+ENTRY = "advice-q1-what-is-pkvw"  # a real calendar entry: Telegram HTML, nl and en, no image
+MUNICIPALITY = "enschede"
+TELEGRAM_RATIO = 30 / 25  # Telegram's bulk limit over our default ceiling
+PRIVATE_SHARE = 0.7
+PHASES = ("engine", "aiorl", "bare-seq", "bare-conc")
+RESULT_PREFIX = "RESULT "
+
+
+@dataclasses.dataclass
+class Result:
+    phase: str
+    planned: int
+    delivered: int
+    seconds: float  # the send phase, wall clock
+    ceiling: float | None  # msg/s the sender was configured for (None: unlimited)
+    too_many_requests: int
+    cpu_total_s: float  # process CPU over the send phase
+    cpu_emulator_s: float  # of which the emulator thread
+    peak_rss_mb: float
+    materialize_s: float | None = None
+    failed: int = 0
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.delivered / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.ceiling is None else self.rate / self.ceiling
+
+    def per_message_ms(self, seconds: float) -> float:
+        return 1000.0 * seconds / self.delivered if self.delivered else float("nan")
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.per_message_ms(self.cpu_total_s)
+
+    @property
+    def emulator_ms(self) -> float:
+        return self.per_message_ms(self.cpu_emulator_s)
+
+    @property
+    def sender_ms(self) -> float:
+        return self.per_message_ms(self.cpu_total_s - self.cpu_emulator_s)
+
+
+# --------------------------------------------------------------------------- the emulator
+
+
+class EmulatorThread:
+    """The emulator on its own event loop in a thread, so its CPU time can be read apart."""
+
+    def __init__(self, emu: BotApiEmulator) -> None:
+        self.emu = emu
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="emulator", daemon=True)
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self.emu.start())
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(self.emu.stop())
+        self.loop.close()
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise RuntimeError("the emulator did not start") from self._error
+
+    def cpu(self) -> float:
+        """CPU seconds the emulator thread has used."""
+        ident = self._thread.ident
+        assert ident is not None
+        return time.clock_gettime(time.pthread_getcpuclockid(ident))
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+
+def build_world(n: int, limits: Limits) -> tuple[BotApiEmulator, list[tuple[int, str]]]:
+    """N chats in the emulator: 70 % private chats that started the bot, 30 % groups."""
+    emu = BotApiEmulator(limits=limits)
+    n_private = round(n * PRIVATE_SHARE)
+    chats: list[tuple[int, str]] = []
+    for i in range(n_private):
+        user = emu.add_user(f"Bewoner {i}", language_code="nl" if i % 4 else "en")
+        emu.send_text(user.id, user.id, "/start")  # opens the private chat
+        chats.append((user.id, "private"))
+    admin = emu.add_user("Beheerder")
+    for i in range(n - n_private):
+        chats.append((emu.add_group(f"Buurtapp {i}", admins=[admin.id]).id, "group"))
+    return emu, chats
+
+
+def scaled_limits(ceiling: float) -> Limits:
+    return Limits(
+        enabled=True,
+        global_per_second=ceiling * TELEGRAM_RATIO,
+        per_chat_per_second=1.0,
+        per_group_per_minute=20,
+    )
+
+
+def entry_texts() -> dict[str, str]:
+    return dict(load_calendar().get(ENTRY).texts)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+class Meter:
+    """Wall clock, process CPU and emulator CPU over one send phase."""
+
+    def __init__(self, emulator: EmulatorThread) -> None:
+        self.emulator = emulator
+        self.wall = self.cpu = self.emu_cpu = 0.0
+        self.sent0 = emulator.emu.stats.messages_sent
+        self.limited0 = emulator.emu.stats.too_many_requests
+
+    def __enter__(self) -> Meter:
+        self.sent0 = self.emulator.emu.stats.messages_sent
+        self.limited0 = self.emulator.emu.stats.too_many_requests
+        self._t = time.perf_counter()
+        self._c = time.process_time()
+        self._e = self.emulator.cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self._t
+        self.cpu = time.process_time() - self._c
+        self.emu_cpu = self.emulator.cpu() - self._e
+
+    @property
+    def delivered(self) -> int:
+        return self.emulator.emu.stats.messages_sent - self.sent0
+
+    @property
+    def too_many_requests(self) -> int:
+        return self.emulator.emu.stats.too_many_requests - self.limited0
+
+
+# --------------------------------------------------------------------------- phases
+
+
+async def phase_engine(n: int, ceiling: float, workers: int, profile: Path | None) -> Result:
+    emu, chats = build_world(n, scaled_limits(ceiling))
+    emulator = EmulatorThread(emu)
+    emulator.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="fanout-") as tmp:
+            db = Database(Path(tmp) / "bench.sqlite3")
+            await db.open()
+            try:
+                return await _run_engine(db, emulator, chats, ceiling, workers, profile)
+            finally:
+                await db.close()
+    finally:
+        emulator.stop()
+
+
+async def _run_engine(
+    db: Database,
+    emulator: EmulatorThread,
+    chats: Sequence[tuple[int, str]],
+    ceiling: float,
+    workers: int,
+    profile: Path | None,
+) -> Result:
+    emu = emulator.emu
+    now = to_db_time(utcnow())
+    await db.executemany(
+        "INSERT INTO chats (chat_id, kind, locale, municipality, topics, subscribed, active, "
+        "created_at, updated_at, subscribed_at) VALUES (?, ?, ?, ?, 'burglary', 1, 1, ?, ?, ?)",
+        [
+            (chat_id, kind, "en" if i % 4 == 0 else "nl", MUNICIPALITY, now, now, now)
+            for i, (chat_id, kind) in enumerate(chats)
+        ],
+    )
+    outbox = OutboxStore(db)
+    limiter = RateLimiter(ceiling, per_chat_interval=1.0, group_per_minute=20)
+    async with Bot(emu.token, base_url=emu.base_url) as bot:
+        engine = DeliveryEngine(outbox, TelegramSender(bot), limiter, utcnow, workers=workers)
+        key = f"bench:{ENTRY}:{MUNICIPALITY}"
+        t0 = time.perf_counter()
+        queued = await engine.materialize(
+            key,
+            Content(entry_texts()),
+            Audience(frozenset({MUNICIPALITY}), topic="burglary"),
+            utcnow(),
+            source="bench",
+            ref=ENTRY,
+        )
+        materialize_s = time.perf_counter() - t0
+        assert queued == len(chats), (queued, len(chats))
+        profiler = cProfile.Profile(time.thread_time) if profile else None
+        with Meter(emulator) as meter:
+            if profiler is not None:
+                profiler.enable()
+            await engine.drain()
+            if profiler is not None:
+                profiler.disable()
+        counts = await outbox.counts(key)
+    if profiler is not None and profile is not None:
+        profiler.dump_stats(str(profile))
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+    return Result(
+        phase="engine",
+        planned=len(chats),
+        delivered=meter.delivered,
+        seconds=meter.wall,
+        ceiling=ceiling,
+        too_many_requests=meter.too_many_requests,
+        cpu_total_s=meter.cpu,
+        cpu_emulator_s=meter.emu_cpu,
+        peak_rss_mb=peak_rss_mb(),
+        materialize_s=materialize_s,
+        failed=len(chats) - counts.get("sent", 0),
+        note=f"outbox {counts}",
+    )
+
+
+async def _pool(
+    chats: Sequence[int], concurrency: int, send: Callable[[int], Awaitable[None]]
+) -> None:
+    """Send to every chat with `concurrency` tasks, like the engine's worker pool."""
+    todo: Iterator[int] = iter(chats)
+
+    async def worker() -> None:
+        for chat_id in todo:
+            await send(chat_id)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def phase_aiorl(n: int, ceiling: float, workers: int) -> Result:
+    from telegram.ext import AIORateLimiter, ExtBot
+
+    emu, chats = build_world(n, scaled_limits(ceiling))
+    emulator = EmulatorThread(emu)
+    emulator.start()
+    text = entry_texts()["nl"]
+    retry_after = 0
+    # max_retries: on a 429 it pauses every request and retries, as it would be deployed.
+    limiter: AIORateLimiter = AIORateLimiter(
+        overall_max_rate=ceiling, overall_time_period=1, max_retries=3
+    )
+    try:
+        async with ExtBot(emu.token, base_url=emu.base_url, rate_limiter=limiter) as bot:
+
+            async def send(chat_id: int) -> None:
+                nonlocal retry_after
+                try:
+                    await bot.send_message(
+                        chat_id,
+                        text,
+                        parse_mode=ParseMode.HTML,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    )
+                except RetryAfter:
+                    retry_after += 1
+
+            with Meter(emulator) as meter:
+                await _pool([c for c, _ in chats], workers, send)
+    finally:
+        emulator.stop()
+    return Result(
+        phase="aiorl",
+        planned=len(chats),
+        delivered=meter.delivered,
+        seconds=meter.wall,
+        ceiling=ceiling,
+        too_many_requests=meter.too_many_requests,
+        cpu_total_s=meter.cpu,
+        cpu_emulator_s=meter.emu_cpu,
+        peak_rss_mb=peak_rss_mb(),
+        failed=len(chats) - meter.delivered,
+        note=f"{retry_after} sends gave up after retries" if retry_after else "",
+    )
+
+
+async def phase_bare(n: int, concurrency: int, name: str) -> Result:
+    emu, chats = build_world(n, Limits(enabled=False))
+    emulator = EmulatorThread(emu)
+    emulator.start()
+    text = entry_texts()["nl"]
+    try:
+        async with Bot(emu.token, base_url=emu.base_url) as bot:
+
+            async def send(chat_id: int) -> None:
+                await bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+
+            with Meter(emulator) as meter:
+                await _pool([c for c, _ in chats], concurrency, send)
+    finally:
+        emulator.stop()
+    return Result(
+        phase=name,
+        planned=len(chats),
+        delivered=meter.delivered,
+        seconds=meter.wall,
+        ceiling=None,
+        too_many_requests=meter.too_many_requests,
+        cpu_total_s=meter.cpu,
+        cpu_emulator_s=meter.emu_cpu,
+        peak_rss_mb=peak_rss_mb(),
+        failed=len(chats) - meter.delivered,
+        note=f"{concurrency} in flight",
+    )
+
+
+def run_phase(args: argparse.Namespace) -> Result:
+    phase: str = args.phase
+    if phase == "engine":
+        return asyncio.run(phase_engine(args.chats, args.ceiling, args.workers, args.profile))
+    if phase == "aiorl":
+        return asyncio.run(phase_aiorl(args.baseline_chats, args.ceiling, args.workers))
+    if phase == "bare-seq":
+        return asyncio.run(phase_bare(args.baseline_chats, 1, phase))
+    if phase == "bare-conc":
+        return asyncio.run(phase_bare(args.baseline_chats, args.workers, phase))
+    raise SystemExit(f"unknown phase {phase!r}")
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def spawn(phase: str, args: argparse.Namespace) -> Result | str:
+    """Run one phase in a fresh interpreter; its last stdout line is the JSON result."""
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--phase",
+        phase,
+        "--chats",
+        str(args.chats),
+        "--ceiling",
+        str(args.ceiling),
+        "--baseline-chats",
+        str(args.baseline_chats),
+        "--workers",
+        str(args.workers),
+    ]
+    if args.profile and phase == "engine":
+        cmd += ["--profile", str(args.profile)]
+    env = {**os.environ, "PTB_TIMEDELTA": "1"}
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env, check=False)
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            data: dict[str, Any] = json.loads(line.removeprefix(RESULT_PREFIX))
+            return Result(**data)
+    return f"{phase}: exited with {proc.returncode} without a result"
+
+
+def fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def report(results: Sequence[Result], args: argparse.Namespace) -> None:
+    header = (
+        f"{'phase':<10} {'msgs':>6} {'secs':>6} {'msg/s':>7} {'÷ceil':>6} {'429s':>5} "
+        f"{'CPU ms/msg':>10} {'emulator':>8} {'sender':>7} {'RSS MB':>7} {'mater. s':>8}"
+    )
+    print()
+    print(
+        f"fan-out of one entry, ceiling {args.ceiling:g} msg/s (emulator global limit "
+        f"{args.ceiling * TELEGRAM_RATIO:g}/s, 1/s per chat, 20/min per group), "
+        f"{args.workers} workers"
+    )
+    print(
+        f"engine: {args.chats} chats; baselines: {args.baseline_chats} chats each "
+        f"({PRIVATE_SHARE:.0%} private, the rest groups)"
+    )
+    print("CPU ms/msg: whole process; emulator: its thread; sender: the difference")
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(
+            f"{r.phase:<10} {r.delivered:>6} {r.seconds:>6.1f} {r.rate:>7.1f} "
+            f"{fmt(r.ratio, '.3f'):>6} {r.too_many_requests:>5} {r.cpu_ms:>10.2f} "
+            f"{r.emulator_ms:>8.2f} {r.sender_ms:>7.2f} {r.peak_rss_mb:>7.0f} "
+            f"{fmt(r.materialize_s, '.3f'):>8}" + (f"  {r.note}" if r.note else "")
+        )
+    engine = next((r for r in results if r.phase == "engine"), None)
+    bare = [r for r in results if r.phase.startswith("bare")]
+    if engine is None:
+        return
+    print()
+    ratio = engine.ratio or 0.0
+    print(f"target rate  >= 0.97 x ceiling : {ratio:.3f}  {'OK' if ratio >= 0.97 else 'MISSED'}")
+    limited = engine.too_many_requests
+    print(f"target 429s  == 0              : {limited}  {'OK' if limited == 0 else 'MISSED'}")
+    print(
+        f"engine rows  sent              : {engine.delivered}/{engine.planned}"
+        f"  {'OK' if engine.failed == 0 else 'MISSED'}"
+    )
+    if bare:
+        floor = min(bare, key=lambda r: r.sender_ms)
+        ratio_sender = engine.sender_ms / floor.sender_ms
+        ratio_total = engine.cpu_ms / floor.cpu_ms
+        print(
+            f"target CPU   <= 1.2 x bare     : sender side {ratio_sender:.2f} x "
+            f"({engine.sender_ms:.2f} vs {floor.sender_ms:.2f} ms, {floor.phase}); "
+            f"whole process {ratio_total:.2f} x  {'OK' if ratio_sender <= 1.2 else 'MISSED'}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--chats", type=int, default=10_000, help="chats for the engine")
+    parser.add_argument("--ceiling", type=float, default=200.0, help="msg/s of the senders")
+    parser.add_argument(
+        "--baseline-chats", type=int, default=3_000, help="chats for each baseline phase"
+    )
+    parser.add_argument("--workers", type=int, default=32, help="engine workers / concurrency")
+    parser.add_argument("--skip-baselines", action="store_true")
+    parser.add_argument(
+        "--profile", type=Path, help="cProfile (main-thread CPU time) the engine send phase to FILE"
+    )
+    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.phase:
+        result = run_phase(args)
+        print(RESULT_PREFIX + json.dumps(dataclasses.asdict(result)), flush=True)
+        return 0
+
+    phases = ["engine"] if args.skip_baselines else list(PHASES)
+    results: list[Result] = []
+    for phase in phases:
+        if phase == "aiorl":
+            try:
+                import aiolimiter  # noqa: F401
+            except ImportError:
+                print("aiorl: skipped (pip install 'python-telegram-bot[rate-limiter]')")
+                continue
+        print(f"running {phase} ...", file=sys.stderr, flush=True)
+        outcome = spawn(phase, args)
+        if isinstance(outcome, str):
+            print(outcome, file=sys.stderr)
+            continue
+        results.append(outcome)
+    report(results, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

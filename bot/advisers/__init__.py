@@ -1,0 +1,2 @@
+"""What communication advisers and admins work with, independent of Telegram: scopes, moments,
+figures, statistics and charts."""

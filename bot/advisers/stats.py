@@ -1,0 +1,175 @@
+"""Reach and results per municipality, for /stats, /figures and the half-year report.
+
+Every figure is computed from the rows themselves (chats, broadcasts and deliveries, advice
+requests, alerts), restricted to the municipalities the reader may see; deliveries count by the
+recipient's municipality, so a campaign for two municipalities splits cleanly.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.advice.requests import CLOSED, OPEN
+from bot.storage.database import Database, from_db_time, to_db_time
+
+# Telegram's reason when a private chat blocked the bot ("Forbidden: bot was blocked by the user").
+BLOCKED_MARK = "blocked"
+
+
+def _in(column: str, values: Iterable[str]) -> tuple[str, list[str]]:
+    items = sorted(values)
+    return f"{column} IN ({','.join('?' * len(items))})", items
+
+
+@dataclass(frozen=True)
+class Subscribers:
+    municipality: str
+    private: int
+    groups: int
+    new: int  # subscribed since the given moment and still subscribed
+
+    @property
+    def total(self) -> int:
+        return self.private + self.groups
+
+
+async def subscribers(
+    db: Database, municipalities: Iterable[str], new_since: datetime
+) -> dict[str, Subscribers]:
+    """Subscribed, active chats per municipality now, and how many of them are new."""
+    slugs = sorted(municipalities)
+    where, params = _in("municipality", slugs)
+    rows = await db.fetchall(
+        f"""
+        SELECT municipality,
+               SUM(kind = 'private') AS private, SUM(kind = 'group') AS groups,
+               SUM(subscribed_at >= ?) AS recent
+        FROM chats WHERE subscribed = 1 AND active = 1 AND {where}
+        GROUP BY municipality
+        """,
+        [to_db_time(new_since), *params],
+    )
+    found = {
+        r["municipality"]: Subscribers(r["municipality"], r["private"], r["groups"], r["recent"])
+        for r in rows
+    }
+    return {slug: found.get(slug, Subscribers(slug, 0, 0, 0)) for slug in slugs}
+
+
+@dataclass
+class Counts:
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0  # part of failed
+    held: int = 0  # pending, waiting for the end of quiet hours (or a retry)
+    pending: int = 0  # pending and due now
+
+    def add(self, other: Counts) -> None:
+        for name in ("sent", "failed", "blocked", "held", "pending"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class BroadcastCounts:
+    source: str
+    ref: str
+    counts: Counts = field(default_factory=Counts)
+
+
+async def delivery_counts(
+    db: Database,
+    now: datetime,
+    *,
+    municipalities: Iterable[str] | None = None,
+    keys: Iterable[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> dict[str, BroadcastCounts]:
+    """Deliveries per broadcast key by outcome, optionally for recipients in `municipalities`,
+    for `keys`, or for broadcasts due in [start, end)."""
+    clauses, params = ["1 = 1"], []
+    if municipalities is not None:
+        where, values = _in("c.municipality", municipalities)
+        clauses.append(where)
+        params += values
+    if keys is not None:
+        where, values = _in("b.key", keys)
+        clauses.append(where)
+        params += values
+    if start is not None:
+        clauses.append("b.due_at >= ?")
+        params.append(to_db_time(start))
+    if end is not None:
+        clauses.append("b.due_at < ?")
+        params.append(to_db_time(end))
+    rows = await db.fetchall(
+        f"""
+        SELECT b.key, b.source, b.ref, d.state, d.reason, d.not_before
+        FROM deliveries d
+        JOIN broadcasts b ON b.key = d.broadcast_key
+        JOIN chats c ON c.chat_id = d.chat_id
+        WHERE {" AND ".join(clauses)}
+        """,
+        params,
+    )
+    result: dict[str, BroadcastCounts] = {}
+    for r in rows:
+        counts = result.setdefault(r["key"], BroadcastCounts(r["source"], r["ref"])).counts
+        if r["state"] == "sent":
+            counts.sent += 1
+        elif r["state"] == "failed":
+            counts.failed += 1
+            counts.blocked += BLOCKED_MARK in (r["reason"] or "").lower()
+        elif r["state"] == "pending":
+            if from_db_time(r["not_before"]) > now:
+                counts.held += 1
+            else:
+                counts.pending += 1
+    return result
+
+
+def by_source_ref(per_key: dict[str, BroadcastCounts]) -> dict[tuple[str, str], Counts]:
+    """Counts per campaign, alert or calendar entry (a calendar entry has a key per date)."""
+    totals: dict[tuple[str, str], Counts] = {}
+    for item in per_key.values():
+        totals.setdefault((item.source, item.ref), Counts()).add(item.counts)
+    return dict(sorted(totals.items()))
+
+
+@dataclass(frozen=True)
+class AdviceSummary:
+    open: int  # new, nobody claimed it yet
+    claimed: int  # claimed or planned
+    done: int  # closed (done, not possible or withdrawn)
+    median_days_to_claim: float | None
+    median_days_to_close: float | None
+
+
+async def advice_summary(
+    db: Database, municipalities: Iterable[str], start: datetime, end: datetime
+) -> AdviceSummary:
+    """Advice requests made in [start, end)."""
+    where, params = _in("municipality", municipalities)
+    rows = await db.fetchall(
+        f"SELECT status, created_at, claimed_at, closed_at FROM advice_requests "
+        f"WHERE {where} AND created_at >= ? AND created_at < ?",
+        [*params, to_db_time(start), to_db_time(end)],
+    )
+    to_claim, to_close = [], []
+    for r in rows:
+        created = from_db_time(r["created_at"])
+        if r["claimed_at"]:
+            to_claim.append((from_db_time(r["claimed_at"]) - created).total_seconds() / 86400)
+        if r["closed_at"] and r["status"] == "done":
+            to_close.append((from_db_time(r["closed_at"]) - created).total_seconds() / 86400)
+    statuses = [r["status"] for r in rows]
+    return AdviceSummary(
+        open=statuses.count("new"),
+        claimed=sum(s in OPEN and s != "new" for s in statuses),
+        done=sum(s in CLOSED for s in statuses),
+        median_days_to_claim=statistics.median(to_claim) if to_claim else None,
+        median_days_to_close=statistics.median(to_close) if to_close else None,
+    )

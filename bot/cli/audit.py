@@ -1,0 +1,54 @@
+"""`buurtwacht audit export --since DATE [--out FILE]`: the audit log as CSV (ids only)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import sys
+from datetime import date, datetime
+from typing import Any, TextIO
+
+from bot.config import ConfigError, load_config
+from bot.storage import Database
+from bot.storage.roles import AuditLog
+
+
+def add(subparsers: Any) -> None:
+    parser = subparsers.add_parser("audit", help="the audit log of privileged actions")
+    actions = parser.add_subparsers(dest="audit_command", required=True)
+    export = actions.add_parser("export", help="write the audit log as CSV")
+    export.add_argument("--since", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    export.add_argument("--config", default="config.toml")
+    export.add_argument("--out", help="CSV file (default: standard output)")
+    export.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    since = datetime.combine(args.since, datetime.min.time(), tzinfo=config.locale.tz)
+    if args.out:
+        with open(args.out, "w", newline="", encoding="utf-8") as fh:
+            count = asyncio.run(export(config.storage.path, since, fh))
+        print(f"{count} entries written to {args.out}")
+    else:
+        asyncio.run(export(config.storage.path, since, sys.stdout))
+    return 0
+
+
+async def export(db_path: str, since: datetime, out: TextIO) -> int:
+    db = Database(db_path)
+    await db.open()
+    try:
+        entries = await AuditLog(db).since(since)
+    finally:
+        await db.close()
+    writer = csv.writer(out)
+    writer.writerow(["at", "actor_id", "action", "target", "outcome", "detail"])
+    for e in entries:
+        writer.writerow([e.at.isoformat(), e.actor_id, e.action, e.target, e.outcome, e.detail])
+    return len(entries)

@@ -1,0 +1,303 @@
+"""Neighbourhood alerts: /alert (/waarschuwing) for advisers and admins, in a private chat.
+
+A persistent ConversationHandler (name "alert"): municipality, neighbourhood, what happened, then
+the alert as recipients will see it with the number of chats, and Send. Between 23:00 and 07:00
+the sender confirms twice. Sending goes through the engine at once (bot.advisers.broadcasts).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.advisers.broadcasts import (
+    alert_area,
+    alert_audience_size,
+    alert_content,
+    is_night,
+    send_alert,
+)
+from bot.auth import Roles, guard
+from bot.config import Municipality
+from bot.delivery import TelegramSender
+from bot.services import BotApplication, BotContext
+from scheduler.delivery import DeliveryError
+
+PREFIX = "alr"
+DRAFT_KEY = "alert_draft"
+
+MUNICIPALITY = "municipality"
+NEIGHBOURHOOD = "neighbourhood"
+TEXT = "text"
+CONFIRM = "confirm"
+NIGHT = "night"
+END = ConversationHandler.END
+
+
+def _button(text: str, action: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=f"{PREFIX}:{action}")
+
+
+def _draft(context: BotContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    draft = context.user_data.setdefault(DRAFT_KEY, {})
+    assert isinstance(draft, dict)
+    return draft
+
+
+def _municipality(context: BotContext) -> Municipality | None:
+    return context.services.config.municipality(_draft(context).get("municipality"))
+
+
+async def _checked(update: Update, context: BotContext, step: str) -> Roles | None:
+    municipality = _draft(context).get("municipality")
+    return await guard(
+        update, context, f"alert.{step}", municipalities=[municipality] if municipality else ()
+    )
+
+
+async def _spend(update: Update) -> None:
+    query = update.callback_query
+    if query is not None:
+        await query.edit_message_reply_markup(None)
+        await query.answer()
+
+
+async def _send(
+    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    assert update.effective_chat is not None
+    await context.bot.send_message(
+        update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+    )
+
+
+async def start(update: Update, context: BotContext) -> str | int:
+    roles = await guard(update, context, "alert.start")
+    if not roles:
+        return END
+    assert context.user_data is not None
+    context.user_data[DRAFT_KEY] = {"municipality": None, "neighbourhoods": []}
+    config = context.services.config
+    scope = [m for m in config.municipalities if m.slug in roles.municipalities]
+    if len(scope) == 1:
+        _draft(context)["municipality"] = scope[0].slug
+        return await _ask_neighbourhood(update, context)
+    _ = await context.translator(update)
+    buttons = [_button(m.name, f"m:{config.municipalities.index(m)}") for m in scope]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    await _send(
+        update,
+        context,
+        _("<b>Neighbourhood alert</b>\nFor which municipality? /cancel stops."),
+        InlineKeyboardMarkup([*rows, [_button(_("Cancel"), "cancel")]]),
+    )
+    return MUNICIPALITY
+
+
+async def on_municipality(update: Update, context: BotContext) -> str | int:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    index = int(query.data.rsplit(":", 1)[1])
+    municipalities = context.services.config.municipalities
+    slug = municipalities[index].slug if index < len(municipalities) else "?"
+    if not await guard(update, context, "alert.municipality", municipalities=[slug]):
+        return END
+    _draft(context)["municipality"] = slug
+    await _spend(update)
+    return await _ask_neighbourhood(update, context)
+
+
+async def _ask_neighbourhood(update: Update, context: BotContext) -> str | int:
+    municipality = _municipality(context)
+    assert municipality is not None
+    if not municipality.neighbourhoods:
+        return await _ask_text(update, context)
+    _ = await context.translator(update)
+    buttons = [_button(h, f"h:{i}") for i, h in enumerate(municipality.neighbourhoods)]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    await _send(
+        update,
+        context,
+        _("Which neighbourhood of {name}?", name=municipality.name),
+        InlineKeyboardMarkup([*rows, [_button(_("Whole municipality"), "h:all")]]),
+    )
+    return NEIGHBOURHOOD
+
+
+async def on_neighbourhood(update: Update, context: BotContext) -> str | int:
+    if not await _checked(update, context, "neighbourhood"):
+        return END
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    municipality = _municipality(context)
+    assert municipality is not None
+    value = query.data.rsplit(":", 1)[1]
+    hoods = municipality.neighbourhoods
+    _draft(context)["neighbourhoods"] = (
+        [hoods[int(value)]] if value.isdigit() and int(value) < len(hoods) else []
+    )
+    await _spend(update)
+    return await _ask_text(update, context)
+
+
+async def _ask_text(update: Update, context: BotContext) -> str:
+    _ = await context.translator(update)
+    await _send(
+        update,
+        context,
+        _(
+            "What happened? Write one or two sentences, e.g. 'Today there were several "
+            "burglaries in this neighbourhood.' I add the SAAR advice in every language."
+        ),
+    )
+    return TEXT
+
+
+async def on_text(update: Update, context: BotContext) -> str | int:
+    if not await _checked(update, context, "text"):
+        return END
+    message, chat = update.effective_message, update.effective_chat
+    assert message is not None and chat is not None
+    _ = await context.translator(update)
+    draft = _draft(context)
+    municipality = _municipality(context)
+    assert municipality is not None
+    draft["text"] = message.text_html
+    content = alert_content(
+        context.services, alert_area(municipality, draft["neighbourhoods"]), draft["text"]
+    )
+    try:
+        await TelegramSender(context.bot)(chat.id, content.text(_.locale), None)
+    except DeliveryError as exc:
+        await message.reply_text(
+            _("Telegram refused this message: {reason}. Please change the text.", reason=exc.reason)
+        )
+        return TEXT
+    count = await alert_audience_size(context.services, municipality.slug, draft["neighbourhoods"])
+    await _send(
+        update,
+        context,
+        _(
+            "👆 This is the alert as recipients will see it. Send it now to <b>{n}</b> chats "
+            "(groups, and residents who chose alerts)?",
+            n=count,
+        ),
+        InlineKeyboardMarkup([[_button(_("Send now"), "send"), _button(_("Cancel"), "cancel")]]),
+    )
+    return CONFIRM
+
+
+async def on_send(update: Update, context: BotContext) -> str | int:
+    """First confirmation; at night a second one is needed (alr:night)."""
+    if not await _checked(update, context, "send"):
+        return END
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    services = context.services
+    if query.data.endswith(":send") and is_night(services, services.now()):
+        _ = await context.translator(update)
+        start, end = services.config.alerts.night
+        await _spend(update)
+        await _send(
+            update,
+            context,
+            _(
+                "It is night ({start}-{end}): an alert now wakes people up. Is it really "
+                "urgent enough to send now?",
+                start=start.strftime("%H:%M"),
+                end=end.strftime("%H:%M"),
+            ),
+            InlineKeyboardMarkup(
+                [[_button(_("Yes, send it now"), "night"), _button(_("Cancel"), "cancel")]]
+            ),
+        )
+        return NIGHT
+    return await _really_send(update, context)
+
+
+async def _really_send(update: Update, context: BotContext) -> int:
+    user = update.effective_user
+    assert user is not None and context.user_data is not None
+    services = context.services
+    _ = await context.translator(update)
+    draft = _draft(context)
+    municipality = _municipality(context)
+    assert municipality is not None
+    alert_id, count = await send_alert(
+        services, user.id, municipality, draft["neighbourhoods"], draft["text"]
+    )
+    await services.audit.record(
+        user.id, "alert.send", f"{municipality.slug}:{alert_id}", now=services.now()
+    )
+    context.user_data.pop(DRAFT_KEY, None)
+    await _spend(update)
+    follow_up = (
+        _(
+            "Tomorrow at {time} they hear that free prevention advice can be requested.",
+            time=services.config.alerts.follow_up_at,
+        )
+        if municipality.free_advice
+        else ""
+    )
+    await _send(
+        update,
+        context,
+        " ".join(filter(None, [_("The alert goes out to {n} chats now.", n=count), follow_up])),
+    )
+    return END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT_KEY, None)
+    _ = await context.translator(update)
+    await _spend(update)
+    await _send(update, context, _("Cancelled. Nothing was sent."))
+    return END
+
+
+async def use_buttons(update: Update, context: BotContext) -> None:
+    _ = await context.translator(update)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(_("Please use the buttons above, or /cancel."))
+
+
+def _press(callback: Any, pattern: str) -> CallbackQueryHandler[Any, Any]:
+    return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{pattern}$")
+
+
+def register(app: BotApplication) -> None:
+    text = filters.TEXT & ~filters.COMMAND
+    buttons_only: MessageHandler[BotContext, object] = MessageHandler(text, use_buttons)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        conversation = ConversationHandler(
+            entry_points=[CommandHandler(["alert", "waarschuwing"], start)],
+            states={
+                MUNICIPALITY: [_press(on_municipality, r"m:\d+"), buttons_only],
+                NEIGHBOURHOOD: [_press(on_neighbourhood, r"h:(\d+|all)"), buttons_only],
+                TEXT: [MessageHandler(text, on_text)],
+                CONFIRM: [_press(on_send, "send"), buttons_only],
+                NIGHT: [_press(on_send, "night"), buttons_only],
+            },
+            fallbacks=[
+                CommandHandler(["cancel", "annuleren"], cancel),
+                _press(cancel, "cancel"),
+            ],
+            name="alert",
+            persistent=True,
+            allow_reentry=True,
+        )
+    app.add_handler(conversation)

@@ -1,0 +1,137 @@
+"""/stats and /figures for advisers (their municipalities) and admins (all of Twente)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import CommandHandler
+
+from bot.advisers.charts import ChartLabels, burglary_chart
+from bot.advisers.stats import advice_summary, by_source_ref, delivery_counts, subscribers
+from bot.advisers.texts import chunks, counts_text, find_municipality, scope_text
+from bot.auth import guard
+from bot.i18n import Translator
+from bot.services import BotApplication, BotContext
+
+PERIOD = timedelta(days=30)
+
+
+def _days(_: Translator, value: float | None) -> str:
+    return "–" if value is None else _("{n} days", n=round(value, 1))
+
+
+async def stats(update: Update, context: BotContext) -> None:
+    """Subscribers, deliveries, advice requests and alerts of the last 30 days."""
+    roles = await guard(update, context, "stats")
+    if not roles:
+        return
+    message = update.effective_message
+    assert message is not None
+    _ = await context.translator(update)
+    services = context.services
+    now = services.now()
+    scope = roles.municipalities
+    names = {m.slug: m.name for m in services.config.municipalities}
+    lines = [
+        _(
+            "<b>Statistics for {scope}</b> (last 30 days)",
+            scope=scope_text(_, services.config, scope),
+        ),
+        "",
+        _("<b>Subscribers</b>"),
+    ]
+    for slug, s in (await subscribers(services.db, scope, now - PERIOD)).items():
+        lines.append(
+            _(
+                "{name}: {private} private, {groups} groups (+{new} in 30 days)",
+                name=names[slug],
+                private=s.private,
+                groups=s.groups,
+                new=s.new,
+            )
+        )
+    per_key = await delivery_counts(services.db, now, municipalities=scope, start=now - PERIOD)
+    lines += ["", _("<b>Deliveries</b>")]
+    totals = by_source_ref(per_key)
+    for (source, ref), counts in totals.items():
+        label = {
+            "campaign": _("Campaign #{id}", id=ref),
+            "alert": _("Alert #{id}", id=ref),
+            "alert-follow-up": _("Follow-up of alert #{id}", id=ref),
+        }.get(source, ref)
+        lines.append(f"{label}: {counts_text(_, counts)}")
+    if not totals:
+        lines.append(_("Nothing was sent in this period."))
+    advice = await advice_summary(services.db, scope, now - PERIOD, now)
+    alerts = await services.alerts.count(scope, now - PERIOD, now)
+    lines += [
+        "",
+        _("<b>Advice requests</b>"),
+        _(
+            "open {open} · claimed {claimed} · closed {done}",
+            open=advice.open,
+            claimed=advice.claimed,
+            done=advice.done,
+        ),
+        _(
+            "median time to claim: {claim}; to close: {close}",
+            claim=_days(_, advice.median_days_to_claim),
+            close=_days(_, advice.median_days_to_close),
+        ),
+        "",
+        _("<b>Alerts</b>: {n}", n=sum(alerts.values())),
+    ]
+    for text in chunks(lines):
+        await message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+async def figures(update: Update, context: BotContext) -> None:
+    """/figures [municipality]: burglaries per year and subscribers now, as a bar chart."""
+    roles = await guard(update, context, "figures")
+    if not roles:
+        return
+    message = update.effective_message
+    assert message is not None
+    _ = await context.translator(update)
+    services = context.services
+    wanted = " ".join(context.args or [])
+    slug = find_municipality(services.config, wanted) if wanted else None
+    if wanted and (slug is None or slug not in roles.municipalities):
+        await message.reply_text(
+            _("I don't know that municipality, or it is not one of yours. Try /figures Enschede.")
+        )
+        return
+    scope = {slug} if slug else set(roles.municipalities)
+    per_year = await services.figures.per_year(scope)
+    counts = (await subscribers(services.db, scope, services.now())).values()
+    title = scope_text(_, services.config, scope)
+    if len(scope) == len(services.config.municipalities):
+        title = "Twente"
+    labels = ChartLabels(
+        title=title,
+        burglaries=_("Home burglaries per year"),
+        subscribers=_("Subscribers now"),
+        private=_("private"),
+        groups=_("groups"),
+    )
+    png = await asyncio.to_thread(
+        burglary_chart,
+        labels,
+        per_year,
+        sum(c.private for c in counts),
+        sum(c.groups for c in counts),
+    )
+    await message.reply_photo(
+        png,
+        caption=_(
+            "Home burglaries per year (police figures) and subscribers: {title}", title=title
+        ),
+    )
+
+
+def register(app: BotApplication) -> None:
+    app.add_handler(CommandHandler(["stats", "statistieken"], stats))
+    app.add_handler(CommandHandler(["figures", "cijfers"], figures))

@@ -1,0 +1,242 @@
+"""Admins: /invite (a one-time deep link for a new adviser), /roles, /revoke and /audit; and the
+`/start inv_<code>` link that grants the role.
+
+Every command and every button checks the role again when it is used (bot.auth.guard), and
+callback data carries only ids.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from bot.advisers.texts import chunks, find_municipality, scope_text
+from bot.auth import guard
+from bot.services import BotApplication, BotContext
+from bot.storage.roles import ALL, INVITE_TTL, Role
+
+log = logging.getLogger(__name__)
+
+PREFIX = "rol"
+INVITE_PREFIX = "inv_"
+
+
+async def invite(update: Update, context: BotContext) -> None:
+    """/invite adviser <municipality|all>"""
+    if not (roles := await guard(update, context, "invite", admin=True)):
+        return
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None and roles.admin
+    _ = await context.translator(update)
+    services = context.services
+    args = context.args or []
+    wanted = " ".join(args[1:]).strip().lower()
+    scope = ALL if wanted in ("all", "alle", "*") else find_municipality(services.config, wanted)
+    if not args or args[0].lower() != "adviser" or scope is None:
+        slugs = ", ".join(m.slug for m in services.config.municipalities)
+        await message.reply_text(
+            _("Usage: /invite adviser <municipality|all>, with one of: {slugs}", slugs=slugs)
+        )
+        return
+    code = await services.roles.create_invite("adviser", [scope], user.id, services.now())
+    await services.audit.record(user.id, "invite", f"adviser:{scope}", now=services.now())
+    link = f"https://t.me/{context.bot.username}?start={INVITE_PREFIX}{code}"
+    region = {m.slug for m in services.config.municipalities}
+    await message.reply_text(
+        _(
+            "Invite for an adviser of <b>{scope}</b>:\n{link}\n\n"
+            "Send this link to the adviser only. It works once and expires in {hours} hours; "
+            "I will tell you when it is used.",
+            scope=scope_text(_, services.config, region if scope == ALL else [scope]),
+            link=link,
+            hours=int(INVITE_TTL.total_seconds() // 3600),
+        ),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def accept_invite(update: Update, context: BotContext) -> None:
+    """`/start inv_<code>`: grant the role of the invite, once, within its 72 hours."""
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    services = context.services
+    await services.chats.ensure(user.id, "private", services.i18n.pick(user.language_code))
+    _ = await context.translator(update)
+    code = (context.args or [""])[0].removeprefix(INVITE_PREFIX)
+    label = user.first_name + (f" (@{user.username})" if user.username else "")
+    result = await services.roles.redeem_invite(code, user.id, label, services.now())
+    if isinstance(result, str):
+        await services.audit.record(
+            user.id, "invite.accept", outcome="refused", detail=result, now=services.now()
+        )
+        texts = {
+            "unknown": _("This invite link is not valid. Ask an administrator for a new one."),
+            "used": _(
+                "This invite link has already been used. Ask an administrator for a new one."
+            ),
+            "expired": _("This invite link has expired. Ask an administrator for a new one."),
+        }
+        await message.reply_text(texts[result])
+        return
+    await services.audit.record(
+        user.id, "role.grant", f"{result.role}:{user.id}", detail="invite", now=services.now()
+    )
+    region = {m.slug for m in services.config.municipalities}
+    scope = region if ALL in result.municipalities else result.municipalities
+    await message.reply_text(
+        _(
+            "Welcome! You are now an adviser for <b>{scope}</b>. /help lists what you can do.",
+            scope=scope_text(_, services.config, scope),
+        ),
+        parse_mode=ParseMode.HTML,
+    )
+    admin_chat = await services.chats.get(result.created_by)
+    _a = services.i18n.get(admin_chat.locale if admin_chat else None)
+    await context.bot.send_message(
+        result.created_by,
+        _a(
+            "{name} accepted your invite and is now an adviser for {scope}.",
+            name=label,
+            scope=scope_text(_a, services.config, scope),
+        ),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def list_roles(update: Update, context: BotContext) -> None:
+    """/roles: the bootstrap admins of the config and every granted role."""
+    if not await guard(update, context, "roles", admin=True):
+        return
+    message = update.effective_message
+    assert message is not None
+    _ = await context.translator(update)
+    config = context.services.config
+    lines = [_("<b>Roles</b>")]
+    lines += [
+        _("Admin (from the configuration): user {id}", id=uid) for uid in config.admins.user_ids
+    ]
+    for grant in await context.services.roles.all():
+        region = {m.slug for m in config.municipalities}
+        scope = region if ALL in grant.municipalities else grant.municipalities
+        lines.append(
+            _(
+                "{role}: {name} (user {id}) – {scope}, since {date}",
+                role=_("Admin") if grant.role == "admin" else _("Adviser"),
+                name=grant.label or "?",
+                id=grant.user_id,
+                scope=scope_text(_, config, scope),
+                date=_.fmt_date(grant.granted_at.astimezone(_.tz).date(), "d MMMM y"),
+            )
+        )
+    await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+async def revoke(update: Update, context: BotContext) -> None:
+    """/revoke: a button per granted role; the role goes only after a confirmation."""
+    if not await guard(update, context, "revoke", admin=True):
+        return
+    message = update.effective_message
+    assert message is not None
+    _ = await context.translator(update)
+    grants = await context.services.roles.all()
+    if not grants:
+        await message.reply_text(_("Nobody has a role that can be revoked."))
+        return
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{g.label or g.user_id} – {_('Admin') if g.role == 'admin' else _('Adviser')}",
+                callback_data=f"{PREFIX}:rv:{g.user_id}:{g.role}",
+            )
+        ]
+        for g in grants
+    ]
+    await message.reply_text(
+        _("Whose role do you want to revoke?"), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def revoke_button(update: Update, context: BotContext) -> None:
+    """rol:rv:<user>:<role> asks to confirm; rol:ok:<user>:<role> revokes; rol:no keeps it."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    action, *rest = query.data.split(":")[1:]
+    if not await guard(update, context, f"revoke.{action}", admin=True, target=":".join(rest)):
+        return
+    _ = await context.translator(update)
+    services = context.services
+    if action == "no":
+        await query.edit_message_text(_("Nothing was changed."))
+    elif action == "rv":
+        user_id, role = rest
+        await query.edit_message_text(
+            _("Revoke the {role} role of user {id}?", role=role, id=int(user_id)),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("Yes, revoke"), callback_data=f"{PREFIX}:ok:{user_id}:{role}"
+                        ),
+                        InlineKeyboardButton(_("No"), callback_data=f"{PREFIX}:no"),
+                    ]
+                ]
+            ),
+        )
+    else:
+        user_id, role = rest
+        assert update.effective_user is not None
+        done = await services.roles.revoke(int(user_id), _role(role))
+        if done:
+            await services.audit.record(
+                update.effective_user.id, "role.revoke", f"{role}:{user_id}", now=services.now()
+            )
+        await query.edit_message_text(
+            _("The role has been revoked.") if done else _("That role was already gone.")
+        )
+    await query.answer()
+
+
+def _role(value: str) -> Role:
+    return "admin" if value == "admin" else "adviser"
+
+
+async def audit(update: Update, context: BotContext) -> None:
+    """/audit: the latest 50 entries of the audit log."""
+    if not await guard(update, context, "audit", admin=True):
+        return
+    message = update.effective_message
+    assert message is not None
+    _ = await context.translator(update)
+    entries = await context.services.audit.latest(50)
+    lines = [_("<b>Audit log</b> (latest {n})", n=len(entries))]
+    for e in entries:
+        mark = "✅" if e.outcome == "ok" else "⛔"
+        lines.append(
+            f"{mark} {_.fmt_datetime(e.at, 'd MMM HH:mm')} · {e.actor_id} · "
+            f"<code>{html.escape(e.action)}</code> {html.escape(e.target)}"
+        )
+    for text in chunks(lines):
+        await message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+def register_deep_link(app: BotApplication) -> None:
+    """Before the subscription's /start: the invite payload must win over the plain /start."""
+    app.add_handler(
+        CommandHandler(
+            "start",
+            accept_invite,
+            filters=filters.ChatType.PRIVATE & filters.Regex(rf"^/start {INVITE_PREFIX}"),
+        )
+    )
+
+
+def register(app: BotApplication) -> None:
+    app.add_handler(CommandHandler("invite", invite))
+    app.add_handler(CommandHandler("roles", list_roles))
+    app.add_handler(CommandHandler("revoke", revoke))
+    app.add_handler(CommandHandler("audit", audit))
+    app.add_handler(CallbackQueryHandler(revoke_button, pattern=rf"^{PREFIX}:(rv|ok|no)(:|$)"))

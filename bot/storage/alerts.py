@@ -1,0 +1,51 @@
+"""Repository for neighbourhood alerts (what was sent where; the deliveries are the engine's)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from bot.storage.database import Database, to_db_time
+
+
+class AlertStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        author_id: int,
+        municipality: str,
+        neighbourhoods: Iterable[str],
+        sent_at: datetime,
+        recipients: int,
+    ) -> int:
+        return await self.db.insert(
+            "INSERT INTO alerts (author_id, municipality, neighbourhoods, sent_at, recipients) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                author_id,
+                municipality,
+                ",".join(sorted(neighbourhoods)),
+                to_db_time(sent_at),
+                recipients,
+            ),
+        )
+
+    async def set_recipients(self, alert_id: int, recipients: int) -> None:
+        await self.db.execute(
+            "UPDATE alerts SET recipients = ? WHERE id = ?", (recipients, alert_id)
+        )
+
+    async def count(
+        self, municipalities: Iterable[str], start: datetime, end: datetime
+    ) -> dict[str, int]:
+        """Alerts per municipality sent in [start, end)."""
+        slugs = sorted(municipalities)
+        rows = await self.db.fetchall(
+            f"SELECT municipality, COUNT(*) AS n FROM alerts WHERE municipality IN "
+            f"({','.join('?' * len(slugs))}) AND sent_at >= ? AND sent_at < ? "
+            "GROUP BY municipality",
+            [*slugs, to_db_time(start), to_db_time(end)],
+        )
+        return {row["municipality"]: row["n"] for row in rows}

@@ -1,0 +1,210 @@
+"""Repository for roles granted in the chat, one-time invite links, and the audit log.
+
+A scope is a set of municipality slugs; `ALL` ("*") stands for the whole region, so an adviser
+"for all" keeps that scope when a municipality is added to the configuration later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import aiosqlite
+
+from bot.storage.database import Database, from_db_time, to_db_time, utcnow
+
+Role = Literal["admin", "adviser"]
+ALL = "*"
+INVITE_TTL = timedelta(hours=72)
+
+RedeemOutcome = Literal["unknown", "used", "expired"]
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _scope_text(municipalities: Iterable[str]) -> str:
+    slugs = sorted(set(municipalities))
+    return ALL if ALL in slugs else ",".join(slugs)
+
+
+def _scope(value: str) -> frozenset[str]:
+    return frozenset(s for s in value.split(",") if s)
+
+
+@dataclass(frozen=True)
+class Grant:
+    user_id: int
+    role: Role
+    municipalities: frozenset[str]  # may contain ALL
+    label: str
+    granted_by: int | None
+    granted_at: datetime
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    role: Role
+    municipalities: frozenset[str]
+    created_by: int
+
+
+class RoleStore:
+    """Repository for the `roles` and `role_invites` tables."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def grant(
+        self,
+        user_id: int,
+        role: Role,
+        municipalities: Iterable[str],
+        *,
+        label: str = "",
+        by: int | None = None,
+    ) -> None:
+        """Give `role` for `municipalities` (replacing an earlier scope); also the demo's way in."""
+        await self.db.execute(
+            "INSERT INTO roles (user_id, role, municipalities, label, granted_by, granted_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, role) DO UPDATE SET "
+            "municipalities = excluded.municipalities, label = excluded.label, "
+            "granted_by = excluded.granted_by, granted_at = excluded.granted_at",
+            (user_id, role, _scope_text(municipalities), label, by, to_db_time(utcnow())),
+        )
+
+    async def revoke(self, user_id: int, role: Role) -> bool:
+        return (
+            await self.db.execute(
+                "DELETE FROM roles WHERE user_id = ? AND role = ?", (user_id, role)
+            )
+            == 1
+        )
+
+    async def of(self, user_id: int) -> dict[Role, frozenset[str]]:
+        rows = await self.db.fetchall(
+            "SELECT role, municipalities FROM roles WHERE user_id = ?", (user_id,)
+        )
+        return {row["role"]: _scope(row["municipalities"]) for row in rows}
+
+    async def all(self) -> list[Grant]:
+        rows = await self.db.fetchall("SELECT * FROM roles ORDER BY role, granted_at, user_id")
+        return [
+            Grant(
+                user_id=row["user_id"],
+                role=row["role"],
+                municipalities=_scope(row["municipalities"]),
+                label=row["label"],
+                granted_by=row["granted_by"],
+                granted_at=from_db_time(row["granted_at"]),
+            )
+            for row in rows
+        ]
+
+    async def create_invite(
+        self, role: Role, municipalities: Iterable[str], created_by: int, now: datetime
+    ) -> str:
+        """A new one-time code for a `/start inv_<code>` link; only its hash is stored."""
+        code = secrets.token_urlsafe(18)
+        await self.db.execute(
+            "INSERT INTO role_invites (code_hash, role, municipalities, created_by, created_at, "
+            "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                _hash(code),
+                role,
+                _scope_text(municipalities),
+                created_by,
+                to_db_time(now),
+                to_db_time(now + INVITE_TTL),
+            ),
+        )
+        return code
+
+    async def redeem_invite(
+        self, code: str, user_id: int, label: str, now: datetime
+    ) -> Redeemed | RedeemOutcome:
+        """Grant the invite's role to `user_id`; marking it used and granting are one
+        transaction, so an invite works exactly once."""
+        stamp = to_db_time(now)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT * FROM role_invites WHERE code_hash = ?", (_hash(code),)
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                return "unknown"
+            if row["used_at"] is not None:
+                return "used"
+            if row["expires_at"] <= stamp:
+                return "expired"
+            await conn.execute(
+                "UPDATE role_invites SET used_at = ?, used_by = ? WHERE code_hash = ?",
+                (stamp, user_id, _hash(code)),
+            )
+            await conn.execute(
+                "INSERT INTO roles (user_id, role, municipalities, label, granted_by, granted_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, role) DO UPDATE SET "
+                "municipalities = excluded.municipalities, label = excluded.label, "
+                "granted_by = excluded.granted_by, granted_at = excluded.granted_at",
+                (user_id, row["role"], row["municipalities"], label, row["created_by"], stamp),
+            )
+        return Redeemed(row["role"], _scope(row["municipalities"]), row["created_by"])
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    actor_id: int | None
+    action: str
+    target: str
+    outcome: Literal["ok", "refused"]
+    detail: str
+
+
+class AuditLog:
+    """Repository for `audit_log`: every privileged action and every refusal, ids only."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(
+        self,
+        actor_id: int | None,
+        action: str,
+        target: str = "",
+        *,
+        outcome: Literal["ok", "refused"] = "ok",
+        detail: str = "",
+        now: datetime | None = None,
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO audit_log (at, actor_id, action, target, outcome, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (to_db_time(now or utcnow()), actor_id, action, target, outcome, detail),
+        )
+
+    async def latest(self, limit: int = 50) -> list[AuditEntry]:
+        rows = await self.db.fetchall("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
+        return [_entry(row) for row in rows]
+
+    async def since(self, moment: datetime) -> list[AuditEntry]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM audit_log WHERE at >= ? ORDER BY id", (to_db_time(moment),)
+        )
+        return [_entry(row) for row in rows]
+
+
+def _entry(row: aiosqlite.Row) -> AuditEntry:
+    return AuditEntry(
+        at=from_db_time(row["at"]),
+        actor_id=row["actor_id"],
+        action=row["action"],
+        target=row["target"],
+        outcome=row["outcome"],
+        detail=row["detail"],
+    )

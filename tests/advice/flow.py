@@ -1,0 +1,82 @@
+"""Driving the advice flow through the emulator, as a resident and as a team member."""
+
+from __future__ import annotations
+
+from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.state import SandboxChat, SentMessage
+from tests.harness import BotHarness
+
+NAME = "Geertruida Klein-Oude Hengel"
+PHONE = "06 12345678"
+POSTCODE = "7511 ab"
+
+
+async def say(emu: BotApiEmulator, user: int, chat: int, text: str) -> SentMessage:
+    """Write `text`, wait until the bot is done, return its last message in the chat."""
+    emu.send_text(user, chat, text)
+    await emu.wait_idle()
+    return emu.last(chat)
+
+
+async def press(
+    emu: BotApiEmulator, user: int, chat: int, label: str, message: SentMessage | None = None
+) -> dict[str, object]:
+    """Press a button (on `message`, default the last one); returns the callback answer."""
+    target = message or emu.last(chat)
+    query_id = emu.press(user, chat, target.message_id, label)
+    answer = await emu.wait_answer(query_id)
+    await emu.wait_idle()
+    return answer
+
+
+def labels(message: SentMessage) -> list[str]:
+    return [text for text, _data in message.flat_buttons()]
+
+
+async def fill_until_summary(
+    emu: BotApiEmulator, user: int, *, phone: str | None = PHONE, postcode: str = POSTCODE
+) -> SentMessage:
+    """/advice through every step up to the summary (English labels)."""
+    assert "Why would you like" in (await say(emu, user, user, "/advice")).text
+    await press(emu, user, user, "Recent burglary at my home")
+    assert "postcode" in emu.last(user).text
+    assert "Is that right?" in (await say(emu, user, user, postcode)).text
+    await press(emu, user, user, "Yes")
+    assert "house number" in emu.last(user).text
+    assert "name" in (await say(emu, user, user, "12a")).text
+    assert "phone number" in (await say(emu, user, user, NAME)).text
+    if phone is None:
+        await press(emu, user, user, "Via this chat")
+    else:
+        await say(emu, user, user, phone)
+    assert "When would a visit suit you" in emu.last(user).text
+    await press(emu, user, user, "⬜ Weekday evenings")
+    await press(emu, user, user, "⬜ Saturday")
+    await press(emu, user, user, "Next")
+    assert "Do you agree?" in emu.last(user).text
+    await press(emu, user, user, "I agree")
+    summary = emu.last(user)
+    assert "Is everything correct?" in summary.text
+    return summary
+
+
+async def submit(emu: BotApiEmulator, user: int, **kwargs: str | None) -> str:
+    """A whole request; returns the reference from the bot's confirmation."""
+    await fill_until_summary(emu, user, **kwargs)  # type: ignore[arg-type]
+    await press(emu, user, user, "Confirm")
+    text = emu.last(user).text
+    assert text is not None and "registered as" in text
+    return text.split("registered as ")[1].split(".")[0]
+
+
+async def make_team(
+    emu: BotApiEmulator, bot: BotHarness, municipality: str = "enschede"
+) -> tuple[SandboxChat, int, int]:
+    """A team group (admin + one member) linked to `municipality`: (group, admin, member)."""
+    lead = emu.add_user("Tess", language_code="en").id
+    member = emu.add_user("Piet", language_code="en").id
+    group = emu.add_group("Preventieteam", admins=[lead], members=[member])
+    await emu.wait_idle()
+    await bot.services.teams.link(group.id, municipality)
+    await bot.services.chats.set_locale(group.id, "en")
+    return group, lead, member

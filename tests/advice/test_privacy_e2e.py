@@ -1,0 +1,111 @@
+"""Privacy end to end: /privacy, /mydata, /forgetme (down to the bytes in the database file),
+the retention purge, and a scan of the logs of a full request flow for personal data."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+import pytest
+
+from bot.sandbox.emulator import BotApiEmulator
+from bot.teamwork import purge_expired
+from tests.advice.flow import NAME, make_team, press, say, submit
+from tests.harness import BotHarness
+
+PHONE_DIGITS = "612345678"
+
+
+async def test_privacy_and_mydata(emu: BotApiEmulator, bot: BotHarness) -> None:
+    anna = emu.add_user("Anna", language_code="en").id
+    text = (await say(emu, anna, anna, "/privacy")).text
+    assert "90 days" in text and "/mydata" in text and "/forgetme" in text
+    reference = await submit(emu, anna)
+    reply = await say(emu, anna, anna, "/mydata")
+    assert reply.document is not None and reply.document.filename == "buurtwacht-mydata.json"
+    data = json.loads(reply.document.data)
+    assert data["telegram_user_id"] == anna
+    assert data["subscription"]["chat_id"] == anna and data["subscription"]["subscribed"] is False
+    [request] = data["advice_requests"]
+    assert request["reference"] == reference and request["name"] == NAME
+    assert request["phone"] == "+31" + PHONE_DIGITS and request["postcode"] == "7511 AB"
+    assert request["moments"] == ["evening", "saturday"] and request["status"] == "new"
+    assert request["created_at"].startswith(str(bot.services.now().year))
+
+
+async def test_forgetme_erases_everywhere(emu: BotApiEmulator, bot: BotHarness) -> None:
+    group, _lead, member = await make_team(emu, bot)
+    anna = emu.add_user("Anna", language_code="en").id
+    reference = await submit(emu, anna)
+    post = emu.last(group.id)
+    await press(emu, member, group.id, "Claim", post)
+    # A second, unfinished draft with another name sits in PTB's persisted user_data.
+    await say(emu, anna, anna, "/advice")
+    await bot.restart()
+
+    assert "delete your data" in (await say(emu, anna, anna, "/forgetme")).text
+    await press(emu, anna, anna, "No, keep it")
+    assert (await bot.services.advice.for_user(anna))[0].name == NAME
+    await say(emu, anna, anna, "/forgetme")
+    await press(emu, anna, anna, "Yes, delete my data")
+    assert "deleted" in emu.last(anna).text
+
+    assert await bot.services.advice.for_user(anna) == []
+    assert await bot.services.chats.get(anna) is None
+    post = emu.message(group.id, post.message_id)
+    assert "Removed at the resident's request" in post.text and reference in post.text
+    assert NAME not in post.text and post.flat_buttons() == []
+    # Nothing left in the file once the WAL is folded in (secure_delete zeroes freed pages).
+    await bot.restart()
+    assert bot.db is not None
+    await bot.db.checkpoint()
+    raw = bot.db.path.read_bytes()
+    assert NAME.encode() not in raw and PHONE_DIGITS.encode() not in raw
+    assert reference.encode() in raw  # the anonymous row stays for the statistics
+
+
+async def test_retention_purge(emu: BotApiEmulator, bot: BotHarness) -> None:
+    group, _lead, member = await make_team(emu, bot)
+    anna = emu.add_user("Anna", language_code="en").id
+    await submit(emu, anna)
+    post = emu.last(group.id)
+    await press(emu, member, group.id, "Claim", post)
+    await press(emu, member, group.id, "Done", post)
+    services, app_bot = bot.services, bot.app.bot  # type: ignore[union-attr]
+    now = services.now()
+    assert await purge_expired(services, app_bot, now + timedelta(days=89)) == 0
+    assert await purge_expired(services, app_bot, now + timedelta(days=91)) == 1
+    [request] = await services.db.fetchall("SELECT * FROM advice_requests")
+    assert request["name"] is None and request["phone"] is None and request["user_id"] is None
+    assert request["status"] == "done" and request["erased_at"] is not None
+    post = emu.message(group.id, post.message_id)
+    assert "removed after the retention period" in post.text and NAME not in post.text
+
+
+async def test_no_personal_data_in_logs(
+    emu: BotApiEmulator, bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Our loggers at DEBUG, everything else at the production level (INFO).
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="bot")
+    group, _lead, member = await make_team(emu, bot)
+    anna = emu.add_user("Anna", language_code="en").id
+    await say(emu, anna, anna, "/advice")
+    await say(emu, anna, anna, "not a postcode 0612")
+    await say(emu, anna, anna, "/cancel")
+    await submit(emu, anna)
+    post = emu.last(group.id)
+    await press(emu, member, group.id, "Claim", post)
+    await press(emu, member, group.id, "Not possible", post)
+    emu.send_text(
+        member, group.id, "Resident Geertruida moved", reply_to=emu.last(group.id).message_id
+    )
+    await emu.wait_idle()
+    await say(emu, anna, anna, "/mydata")
+    await say(emu, anna, anna, "/forgetme")
+    await press(emu, anna, anna, "Yes, delete my data")
+    logged = caplog.text
+    assert "advice request id=" in logged  # the flow was logged, by id
+    for secret in (NAME, "Geertruida", PHONE_DIGITS, "12345678", "7511", "12A", "moved"):
+        assert secret not in logged, secret

@@ -1,0 +1,106 @@
+"""Chat helpers for the adviser tests: write, press, and wait for the bot's messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import Config
+from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.state import SentMessage
+from tests.harness import ROOT, BotHarness
+
+
+async def say(
+    emu: BotApiEmulator, user: int, text: str, replies: int = 1, chat: int | None = None
+) -> list[SentMessage]:
+    """Send `text` and return the bot's next `replies` messages in that chat."""
+    chat_id = user if chat is None else chat
+    before = len(emu.sent(chat_id))
+    emu.send_text(user, chat_id, text)
+    return (await emu.wait_sent(chat_id, before + replies))[before:]
+
+
+async def press(
+    emu: BotApiEmulator,
+    user: int,
+    label: str | int,
+    replies: int = 0,
+    message_id: int | None = None,
+) -> dict[str, object]:
+    """Press a button on the bot's last (or given) message; wait for the answer and replies."""
+    before = len(emu.sent(user))
+    mid = emu.last(user).message_id if message_id is None else message_id
+    answer = await emu.wait_answer(emu.press(user, user, mid, label))
+    if replies:
+        await emu.wait_sent(user, before + replies)
+    return answer
+
+
+async def forge(emu: BotApiEmulator, user: int, chat: int, data: str) -> dict[str, object]:
+    """A press with forged callback data on the bot's last message in `chat`."""
+    return await emu.wait_answer(emu.press_button(user, chat, emu.last(chat).message_id, data))
+
+
+def labels(message: SentMessage) -> list[str]:
+    return [label for row in message.buttons() for label, _data in row]
+
+
+async def resident(
+    emu: BotApiEmulator,
+    bot: BotHarness,
+    name: str,
+    municipality: str,
+    *,
+    neighbourhood: str | None = None,
+    topics: frozenset[str] = frozenset({"burglary"}),
+) -> int:
+    """A subscribed resident whose private chat with the bot exists (they sent /start)."""
+    user = emu.add_user(name, language_code="en").id
+    await say(emu, user, "/start")
+    await bot.services.chats.subscribe(
+        user, municipality=municipality, neighbourhood=neighbourhood, topics=topics, locale="en"
+    )
+    return user
+
+
+async def group(
+    emu: BotApiEmulator,
+    bot: BotHarness,
+    title: str,
+    admin: int,
+    municipality: str,
+    *,
+    neighbourhood: str | None = None,
+    members: list[int] | None = None,
+) -> int:
+    """A subscribed group with the bot in it."""
+    chat = emu.add_group(title, admins=[admin], members=members or [])
+    await emu.wait_for(lambda: emu.pending_updates == 0)
+    await emu.wait_idle()
+    await bot.services.chats.ensure(chat.id, "group", "en")
+    await bot.services.chats.subscribe(
+        chat.id,
+        municipality=municipality,
+        neighbourhood=neighbourhood,
+        topics=frozenset({"burglary"}),
+        locale="en",
+    )
+    return chat.id
+
+
+async def adviser(emu: BotApiEmulator, bot: BotHarness, name: str, municipality: str) -> int:
+    """An adviser granted directly, as the demo does, with a private chat."""
+    user = emu.add_user(name, language_code="en").id
+    await say(emu, user, "/help")
+    await bot.services.roles.grant(user, "adviser", [municipality], label=name)
+    return user
+
+
+def config_file(tmp_path: Path, config: Config) -> str:
+    """The example configuration on disk, pointing at the test's database (for the CLI)."""
+    text = (ROOT / "config.example.toml").read_text("utf-8")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        text.replace('path = "buurtwacht.sqlite3"', f'path = "{config.storage.path}"'), "utf-8"
+    )
+    return str(path)

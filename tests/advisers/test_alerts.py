@@ -1,0 +1,75 @@
+"""Neighbourhood alerts: who receives them, the night's second confirmation, and the follow-up
+the next day at 10:00 through the planner."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.sandbox.emulator import BotApiEmulator
+from tests.advisers.helpers import adviser, group, press, resident, say
+from tests.harness import BotHarness
+
+ALERTS = frozenset({"burglary", "alerts"})
+
+
+async def test_alert_audience_night_confirmation_and_follow_up(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    services = bot.services
+    # 23:30 in Amsterdam (CEST): night.
+    services.now = lambda: datetime(2027, 6, 9, 21, 30, tzinfo=UTC)
+    oost = await resident(emu, bot, "Olga", "enschede", neighbourhood="Oost", topics=ALERTS)
+    whole = await resident(emu, bot, "Wim", "enschede", topics=ALERTS)
+    no_topic = await resident(emu, bot, "Nina", "enschede", neighbourhood="Oost")
+    west = await resident(emu, bot, "Wes", "enschede", neighbourhood="West", topics=ALERTS)
+    member = emu.add_user("Gert", language_code="en").id
+    oost_group = await group(emu, bot, "Oost", member, "enschede", neighbourhood="Oost")
+    eva = await adviser(emu, bot, "Eva", "enschede")
+
+    (prompt,) = await say(emu, eva, "/alert")
+    assert "Which neighbourhood of Enschede?" in (prompt.text or "")
+    await press(emu, eva, "Oost", replies=1)
+    await say(emu, eva, "Several burglaries in Oost <b>today</b>.", replies=2)
+    preview, question = emu.sent(eva)[-2:]
+    assert "Neighbourhood alert: Oost (Enschede)" in (preview.text or "")
+    assert "call 112 first" in (preview.text or "")
+    assert "&lt;b&gt;today&lt;/b&gt;" in (preview.html or "")  # typed tags are text, not markup
+    # Olga and Wim (alerts topic; Wim follows the whole municipality) and the Oost group.
+    assert "3 chats" in (question.text or "")
+
+    await press(emu, eva, "Send now", replies=1)
+    assert "It is night" in (emu.last(eva).text or "")
+    assert (
+        await services.alerts.count(["enschede"], datetime(2027, 1, 1, tzinfo=UTC), services.now())
+        == {}
+    )
+    await press(emu, eva, "Yes, send it now", replies=1)
+    assert "goes out to 3 chats" in (emu.last(eva).text or "")
+
+    for chat in (oost, whole, oost_group):
+        alert = (await emu.wait_sent(chat, 2))[-1]
+        assert alert.html == preview.html  # not held by quiet hours, same rendering
+    await emu.wait_idle()
+    assert len(emu.sent(no_topic)) == 1 and len(emu.sent(west)) == 1
+    (entry,) = [e for e in await services.audit.latest() if e.action == "alert.send"]
+    assert entry.actor_id == eva and entry.target.startswith("enschede:")
+
+    # The next day at 10:00 (08:00 UTC) the same audience hears about free advice.
+    services.now = lambda: datetime(2027, 6, 10, 8, 0, 1, tzinfo=UTC)
+    await services.planner.run_due()
+    for chat in (oost, whole, oost_group):
+        follow_up = (await emu.wait_sent(chat, 3))[-1]
+        assert "/advice" in (follow_up.text or "")
+    await emu.wait_idle()
+    assert len(emu.sent(no_topic)) == 1 and len(emu.sent(west)) == 1
+
+
+async def test_alert_by_day_needs_one_confirmation(emu: BotApiEmulator, bot: BotHarness) -> None:
+    bot.services.now = lambda: datetime(2027, 6, 9, 12, 0, tzinfo=UTC)
+    await resident(emu, bot, "Lot", "losser", topics=ALERTS)
+    eva = await adviser(emu, bot, "Eva", "losser")
+    (prompt,) = await say(emu, eva, "/waarschuwing")
+    assert "What happened?" in (prompt.text or "")  # Losser has no neighbourhoods
+    await say(emu, eva, "Inbraken vandaag", replies=2)
+    await press(emu, eva, "Send now", replies=1)
+    assert "goes out to 1 chats" in (emu.last(eva).text or "")

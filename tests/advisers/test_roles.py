@@ -1,0 +1,96 @@
+"""Admins invite advisers with one-time links, list and revoke roles, and read the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from bot.cli import main as cli
+from bot.config import Config
+from bot.sandbox.emulator import BotApiEmulator
+from tests.advisers.helpers import config_file, press, say
+from tests.harness import BotHarness
+
+LINK = re.compile(r"start=(inv_[\w-]+)")
+
+
+async def _invite(emu: BotApiEmulator, admin: int, scope: str) -> str:
+    (reply,) = await say(emu, admin, f"/invite adviser {scope}")
+    match = LINK.search(reply.text or "")
+    assert match, reply.text
+    return match.group(1)
+
+
+async def test_invite_grants_the_role_once_and_tells_the_admin(
+    emu: BotApiEmulator, bot: BotHarness, admin: int
+) -> None:
+    payload = await _invite(emu, admin, "Enschede")
+    bea = emu.add_user("Bea", language_code="en").id
+    admin_before = len(emu.sent(admin))
+    (welcome,) = await say(emu, bea, f"/start {payload}")
+    assert "You are now an adviser for Enschede" in (welcome.text or "")
+    (notice,) = (await emu.wait_sent(admin, admin_before + 1))[admin_before:]
+    assert "Bea accepted your invite" in (notice.text or "")
+    assert await bot.services.roles.of(bea) == {"adviser": frozenset({"enschede"})}
+    help_text = (await say(emu, bea, "/help"))[0].text or ""
+    assert "/campaign" in help_text and "/invite" not in help_text
+
+    # The same link a second time, by someone else: refused, nothing granted.
+    eve = emu.add_user("Eve", language_code="en").id
+    (refusal,) = await say(emu, eve, f"/start {payload}")
+    assert "already been used" in (refusal.text or "")
+    assert await bot.services.roles.of(eve) == {}
+
+
+async def test_invite_expires_after_72_hours(
+    emu: BotApiEmulator, bot: BotHarness, admin: int
+) -> None:
+    start = bot.services.now()
+    payload = await _invite(emu, admin, "all")
+    bot.services.now = lambda: start + timedelta(hours=72, minutes=1)
+    cas = emu.add_user("Cas", language_code="en").id
+    (reply,) = await say(emu, cas, f"/start {payload}")
+    assert "expired" in (reply.text or "")
+    assert await bot.services.roles.of(cas) == {}
+    (reply,) = await say(emu, cas, "/start inv_madeup")
+    assert "not valid" in (reply.text or "")
+
+
+async def test_roles_revoke_with_confirmation_and_audit(
+    emu: BotApiEmulator, bot: BotHarness, admin: int, config: Config, tmp_path: Path
+) -> None:
+    payload = await _invite(emu, admin, "hengelo")
+    dirk = emu.add_user("Dirk", language_code="en").id
+    before = len(emu.sent(admin))
+    await say(emu, dirk, f"/start {payload}")
+    await emu.wait_sent(admin, before + 1)  # the notice
+    (roles,) = await say(emu, admin, "/roles")
+    assert f"user {admin}" in (roles.text or "") and "Dirk" in (roles.text or "")
+    assert "Hengelo" in (roles.text or "")
+
+    await say(emu, admin, "/revoke")
+    message = emu.last(admin)
+    await press(emu, admin, "Dirk – Adviser")
+    assert "Revoke the adviser role" in (emu.message(admin, message.message_id).text or "")
+    await press(emu, admin, "Yes, revoke")
+    assert "revoked" in (emu.message(admin, message.message_id).text or "")
+    assert await bot.services.roles.of(dirk) == {}
+    (refused,) = await say(emu, dirk, "/campaigns")
+    assert "not allowed" in (refused.text or "")
+
+    (log,) = await say(emu, admin, "/audit")
+    text = log.text or ""
+    for action in ("invite", "role.grant", "role.revoke", "campaigns"):
+        assert action in text
+
+    out = tmp_path / "audit.csv"
+    path = config_file(tmp_path, config)
+    args = ["audit", "export", "--since", "2000-01-01", "--config", path, "--out", str(out)]
+    assert await asyncio.to_thread(cli, args) == 0  # the CLI runs its own event loop
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert {"invite", "role.grant", "role.revoke"} <= {r["action"] for r in rows}
+    refused_rows = [r for r in rows if r["outcome"] == "refused"]
+    assert refused_rows and refused_rows[-1]["actor_id"] == str(dirk)
