@@ -52,7 +52,7 @@ from bot.storage import Database
 from bot.storage.database import to_db_time, utcnow
 from bot.storage.outbox import OutboxStore
 from messages.loader import load_calendar
-from scheduler.delivery import Audience, Content, DeliveryEngine
+from scheduler.delivery import Audience, Content, DeliveryEngine, workers_for
 from scheduler.limiter import RateLimiter
 
 ENTRY = "advice-q1-what-is-pkvw"  # a real calendar entry: Telegram HTML, nl and en, no image
@@ -485,13 +485,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--baseline-chats", type=int, default=3_000, help="chats for each baseline phase"
     )
-    parser.add_argument("--workers", type=int, default=32, help="engine workers / concurrency")
+    parser.add_argument(
+        "--workers", type=int, help="engine workers / concurrency (default: as the bot sizes it)"
+    )
     parser.add_argument("--skip-baselines", action="store_true")
     parser.add_argument(
         "--profile", type=Path, help="cProfile (main-thread CPU time) the engine send phase to FILE"
     )
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.workers is None:
+        args.workers = workers_for(args.ceiling)
 
     if args.phase:
         result = run_phase(args)

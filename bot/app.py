@@ -85,7 +85,9 @@ async def on_startup(app: BotApplication) -> None:
     await publish_menus(app.bot, services.i18n)
     schedule_advice_jobs(app)
     services.engine.start()
-    await services.planner.start()
+    # One scheduler per process: the planner's wake-ups live in PTB's JobQueue scheduler.
+    assert app.job_queue is not None
+    await services.planner.start(app.job_queue.scheduler)
 
 
 async def on_shutdown(app: BotApplication) -> None:

@@ -33,6 +33,7 @@ from scheduler.delivery import (
     Permanent,
     RetryLater,
     Transient,
+    workers_for,
 )
 from scheduler.limiter import RateLimiter
 from scheduler.moments import MomentResolver
@@ -98,7 +99,14 @@ def build_engine(
         group_per_minute=d.per_group_per_minute,
     )
     sender = TelegramSender(bot, paid_broadcast=d.paid_broadcast)
-    return DeliveryEngine(outbox, sender, limiter, now, max_attempts=d.max_attempts)
+    return DeliveryEngine(
+        outbox,
+        sender,
+        limiter,
+        now,
+        max_attempts=d.max_attempts,
+        workers=workers_for(d.global_per_second),
+    )
 
 
 def build_calendar_source(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -136,6 +137,12 @@ class OutboxPort(Protocol):
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None: ...
 
     async def pending_count(self, key: str | None = None) -> int: ...
+
+
+def workers_for(rate: float) -> int:
+    """Concurrent sends needed to keep `rate` msg/s with ~100 ms Telegram round trips; more
+    only costs CPU (httpcore scans its whole connection pool per request: bench/fanout.py)."""
+    return max(4, math.ceil(rate / 10))
 
 
 @dataclass

@@ -76,6 +76,7 @@ class Planner:
     def __post_init__(self) -> None:
         self._lock = asyncio.Lock()
         self._scheduler: AsyncIOScheduler | None = None
+        self._owns_scheduler = False
 
     async def plan(self) -> int:
         """Write the next `plan_days` of every source as planned rows (existing keys kept)."""
@@ -131,17 +132,25 @@ class Planner:
 
     # --- wake-ups -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Plan, catch up, and keep wake-up jobs; call from a running event loop."""
-        self._scheduler = AsyncIOScheduler(timezone=self.tz)
-        self._scheduler.add_job(
+    async def start(self, scheduler: AsyncIOScheduler | None = None) -> None:
+        """Plan, catch up, and keep wake-up jobs; call from a running event loop.
+
+        Pass the application's running scheduler (PTB's JobQueue wraps one) to keep a single
+        scheduler in the process; without one the planner starts its own.
+        """
+        self._owns_scheduler = scheduler is None
+        if scheduler is None:
+            scheduler = AsyncIOScheduler(timezone=self.tz)
+            scheduler.start()
+        self._scheduler = scheduler
+        scheduler.add_job(
             self.replan,
             CronTrigger(hour=0, minute=5, timezone=self.tz),
             id="replan-daily",
+            replace_existing=True,
             misfire_grace_time=None,
             coalesce=True,
         )
-        self._scheduler.start()
         await self.replan()
 
     async def replan(self) -> None:
@@ -173,5 +182,10 @@ class Planner:
 
     async def stop(self) -> None:
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            if self._owns_scheduler:
+                self._scheduler.shutdown(wait=False)
+            else:
+                for job in self._scheduler.get_jobs():
+                    if job.id == "replan-daily" or job.id.startswith("due:"):
+                        job.remove()
             self._scheduler = None

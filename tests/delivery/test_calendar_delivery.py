@@ -38,9 +38,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def harness(
-    emu: BotApiEmulator, tmp_path: Path, clock: Clock
-) -> AsyncIterator[BotHarness]:
+async def harness(emu: BotApiEmulator, tmp_path: Path, clock: Clock) -> AsyncIterator[BotHarness]:
     h = BotHarness(emu, make_config(tmp_path), clock=clock)
     await h.start()
     try:
@@ -175,8 +173,12 @@ async def _resolved(
 
 @pytest.mark.parametrize(
     ("down_for", "delivered"),
-    [(timedelta(hours=5, minutes=59), True), (timedelta(hours=6), True),
-     (timedelta(hours=6, seconds=1), False), (timedelta(days=2), False)],
+    [
+        (timedelta(hours=5, minutes=59), True),
+        (timedelta(hours=6), True),
+        (timedelta(hours=6, seconds=1), False),
+        (timedelta(days=2), False),
+    ],
 )
 async def test_catch_up_window_after_downtime(
     emu: BotApiEmulator,
@@ -245,7 +247,10 @@ async def test_local_skip_and_replace_for_one_municipality_only(
     losser = await subscriber(emu, harness, "losser", {"burglary"})
     await outbox.set_override("enschede", NEW_YEARS_EVE, "skip", local_date="2026-12-31")
     await outbox.set_override(
-        "hengelo", NEW_YEARS_EVE, "replace", texts={"nl": "<b>Hengelo</b> zegt", "en": "<b>Hengelo</b> says"}
+        "hengelo",
+        NEW_YEARS_EVE,
+        "replace",
+        texts={"nl": "<b>Hengelo</b> zegt", "en": "<b>Hengelo</b> says"},
     )
     await harness.services.planner.plan()
     clock.set("2026-12-31 16:00")

@@ -65,7 +65,10 @@ class World:
             self.emu.open_private_chat(chat_id)
         await self.chats.ensure(chat_id, "group" if group else "private", "nl")
         await self.chats.subscribe(
-            chat_id, municipality="borne", neighbourhood=None, topics=frozenset({"burglary"}),
+            chat_id,
+            municipality="borne",
+            neighbourhood=None,
+            topics=frozenset({"burglary"}),
             locale="nl",
         )
         return chat_id
@@ -119,9 +122,13 @@ async def test_blocked_user_is_deactivated_and_the_rest_goes_on(world: World) ->
     assert [m.text for m in world.emu.sent(fine)] == ["Tip: doe de deur op slot"]
     # An inactive chat is not even tried next time.
     key = await world.broadcast()
-    assert await world.db.fetchval(
-        "SELECT COUNT(*) FROM deliveries WHERE broadcast_key = ? AND chat_id = ?", (key, blocked)
-    ) == 0
+    assert (
+        await world.db.fetchval(
+            "SELECT COUNT(*) FROM deliveries WHERE broadcast_key = ? AND chat_id = ?",
+            (key, blocked),
+        )
+        == 0
+    )
 
 
 async def test_kicked_group_and_unknown_chat_are_deactivated(world: World) -> None:

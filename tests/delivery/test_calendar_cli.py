@@ -1,0 +1,212 @@
+"""`buurtwacht calendar ...` on the shipped files and against the emulator."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar as ICalendar
+
+from bot.cli import main
+from bot.cli.calendar import send_now
+from bot.config import parse_config
+from bot.sandbox.emulator import BotApiEmulator
+from bot.storage import Database
+from bot.storage.chats import ChatStore
+from bot.storage.outbox import OutboxStore
+from messages.loader import load_calendar
+from messages.validation import plain_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_check_passes_on_the_shipped_calendar(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["calendar", "check"]) == 0
+    assert capsys.readouterr().out.strip() == "OK"
+
+
+def test_check_reports_a_broken_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "broken.toml").write_text(
+        '[[entry]]\nid = "x"\ntopic = "cats"\naudience = "both"\n'
+        '[entry.trigger]\nkind = "once"\ndate = "2027-01-01"\ntime = "19:00"\n'
+        '[entry.text]\nnl = "<b>hallo"\n',
+        "utf-8",
+    )
+    assert main(["calendar", "check", "--dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "broken.toml [x]" in out and "topic" in out and "en" in out
+
+
+def test_show_prints_a_plausible_year(capsys: pytest.CaptureFixture[str]) -> None:
+    config = str(ROOT / "config.example.toml")
+    code = main(
+        [
+            "calendar",
+            "show",
+            "--from",
+            "2027-01-01",
+            "--to",
+            "2027-12-31",
+            "--municipality",
+            "enschede",
+            "--config",
+            config,
+        ]
+    )
+    assert code == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    months = {line.split()[1][:7] for line in lines[:-1]}
+    assert months == {f"2027-{m:02d}" for m in range(1, 13)}
+    assert any("2027-12-31 16:00" in line and "year-end-new-years-eve" in line for line in lines)
+    assert lines[-1].endswith("occurrences") and int(lines[-1].split()[0]) >= 40
+
+
+def test_show_writes_ics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "year.ics"
+    config = str(ROOT / "config.example.toml")
+    assert (
+        main(
+            [
+                "calendar",
+                "show",
+                "--from",
+                "2027-01-01",
+                "--to",
+                "2027-03-31",
+                "--municipality",
+                "losser",
+                "--format",
+                "ics",
+                "--output",
+                str(out),
+                "--locale",
+                "en",
+                "--config",
+                config,
+            ]
+        )
+        == 0
+    )
+    events = [c for c in ICalendar.from_ical(out.read_bytes()).walk() if c.name == "VEVENT"]
+    assert len(events) > 5
+    assert all(str(e["UID"]).endswith("@buurtwacht") for e in events)
+
+
+async def test_send_now_delivers_once_and_resumes(
+    emu: BotApiEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = tomllib.loads((ROOT / "config.example.toml").read_text("utf-8"))
+    raw["storage"]["path"] = str(tmp_path / "cli.sqlite3")
+    raw["telegram"]["base_url"] = emu.base_url
+    config = parse_config(raw)
+    db = Database(config.storage.path)
+    await db.open()
+    users = [emu.add_user(f"R{i}", language_code="en").id for i in range(3)]
+    chats = ChatStore(db)
+    for user in users:
+        emu.open_private_chat(user)
+        await chats.ensure(user, "private", "en")
+        await chats.subscribe(
+            user,
+            municipality="hengelo",
+            neighbourhood=None,
+            topics=frozenset({"burglary"}),
+            locale="en",
+        )
+    await db.close()
+
+    entry = "dark-days-tip-lock-with-key"
+    assert await send_now(config, emu.token, entry, ["hengelo"]) == 0
+    assert all(len(emu.sent(u)) == 1 for u in users)
+    expected = plain_text(load_calendar().get(entry).texts["en"])
+    assert [m.text for m in emu.sent(users[0])] == [expected]
+    # The same day again: nothing is sent twice.
+    assert await send_now(config, emu.token, entry, ["hengelo"]) == 0
+    assert all(len(emu.sent(u)) == 1 for u in users)
+    db = Database(config.storage.path)
+    await db.open()
+    try:
+        keys = await db.fetchall("SELECT key FROM broadcasts")
+        assert len(keys) == 1
+        assert await OutboxStore(db).counts(keys[0]["key"]) == {"sent": 3}
+    finally:
+        await db.close()
+
+
+def test_send_unknown_entry(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    config = str(ROOT / "config.example.toml")
+    assert main(["calendar", "send", "no-such-entry", "--now", "--config", config]) == 2
+    assert "unknown calendar entry" in capsys.readouterr().out
+
+
+async def test_overrides_via_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    raw = (ROOT / "config.example.toml").read_text("utf-8")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(raw.replace('path = "buurtwacht.sqlite3"', f'path = "{tmp_path}/o.sqlite3"'))
+    entry = "year-end-new-years-eve"
+    import asyncio
+
+    run = asyncio.to_thread
+    assert (
+        await run(
+            main, ["calendar", "skip", entry, "--municipality", "borne", "--config", str(cfg)]
+        )
+        == 0
+    )
+    assert (
+        await run(
+            main,
+            [
+                "calendar",
+                "replace",
+                entry,
+                "--municipality",
+                "losser",
+                "--nl",
+                "<b>Hoi</b>",
+                "--en",
+                "<b>Hi</b>",
+                "--config",
+                str(cfg),
+            ],
+        )
+        == 0
+    )
+    assert (
+        await run(
+            main,
+            [
+                "calendar",
+                "replace",
+                entry,
+                "--municipality",
+                "losser",
+                "--nl",
+                "<b>Hoi",
+                "--en",
+                "x",
+                "--config",
+                str(cfg),
+            ],
+        )
+        == 2
+    )
+    capsys.readouterr()
+    assert await run(main, ["calendar", "overrides", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "borne" in out and "skip" in out and "losser" in out and "replace" in out
+    assert (
+        await run(
+            main, ["calendar", "restore", entry, "--municipality", "borne", "--config", str(cfg)]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    await run(main, ["calendar", "overrides", "--config", str(cfg)])
+    assert "borne" not in capsys.readouterr().out
