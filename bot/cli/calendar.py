@@ -18,7 +18,7 @@ from bot.storage import Database
 from bot.storage.database import utcnow
 from bot.storage.outbox import OutboxStore
 from messages.loader import CALENDAR_DIR, CalendarError, load_calendar
-from messages.validation import check_calendar
+from messages.validation import check_calendar, html_problems, telegram_length
 from scheduler.ics import occurrences_to_ics
 from scheduler.moments import MomentResolver
 from scheduler.occurrences import format_occurrence_line, occurrences_for_municipalities
@@ -132,20 +132,37 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_send(args: argparse.Namespace) -> int:
+def _load_for_entry(args: argparse.Namespace) -> Config | None:
+    """Config for a command on one entry, after checking the entry, municipality and date;
+    None (with the problem printed) when any is wrong."""
     try:
         config = _load(args)
-        calendar = load_calendar()
-        calendar.get(args.entry_id)
-        munis = _municipalities(config, args.municipality)
-        token = config.token()
+        load_calendar().get(args.entry_id)
+        _municipalities(config, args.municipality)
+        if getattr(args, "date", ""):
+            date.fromisoformat(args.date)
     except KeyError:
         print(f"unknown calendar entry {args.entry_id!r}")
-        return 2
+    except ValueError:
+        print(f"--date: expected YYYY-MM-DD, got {args.date!r}")
     except (ConfigError, CalendarError) as exc:
         print(exc)
+    else:
+        return config
+    return None
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    config = _load_for_entry(args)
+    if config is None:
         return 2
-    return asyncio.run(send_now(config, token, args.entry_id, [slug for slug, _ in munis]))
+    try:
+        token = config.token()
+    except ConfigError as exc:
+        print(exc)
+        return 2
+    munis = [slug for slug, _ in _municipalities(config, args.municipality)]
+    return asyncio.run(send_now(config, token, args.entry_id, munis))
 
 
 async def send_now(config: Config, token: str, entry_id: str, municipalities: list[str]) -> int:
@@ -202,28 +219,11 @@ async def send_now(config: Config, token: str, entry_id: str, municipalities: li
 
 
 def cmd_override(args: argparse.Namespace) -> int:
-    try:
-        config = _load(args)
-        calendar = load_calendar()
-        calendar.get(args.entry_id)
-        _municipalities(config, args.municipality)
-        if args.date:
-            date.fromisoformat(args.date)
-    except KeyError:
-        print(f"unknown calendar entry {args.entry_id!r}")
-        return 2
-    except ValueError:
-        print(f"--date: expected YYYY-MM-DD, got {args.date!r}")
-        return 2
-    except (ConfigError, CalendarError) as exc:
-        print(exc)
-        return 2
-    return asyncio.run(_override(config, args))
+    config = _load_for_entry(args)
+    return 2 if config is None else asyncio.run(_override(config, args))
 
 
 async def _override(config: Config, args: argparse.Namespace) -> int:
-    from messages.validation import html_problems, telegram_length
-
     db = Database(config.storage.path)
     await db.open()
     try:
