@@ -29,6 +29,9 @@ def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
     raw = tomllib.loads((ROOT / "config.example.toml").read_text("utf-8"))
     raw["storage"]["path"] = str(tmp_path / "buurtwacht.sqlite3")
     raw["admins"]["user_ids"] = [ADMIN_ID]
+    # Tests run at any real moment: without this, a restart could catch up a real calendar
+    # occurrence of the last hours into a test's chats. Delivery tests set it explicitly.
+    raw["calendar"]["catch_up_hours"] = 0
     for name, values in sections.items():
         if isinstance(raw.get(name), dict):
             raw[name].update(values)

@@ -9,12 +9,15 @@ from tests.harness import BotHarness
 NAME = "Geertruida Klein-Oude Hengel"
 PHONE = "06 12345678"
 POSTCODE = "7511 ab"
+QUIET = 0.15  # seconds without Bot API traffic that count as "the bot is done"
 
 
 async def say(emu: BotApiEmulator, user: int, chat: int, text: str) -> SentMessage:
-    """Write `text`, wait until the bot is done, return its last message in the chat."""
+    """Write `text`, wait for the bot's answer and its follow-ups, return its last message."""
+    before = len(emu.sent(chat))
     emu.send_text(user, chat, text)
-    await emu.wait_idle()
+    await emu.wait_sent(chat, before + 1)
+    await emu.wait_idle(quiet=QUIET)
     return emu.last(chat)
 
 
@@ -25,7 +28,8 @@ async def press(
     target = message or emu.last(chat)
     query_id = emu.press(user, chat, target.message_id, label)
     answer = await emu.wait_answer(query_id)
-    await emu.wait_idle()
+    # A handler may still touch the database between answering and its next message.
+    await emu.wait_idle(quiet=QUIET)
     return answer
 
 

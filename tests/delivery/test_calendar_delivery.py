@@ -39,7 +39,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def harness(emu: BotApiEmulator, tmp_path: Path, clock: Clock) -> AsyncIterator[BotHarness]:
-    h = BotHarness(emu, make_config(tmp_path), clock=clock)
+    # This module's clock is fake, so the real catch-up window is safe to use.
+    h = BotHarness(emu, make_config(tmp_path, calendar={"catch_up_hours": 6}), clock=clock)
     await h.start()
     try:
         yield h
@@ -188,7 +189,7 @@ async def test_catch_up_window_after_downtime(
     down_for: timedelta,
     delivered: bool,
 ) -> None:
-    h = BotHarness(emu, make_config(tmp_path), clock=clock)
+    h = BotHarness(emu, make_config(tmp_path, calendar={"catch_up_hours": 6}), clock=clock)
     clock.set("2026-12-31 10:00")
     await h.start()  # plans the 16:00 occurrence
     # A group: catching up after 21:00 would hold a private chat for quiet hours.
