@@ -55,7 +55,7 @@ async def test_alert_audience_night_confirmation_and_follow_up(
     assert entry.actor_id == eva and entry.target.startswith("enschede:")
 
     # The next day at 10:00 (08:00 UTC) the same audience hears about free advice.
-    services.now = lambda: datetime(2027, 6, 10, 8, 0, 1, tzinfo=UTC)
+    services.now = lambda: datetime(2027, 6, 10, 8, 0, tzinfo=UTC)  # exactly due
     await services.planner.run_due()
     for chat in (oost, whole, oost_group):
         follow_up = (await emu.wait_sent(chat, 3))[-1]

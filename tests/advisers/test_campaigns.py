@@ -63,7 +63,7 @@ async def test_campaign_wizard_preview_is_the_delivered_message(
     assert campaign.due_at == datetime(2027, 11, 2, 18, 0, tzinfo=UTC)
     assert await services.outbox.get_broadcast(campaign.key) == ("planned", None)
 
-    services.now = lambda: datetime(2027, 11, 2, 18, 0, 5, tzinfo=UTC)
+    services.now = lambda: datetime(2027, 11, 2, 18, 0, tzinfo=UTC)  # exactly due
     await services.planner.run_due()
     for user in (anna, bert):
         delivered = (await emu.wait_sent(user, 2))[-1]

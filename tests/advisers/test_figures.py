@@ -51,7 +51,7 @@ def test_seed_table_matches_the_report_totals() -> None:
 )
 def test_import_problems(tmp_path: Path, text: str, problem: str) -> None:
     config = make_config(tmp_path)
-    figures, problems = parse_figures(text, config, last_year=2030)
+    _figures, problems = parse_figures(text, config, last_year=2030)
     assert any(p.startswith(problem) for p in problems), problems
 
 

@@ -25,7 +25,7 @@ async def test_skip_and_replace_for_one_municipality_only(
     assert "Calendar of Enschede, next 30 days" in (listing.text or "")
     data = listing.buttons()[0][0][1]
     assert data is not None
-    _cal, _o, index, day_text, entry_id = data.split(":", 4)
+    _cal, _o, _index, day_text, entry_id = data.split(":", 4)
     day = datetime.strptime(day_text, "%Y%m%d").date()
     await press(emu, eva, 0)
     view = emu.message(eva, listing.message_id)
