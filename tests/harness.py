@@ -14,6 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from telegram import Update
+from telegram.ext import TypeHandler
+
 from bot.app import build_application, build_services, serve
 from bot.config import Config, parse_config
 from bot.sandbox.emulator import BotApiEmulator
@@ -21,7 +24,8 @@ from bot.services import BotApplication, Services
 from bot.storage import Database
 
 ROOT = Path(__file__).resolve().parents[1]
-ADMIN_ID = 999001  # a bot admin in the test configuration, not a sandbox-created user
+ADMIN_ID = 999001
+HANDLED_GROUP = 10_000  # a bot admin in the test configuration, not a sandbox-created user
 
 
 def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
@@ -64,6 +68,10 @@ class BotHarness:
         if self.clock is not None:
             services.now = self.clock
         self.app = build_application(services, self.emu.token, base_url=self.emu.base_url)
+        # Last of all groups, after the real handlers (and error handlers) are done with it:
+        # tells the emulator so that `emu.wait_idle()` is exact rather than timed.
+        self.app.add_handler(TypeHandler(Update, self._handled), group=HANDLED_GROUP)
+        self.emu.tracks_handling = True
         polls_before = self.emu.stats.requests["getUpdates"]
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(serve(self.app, self._stop))
@@ -76,6 +84,9 @@ class BotHarness:
         )
         if self._task.done():
             self._task.result()
+
+    async def _handled(self, update: Update, context: object) -> None:
+        self.emu.mark_handled(update.update_id)
 
     async def stop(self) -> None:
         if self._stop is not None and self._task is not None:

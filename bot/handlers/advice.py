@@ -133,31 +133,31 @@ def _summary(_: Translator, context: BotContext, draft: Draft) -> str:
     return "\n".join(lines)
 
 
-async def _ask(update: Update, context: BotContext, draft: Draft, step: str) -> str:
-    """Show the question of `step` and return it as the new conversation state."""
+async def _ask(
+    update: Update, context: BotContext, draft: Draft, step: str, intro: str = ""
+) -> str:
+    """Show the question of `step` (after `intro`) and return it as the new conversation state."""
+
+    async def send(text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        await _send(update, context, f"{intro}\n\n{text}" if intro else text, markup)
+
     _ = await context.translator(update)
     cancel = _cancel_row(_)
     if step == REASON:
         rows = [[_button(_(label), f"reason:{key}")] for key, label in REASONS.items()]
-        await _send(
-            update,
-            context,
+        await send(
             _("Why would you like prevention advice?"),
             InlineKeyboardMarkup([*rows, cancel]),
         )
     elif step == POSTCODE:
-        await _send(update, context, _("What is your postcode? For example: 7511 AB"))
+        await send(_("What is your postcode? For example: 7511 AB"))
     elif step == HOUSE_NUMBER:
-        await _send(
-            update, context, _("What is your house number, with addition if any? For example: 12A")
-        )
+        await send(_("What is your house number, with addition if any? For example: 12A"))
     elif step == NAME:
-        await _send(update, context, _("What is your name? The team uses it to find you."))
+        await send(_("What is your name? The team uses it to find you."))
     elif step == CONTACT:
         markup = InlineKeyboardMarkup([[_button(_("Via this chat"), "via_chat")], cancel])
-        await _send(
-            update,
-            context,
+        await send(
             _(
                 "How can the team reach you? Type your phone number (e.g. 06 12345678), or "
                 "choose 'Via this chat' to get every update here."
@@ -165,9 +165,7 @@ async def _ask(update: Update, context: BotContext, draft: Draft, step: str) -> 
             markup,
         )
     elif step == MOMENTS_STEP:
-        await _send(
-            update,
-            context,
+        await send(
             _("When would a visit suit you? Tap all that apply, then Next."),
             _moments_markup(_, draft),
         )
@@ -183,7 +181,7 @@ async def _ask(update: Update, context: BotContext, draft: Draft, step: str) -> 
             days=retention,
         )
         markup = InlineKeyboardMarkup([[_button(_("I agree"), "agree")], cancel])
-        await _send(update, context, text, markup)
+        await send(text, markup)
     elif step == SUMMARY:
         markup = InlineKeyboardMarkup(
             [
@@ -191,7 +189,7 @@ async def _ask(update: Update, context: BotContext, draft: Draft, step: str) -> 
                 cancel,
             ]
         )
-        await _send(update, context, _summary(_, context, draft), markup)
+        await send(_summary(_, context, draft), markup)
     return step
 
 
@@ -240,15 +238,11 @@ async def start(update: Update, context: BotContext) -> str | int:
         )
         return END
     context.user_data[DRAFT_KEY] = {"started": services.now().isoformat(), "moments": []}
-    await _send(
-        update,
-        context,
-        _(
-            "Free prevention advice: an adviser visits your home and tells you how to make it "
-            "harder for burglars. It takes a few questions; /cancel stops at any moment."
-        ),
+    intro = _(
+        "Free prevention advice: an adviser visits your home and tells you how to make it "
+        "harder for burglars. It takes a few questions; /cancel stops at any moment."
     )
-    return await _ask(update, context, context.user_data[DRAFT_KEY], REASON)
+    return await _ask(update, context, context.user_data[DRAFT_KEY], REASON, intro)
 
 
 async def on_reason(update: Update, context: BotContext) -> str | int:

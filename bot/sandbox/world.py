@@ -95,6 +95,10 @@ class SandboxWorld:
         self._user_messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._updates: deque[tuple[int, str, dict[str, Any]]] = deque()
         self._next_update_id = 1
+        # Set by a bot under test that reports each update it has finished handling
+        # (`mark_handled`): then `wait_idle` knows the bot is done instead of guessing by time.
+        self.tracks_handling = False
+        self._handled_update_id = 0
         self._next_user_id = 100001
         self._next_group_id = 100001
         self._next_supergroup_id = 1_000_000_001
@@ -448,21 +452,32 @@ class SandboxWorld:
         await self.wait_for(edited, timeout)
         return self._by_key[(chat_id, message_id)]
 
+    def mark_handled(self, update_id: int) -> None:
+        """The bot under test finished handling `update_id` (its handlers returned)."""
+        self._handled_update_id = max(self._handled_update_id, update_id)
+        self._signal.notify()
+
     async def wait_idle(self, timeout: float = 10.0, quiet: float = 0.05) -> None:  # noqa: ASYNC109
         """Wait until every update is confirmed and no Bot API request is being served.
 
-        PTB confirms updates before its handlers run, so idle must also last ``quiet`` seconds
-        without a new request before it counts.
+        With a bot that reports handled updates (`tracks_handling`), idle means every update
+        was handled and nothing is in flight: exact. Otherwise PTB confirms updates before its
+        handlers run, so idle must also last ``quiet`` seconds without a new request.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
 
         def idle() -> bool:
-            return not self._updates and self._in_flight == 0
+            handled = self._handled_update_id >= self._next_update_id - 1
+            return (
+                not self._updates and self._in_flight == 0 and (handled or not self.tracks_handling)
+            )
 
         while True:
             if not await self._signal.wait_until(idle, max(0.0, deadline - loop.time())):
                 raise self._timeout_error(f"sandbox not idle after {timeout} s")
+            if self.tracks_handling:
+                return
             mark = self._last_activity
             await asyncio.sleep(quiet)
             if idle() and mark == self._last_activity:

@@ -9,7 +9,7 @@ from tests.harness import BotHarness
 NAME = "Geertruida Klein-Oude Hengel"
 PHONE = "06 12345678"
 POSTCODE = "7511 ab"
-QUIET = 0.15  # seconds without Bot API traffic that count as "the bot is done"
+
 
 
 async def say(emu: BotApiEmulator, user: int, chat: int, text: str) -> SentMessage:
@@ -17,7 +17,7 @@ async def say(emu: BotApiEmulator, user: int, chat: int, text: str) -> SentMessa
     before = len(emu.sent(chat))
     emu.send_text(user, chat, text)
     await emu.wait_sent(chat, before + 1)
-    await emu.wait_idle(quiet=QUIET)
+    await emu.wait_idle()
     return emu.last(chat)
 
 
@@ -29,7 +29,7 @@ async def press(
     query_id = emu.press(user, chat, target.message_id, label)
     answer = await emu.wait_answer(query_id)
     # A handler may still touch the database between answering and its next message.
-    await emu.wait_idle(quiet=QUIET)
+    await emu.wait_idle()
     return answer
 
 

@@ -226,3 +226,16 @@ async def test_limits(emu: BotApiEmulator, bot: BotHarness) -> None:
     assert "Why would you like" in (await say(emu, fay, fay, "/advice")).text
     status = (await say(emu, fay, fay, "/myrequests")).text
     assert status.count("not possible") == 3
+
+
+async def test_button_after_start(emu: BotApiEmulator, bot: BotHarness) -> None:
+    gina = emu.add_user("Gina", language_code="en").id
+    await say(emu, gina, gina, "/start")
+    await press(emu, gina, gina, "Borne")
+    await press(emu, gina, gina, "Confirm")
+    summary = emu.last(gina)
+    assert "You are subscribed" in summary.text
+    assert labels(summary) == ["Request free prevention advice"]
+    await press(emu, gina, gina, "Request free prevention advice", summary)
+    assert "Why would you like prevention advice?" in emu.last(gina).text
+    assert labels(emu.message(gina, summary.message_id)) == []  # the button is spent

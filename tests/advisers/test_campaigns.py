@@ -68,7 +68,7 @@ async def test_campaign_wizard_preview_is_the_delivered_message(
     for user in (anna, bert):
         delivered = (await emu.wait_sent(user, 2))[-1]
         assert delivered.html == preview.html and delivered.parse_mode == "HTML"
-    await emu.wait_idle()
+    await services.engine.drain()  # every send marked in the outbox
     assert len(emu.sent(hans)) == 1  # only the reply to /start
     assert (await services.outbox.counts(campaign.key)) == {"sent": 2}
 
