@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.storage.advice import AdviceRequest
 from bot.storage.chats import Chat
+from bot.storage.roles import Grant
 
 
 def retention_cutoff(now: datetime, retention_days: int) -> datetime:
@@ -26,9 +28,13 @@ def _plain(value: Any) -> Any:
 
 
 def export_document(
-    user_id: int, chat: Chat | None, requests: list[AdviceRequest], now: datetime
+    user_id: int,
+    chat: Chat | None,
+    requests: list[AdviceRequest],
+    now: datetime,
+    grants: Sequence[Grant] = (),
 ) -> bytes:
-    """The /mydata file: the subscription and every request with every stored field."""
+    """The /mydata file: the subscription, every request and any staff role, every field."""
     subscription = None
     if chat is not None:
         subscription = {k: _plain(v) for k, v in dataclasses.asdict(chat).items()}
@@ -39,5 +45,6 @@ def export_document(
         "advice_requests": [
             {k: _plain(v) for k, v in dataclasses.asdict(r).items()} for r in requests
         ],
+        "roles": [{k: _plain(v) for k, v in dataclasses.asdict(g).items()} for g in grants],
     }
     return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")

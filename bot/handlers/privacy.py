@@ -48,6 +48,7 @@ async def my_data(update: Update, context: BotContext) -> None:
         await services.chats.get(user.id),
         await services.advice.for_user(user.id),
         services.now(),
+        [grant for grant in await services.roles.all() if grant.user_id == user.id],
     )
     await message.reply_document(
         InputFile(document, filename="buurtwacht-mydata.json"),
@@ -88,6 +89,7 @@ async def forget_button(update: Update, context: BotContext) -> None:
     services = context.services
     requests = await services.advice.forget_user(user.id, services.now())
     await services.chats.delete(user.id)
+    await services.roles.forget_label(user.id)
     # A draft in PTB's persisted data may hold a name or phone number too.
     context.application.drop_user_data(user.id)
     context.application.drop_chat_data(user.id)

@@ -55,9 +55,13 @@ class Database:
         """Open both connections and migrate the schema (to the latest, or `migrate_to`)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode = WAL")
-        await self.migrate(migrate_to)
-        self._reader = await self._connect()
+        try:
+            await self._writer.execute("PRAGMA journal_mode = WAL")
+            await self.migrate(migrate_to)
+            self._reader = await self._connect()
+        except BaseException:
+            await self.close()  # no connection thread outlives a failed open
+            raise
 
     async def _connect(self) -> aiosqlite.Connection:
         # isolation_level=None: no implicit transactions; we say BEGIN and COMMIT ourselves.

@@ -92,6 +92,10 @@ class RoleStore:
         )
         return {row["role"]: _scope(row["municipalities"]) for row in rows}
 
+    async def forget_label(self, user_id: int) -> None:
+        """/forgetme by a staff member: their name goes; the role (their job) stays."""
+        await self.db.execute("UPDATE roles SET label = '' WHERE user_id = ?", (user_id,))
+
     async def all(self) -> list[Grant]:
         rows = await self.db.fetchall("SELECT * FROM roles ORDER BY role, granted_at, user_id")
         return [
