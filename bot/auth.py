@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from telegram import Chat, ChatMember, Message, Update
 from telegram.error import TelegramError
 
+from bot.config import Municipality
 from bot.services import BotContext, Services
 from bot.storage.roles import ALL
 
@@ -120,6 +121,21 @@ async def guard(
         await _tell(update, _("Please use this in a private chat with me."))
         return None
     return roles
+
+
+async def guard_municipality_press(
+    update: Update, context: BotContext, action: str
+) -> Municipality | None:
+    """The municipality of a `<prefix>:m:<index>` press (an index into the configuration) when
+    `guard` lets the presser do `action` for it; else None (the refusal is told by `guard`)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    index = int(query.data.rsplit(":", 1)[1])
+    municipalities = context.services.config.municipalities
+    slug = municipalities[index].slug if index < len(municipalities) else "?"
+    if not await guard(update, context, action, municipalities=[slug]):
+        return None
+    return municipalities[index]
 
 
 async def _tell(update: Update, text: str) -> None:

@@ -9,8 +9,7 @@ import sys
 from datetime import date, datetime
 from typing import Any, TextIO
 
-from bot.config import ConfigError, load_config
-from bot.storage import Database
+from bot.cli.common import load_or_report, open_database
 from bot.storage.roles import AuditLog
 
 
@@ -25,10 +24,8 @@ def add(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    config = load_or_report(args.config)
+    if config is None:
         return 2
     since = datetime.combine(args.since, datetime.min.time(), tzinfo=config.locale.tz)
     if args.out:
@@ -41,12 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def export(db_path: str, since: datetime, out: TextIO) -> int:
-    db = Database(db_path)
-    await db.open()
-    try:
+    async with open_database(db_path) as db:
         entries = await AuditLog(db).since(since)
-    finally:
-        await db.close()
     writer = csv.writer(out)
     writer.writerow(["at", "actor_id", "action", "target", "outcome", "detail"])
     for e in entries:

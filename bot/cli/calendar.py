@@ -12,6 +12,7 @@ from typing import Any
 
 from telegram import Bot
 
+from bot.cli.common import open_database
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import InstanceLock, academic_overrides, build_calendar_source, build_engine
 from bot.storage import Database
@@ -224,9 +225,7 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 
 async def _override(config: Config, args: argparse.Namespace) -> int:
-    db = Database(config.storage.path)
-    await db.open()
-    try:
+    async with open_database(config.storage.path) as db:
         outbox = OutboxStore(db)
         if args.action == "restore":
             removed = await outbox.clear_override(args.municipality, args.entry_id, args.date)
@@ -245,8 +244,6 @@ async def _override(config: Config, args: argparse.Namespace) -> int:
         )
         print(f"{args.action}: {args.entry_id} for {args.municipality} {args.date or '(always)'}")
         return 0
-    finally:
-        await db.close()
 
 
 def cmd_overrides(args: argparse.Namespace) -> int:
@@ -259,12 +256,8 @@ def cmd_overrides(args: argparse.Namespace) -> int:
 
 
 async def _list_overrides(config: Config, municipality: str | None) -> int:
-    db = Database(config.storage.path)
-    await db.open()
-    try:
+    async with open_database(config.storage.path) as db:
         for slug, entry_id, override in await OutboxStore(db).overrides(municipality):
             when = override.local_date or "always"
             print(f"{slug:16} {entry_id:40} {override.action:8} {when}")
-    finally:
-        await db.close()
     return 0

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.advisers.figures import Figure, parse_figures
+from bot.cli.common import open_database
 from bot.config import ConfigError, load_config
-from bot.storage import Database
 from bot.storage.database import utcnow
 from bot.storage.figures import FigureStore
 
@@ -52,9 +52,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _import(db_path: str, figures: list[Figure]) -> int:
-    db = Database(db_path)
-    await db.open()
-    try:
+    async with open_database(db_path) as db:
         return await FigureStore(db).import_figures(figures, utcnow())
-    finally:
-        await db.close()

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.advisers.stats import advice_summary, by_source_ref, delivery_counts, subscribers
-from bot.config import Config, ConfigError, load_config
-from bot.storage import Database
+from bot.cli.common import load_or_report, open_database
+from bot.config import Config
 from bot.storage.alerts import AlertStore
 from bot.storage.campaigns import CampaignStore
 from bot.storage.database import utcnow
@@ -35,10 +35,8 @@ def add(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    config = load_or_report(args.config)
+    if config is None:
         return 2
     if args.end < args.start:
         print("--to must not be before --from", file=sys.stderr)
@@ -60,9 +58,7 @@ async def collect(config: Config, start_day: date, end_day: date) -> list[Row]:
     start = datetime.combine(start_day, datetime.min.time(), tzinfo=tz)
     end = datetime.combine(end_day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
     slugs = [m.slug for m in config.municipalities]
-    db = Database(config.storage.path)
-    await db.open()
-    try:
+    async with open_database(config.storage.path) as db:
         rows: list[Row] = []
         for slug, s in (await subscribers(db, slugs, start)).items():
             rows += [
@@ -98,8 +94,6 @@ async def collect(config: Config, start_day: date, end_day: date) -> list[Row]:
             for year, count in (await FigureStore(db).per_year([slug])).items():
                 rows.append(("figures", slug, str(year), "burglaries", count))
         return rows
-    finally:
-        await db.close()
 
 
 def _num(value: float | None) -> float | str:

@@ -8,9 +8,9 @@ import signal
 from typing import Any
 
 from bot.app import build_application, build_services, serve
+from bot.cli.common import open_database
 from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
-from bot.storage import Database
 
 
 def add(subparsers: Any) -> None:
@@ -38,10 +38,6 @@ async def run_bot(config: Config, token: str, base_url: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    db = Database(config.storage.path)
-    await db.open()
-    try:
+    async with open_database(config.storage.path) as db:
         app = build_application(build_services(config, db), token, base_url=base_url)
         await serve(app, stop)
-    finally:
-        await db.close()

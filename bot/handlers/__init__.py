@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.handlers import (
     advice,
     alerts,
+    campaign_wizard,
     campaigns,
     common,
     membership,
@@ -24,6 +25,7 @@ def register_all(app: BotApplication) -> None:
     # conversations' /cancel over the advice conversation's "nothing to cancel".
     roles.register_deep_link(app)
     roles.register(app)
+    campaign_wizard.register(app)
     campaigns.register(app)
     alerts.register(app)
     tailoring.register(app)

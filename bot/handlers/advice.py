@@ -10,19 +10,11 @@ from __future__ import annotations
 
 import html
 import logging
-import warnings
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.advice.requests import MOMENTS, REASONS, STATUS_NAMES
 from bot.advice.validation import (
@@ -33,6 +25,8 @@ from bot.advice.validation import (
     parse_postcode,
 )
 from bot.config import Municipality
+from bot.handlers import conversation
+from bot.handlers.conversation import END, persistent_conversation
 from bot.i18n import N_, Html, Translator
 from bot.services import BotApplication, BotContext
 from bot.storage.advice import AdviceRequest, NewRequest
@@ -61,7 +55,6 @@ MOMENTS_STEP = "moments"
 CONSENT = "consent"
 SUMMARY = "summary"
 CHANGE = "change"
-END = ConversationHandler.END
 
 # The step after each one while filling in; when changing a field, the summary comes next.
 NEXT = {REASON: POSTCODE, HOUSE_NUMBER: NAME, NAME: CONTACT, CONTACT: MOMENTS_STEP}
@@ -69,7 +62,7 @@ Draft = dict[str, Any]
 
 
 def _button(text: str, action: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=f"{PREFIX}:{action}")
+    return conversation.button(PREFIX, text, action)
 
 
 def _cancel_row(_: Translator) -> list[InlineKeyboardButton]:
@@ -96,10 +89,7 @@ async def _send(
     if query is not None:
         await query.answer()
         await query.edit_message_reply_markup(None)
-    assert update.effective_chat is not None
-    await context.bot.send_message(
-        update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-    )
+    await conversation.send(update, context, text, markup)
 
 
 def _moments_markup(_: Translator, draft: Draft) -> InlineKeyboardMarkup:
@@ -546,13 +536,6 @@ async def cancel(update: Update, context: BotContext) -> int:
     return END
 
 
-async def use_buttons(update: Update, context: BotContext) -> None:
-    """Text while the step expects a button press: stay in the step."""
-    _ = await context.translator(update)
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(_("Please use the buttons above, or /cancel."))
-
-
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
     _ = await context.translator(update)
     assert update.effective_message is not None
@@ -592,17 +575,16 @@ async def my_requests(update: Update, context: BotContext) -> None:
 
 
 def _press(callback: Any, pattern: str) -> CallbackQueryHandler[Any, Any]:
-    return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{pattern}$")
+    return conversation.press(PREFIX, callback, pattern)
 
 
 def register(app: BotApplication) -> None:
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     text = filters.TEXT & ~filters.COMMAND
-    buttons_only: MessageHandler[BotContext, object] = MessageHandler(text, use_buttons)
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat and user on purpose: the conversation is in one chat.
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        conversation = ConversationHandler(
+    buttons_only = conversation.buttons_only()
+    app.add_handler(
+        persistent_conversation(
+            "advice",
             entry_points=[
                 CommandHandler(["advice", "advies"], start, filters=private),
                 _press(start, "start"),
@@ -636,15 +618,9 @@ def register(app: BotApplication) -> None:
                 ],
                 CHANGE: [_press(on_edit, r"edit:\w+"), buttons_only],
             },
-            fallbacks=[
-                CommandHandler(["cancel", "annuleren"], cancel),
-                _press(cancel, "cancel"),
-            ],
-            name="advice",
-            persistent=True,
-            allow_reentry=True,
+            fallbacks=conversation.cancel_fallbacks(PREFIX, cancel),
         )
-    app.add_handler(conversation)
+    )
     app.add_handler(CommandHandler(["advice", "advies"], in_group, filters=groups))
     app.add_handler(CommandHandler(["cancel", "annuleren"], nothing_to_cancel, filters=private))
     app.add_handler(CommandHandler(["myrequests", "mijnaanvragen"], my_requests, filters=private))

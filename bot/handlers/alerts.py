@@ -7,19 +7,10 @@ the sender confirms twice. Sending goes through the engine at once (bot.advisers
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.advisers.broadcasts import (
     alert_area,
@@ -28,9 +19,11 @@ from bot.advisers.broadcasts import (
     is_night,
     send_alert,
 )
-from bot.auth import Roles, guard
+from bot.auth import Roles, guard, guard_municipality_press
 from bot.config import Municipality
 from bot.delivery import TelegramSender
+from bot.handlers import conversation
+from bot.handlers.conversation import END, persistent_conversation, send, spend
 from bot.services import BotApplication, BotContext
 from scheduler.delivery import DeliveryError
 
@@ -42,18 +35,14 @@ NEIGHBOURHOOD = "neighbourhood"
 TEXT = "text"
 CONFIRM = "confirm"
 NIGHT = "night"
-END = ConversationHandler.END
 
 
 def _button(text: str, action: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=f"{PREFIX}:{action}")
+    return conversation.button(PREFIX, text, action)
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    draft = context.user_data.setdefault(DRAFT_KEY, {})
-    assert isinstance(draft, dict)
-    return draft
+    return conversation.draft(context, DRAFT_KEY)
 
 
 def _municipality(context: BotContext) -> Municipality | None:
@@ -64,22 +53,6 @@ async def _checked(update: Update, context: BotContext, step: str) -> Roles | No
     municipality = _draft(context).get("municipality")
     return await guard(
         update, context, f"alert.{step}", municipalities=[municipality] if municipality else ()
-    )
-
-
-async def _spend(update: Update) -> None:
-    query = update.callback_query
-    if query is not None:
-        await query.edit_message_reply_markup(None)
-        await query.answer()
-
-
-async def _send(
-    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    assert update.effective_chat is not None
-    await context.bot.send_message(
-        update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
     )
 
 
@@ -97,7 +70,7 @@ async def start(update: Update, context: BotContext) -> str | int:
     _ = await context.translator(update)
     buttons = [_button(m.name, f"m:{config.municipalities.index(m)}") for m in scope]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    await _send(
+    await send(
         update,
         context,
         _("<b>Neighbourhood alert</b>\nFor which municipality? /cancel stops."),
@@ -107,15 +80,11 @@ async def start(update: Update, context: BotContext) -> str | int:
 
 
 async def on_municipality(update: Update, context: BotContext) -> str | int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    index = int(query.data.rsplit(":", 1)[1])
-    municipalities = context.services.config.municipalities
-    slug = municipalities[index].slug if index < len(municipalities) else "?"
-    if not await guard(update, context, "alert.municipality", municipalities=[slug]):
+    municipality = await guard_municipality_press(update, context, "alert.municipality")
+    if municipality is None:
         return END
-    _draft(context)["municipality"] = slug
-    await _spend(update)
+    _draft(context)["municipality"] = municipality.slug
+    await spend(update)
     return await _ask_neighbourhood(update, context)
 
 
@@ -127,7 +96,7 @@ async def _ask_neighbourhood(update: Update, context: BotContext) -> str | int:
     _ = await context.translator(update)
     buttons = [_button(h, f"h:{i}") for i, h in enumerate(municipality.neighbourhoods)]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    await _send(
+    await send(
         update,
         context,
         _("Which neighbourhood of {name}?", name=municipality.name),
@@ -148,13 +117,13 @@ async def on_neighbourhood(update: Update, context: BotContext) -> str | int:
     _draft(context)["neighbourhoods"] = (
         [hoods[int(value)]] if value.isdigit() and int(value) < len(hoods) else []
     )
-    await _spend(update)
+    await spend(update)
     return await _ask_text(update, context)
 
 
 async def _ask_text(update: Update, context: BotContext) -> str:
     _ = await context.translator(update)
-    await _send(
+    await send(
         update,
         context,
         _(
@@ -186,7 +155,7 @@ async def on_text(update: Update, context: BotContext) -> str | int:
         )
         return TEXT
     count = await alert_audience_size(context.services, municipality.slug, draft["neighbourhoods"])
-    await _send(
+    await send(
         update,
         context,
         _(
@@ -209,8 +178,8 @@ async def on_send(update: Update, context: BotContext) -> str | int:
     if query.data.endswith(":send") and is_night(services, services.now()):
         _ = await context.translator(update)
         start, end = services.config.alerts.night
-        await _spend(update)
-        await _send(
+        await spend(update)
+        await send(
             update,
             context,
             _(
@@ -242,7 +211,7 @@ async def _really_send(update: Update, context: BotContext) -> int:
         user.id, "alert.send", f"{municipality.slug}:{alert_id}", now=services.now()
     )
     context.user_data.pop(DRAFT_KEY, None)
-    await _spend(update)
+    await spend(update)
     follow_up = (
         _(
             "Tomorrow at {time} they hear that free prevention advice can be requested.",
@@ -251,7 +220,7 @@ async def _really_send(update: Update, context: BotContext) -> int:
         if municipality.free_advice
         else ""
     )
-    await _send(
+    await send(
         update,
         context,
         " ".join(filter(None, [_("The alert goes out to {n} chats now.", n=count), follow_up])),
@@ -260,30 +229,19 @@ async def _really_send(update: Update, context: BotContext) -> int:
 
 
 async def cancel(update: Update, context: BotContext) -> int:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
-    _ = await context.translator(update)
-    await _spend(update)
-    await _send(update, context, _("Cancelled. Nothing was sent."))
-    return END
-
-
-async def use_buttons(update: Update, context: BotContext) -> None:
-    _ = await context.translator(update)
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(_("Please use the buttons above, or /cancel."))
+    return await conversation.cancel(update, context, DRAFT_KEY)
 
 
 def _press(callback: Any, pattern: str) -> CallbackQueryHandler[Any, Any]:
-    return CallbackQueryHandler(callback, pattern=rf"^{PREFIX}:{pattern}$")
+    return conversation.press(PREFIX, callback, pattern)
 
 
 def register(app: BotApplication) -> None:
     text = filters.TEXT & ~filters.COMMAND
-    buttons_only: MessageHandler[BotContext, object] = MessageHandler(text, use_buttons)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        conversation = ConversationHandler(
+    buttons_only = conversation.buttons_only()
+    app.add_handler(
+        persistent_conversation(
+            "alert",
             entry_points=[CommandHandler(["alert", "waarschuwing"], start)],
             states={
                 MUNICIPALITY: [_press(on_municipality, r"m:\d+"), buttons_only],
@@ -292,12 +250,6 @@ def register(app: BotApplication) -> None:
                 CONFIRM: [_press(on_send, "send"), buttons_only],
                 NIGHT: [_press(on_send, "night"), buttons_only],
             },
-            fallbacks=[
-                CommandHandler(["cancel", "annuleren"], cancel),
-                _press(cancel, "cancel"),
-            ],
-            name="alert",
-            persistent=True,
-            allow_reentry=True,
+            fallbacks=conversation.cancel_fallbacks(PREFIX, cancel),
         )
-    app.add_handler(conversation)
+    )

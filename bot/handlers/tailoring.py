@@ -8,24 +8,18 @@ a change counts even after planning. Callback data: a municipality index, a date
 
 from __future__ import annotations
 
-import warnings
 from datetime import date, datetime, timedelta
 
 import icalendar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-from telegram.warnings import PTBUserWarning
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.auth import guard
+from bot.auth import guard, guard_municipality_press
 from bot.config import Municipality
 from bot.delivery import academic_overrides
+from bot.handlers import conversation
+from bot.handlers.conversation import END, persistent_conversation, send, spend
 from bot.i18n import Html, Translator
 from bot.services import BotApplication, BotContext
 from messages.validation import plain_text
@@ -36,13 +30,12 @@ from scheduler.occurrences import Occurrence, occurrences_for_municipalities
 PREFIX = "cal"
 REPLACE_KEY = "calendar_replace"
 REPLACE = "replace"
-END = ConversationHandler.END
 DAYS = 30
 MAX_LISTED = 25
 
 
 def _button(text: str, action: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=f"{PREFIX}:{action}")
+    return conversation.button(PREFIX, text, action)
 
 
 def _occurrences(context: BotContext, slugs: set[str], days: int) -> list[Occurrence]:
@@ -124,15 +117,13 @@ def _parse(data: str, context: BotContext) -> tuple[Municipality, date, str] | N
 
 
 async def on_municipality(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    index = int(query.data.rsplit(":", 1)[1])
-    municipalities = context.services.config.municipalities
-    slug = municipalities[index].slug if index < len(municipalities) else "?"
-    if not await guard(update, context, "calendar.view", municipalities=[slug]):
+    municipality = await guard_municipality_press(update, context, "calendar.view")
+    if municipality is None:
         return
+    query = update.callback_query
+    assert query is not None
     _ = await context.translator(update)
-    text, markup = await _list_view(context, _, municipalities[index])
+    text, markup = await _list_view(context, _, municipality)
     await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     await query.answer()
 
@@ -230,18 +221,16 @@ async def on_replace(update: Update, context: BotContext) -> str | int:
     municipality, _day, entry_id = parsed
     context.user_data[REPLACE_KEY] = query.data
     _ = await context.translator(update)
-    await query.edit_message_reply_markup(None)
-    await query.answer()
-    assert update.effective_chat is not None
-    await context.bot.send_message(
-        update.effective_chat.id,
+    await spend(update)
+    await send(
+        update,
+        context,
         _(
             "Send the new text of <b>{entry}</b> for {name}. It replaces the text in every "
             "language, every time. /cancel keeps the current text.",
             entry=entry_id,
             name=municipality.name,
         ),
-        parse_mode=ParseMode.HTML,
     )
     return REPLACE
 
@@ -307,19 +296,16 @@ async def _send_ics(update: Update, context: BotContext, slugs: set[str]) -> Non
 
 
 def register(app: BotApplication) -> None:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        conversation = ConversationHandler(
+    app.add_handler(
+        persistent_conversation(
+            "tailor",
             entry_points=[CallbackQueryHandler(on_replace, pattern=rf"^{PREFIX}:r:")],
             states={
                 REPLACE: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_replace_text)],
             },
             fallbacks=[CommandHandler(["cancel", "annuleren"], cancel_replace)],
-            name="tailor",
-            persistent=True,
-            allow_reentry=True,
         )
-    app.add_handler(conversation)
+    )
     app.add_handler(CommandHandler(["calendar", "kalender"], calendar))
     app.add_handler(CallbackQueryHandler(on_municipality, pattern=rf"^{PREFIX}:m:\d+$"))
     app.add_handler(CallbackQueryHandler(on_occurrence, pattern=rf"^{PREFIX}:(o|s1|sa|d):"))

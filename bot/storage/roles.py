@@ -6,7 +6,6 @@ A scope is a set of municipality slugs; `ALL` ("*") stands for the whole region,
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,17 +14,14 @@ from typing import Literal
 
 import aiosqlite
 
+from bot.storage import codes
 from bot.storage.database import Database, from_db_time, to_db_time, utcnow
 
 Role = Literal["admin", "adviser"]
 ALL = "*"
 INVITE_TTL = timedelta(hours=72)
 
-RedeemOutcome = Literal["unknown", "used", "expired"]
-
-
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
+RedeemOutcome = codes.Refusal
 
 
 def _scope_text(municipalities: Iterable[str]) -> str:
@@ -115,17 +111,9 @@ class RoleStore:
     ) -> str:
         """A new one-time code for a `/start inv_<code>` link; only its hash is stored."""
         code = secrets.token_urlsafe(18)
-        await self.db.execute(
-            "INSERT INTO role_invites (code_hash, role, municipalities, created_by, created_at, "
-            "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                _hash(code),
-                role,
-                _scope_text(municipalities),
-                created_by,
-                to_db_time(now),
-                to_db_time(now + INVITE_TTL),
-            ),
+        columns = {"role": role, "municipalities": _scope_text(municipalities)}
+        await codes.store(
+            self.db, "role_invites", codes.code_hash(code), columns, created_by, now, INVITE_TTL
         )
         return code
 
@@ -136,20 +124,11 @@ class RoleStore:
         transaction, so an invite works exactly once."""
         stamp = to_db_time(now)
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "SELECT * FROM role_invites WHERE code_hash = ?", (_hash(code),)
+            row = await codes.claim(
+                conn, "role_invites", "used_by", codes.code_hash(code), user_id, stamp
             )
-            row = await cursor.fetchone()
-            if row is None:
-                return "unknown"
-            if row["used_at"] is not None:
-                return "used"
-            if row["expires_at"] <= stamp:
-                return "expired"
-            await conn.execute(
-                "UPDATE role_invites SET used_at = ?, used_by = ? WHERE code_hash = ?",
-                (stamp, user_id, _hash(code)),
-            )
+            if isinstance(row, str):
+                return row
             await conn.execute(
                 "INSERT INTO roles (user_id, role, municipalities, label, granted_by, granted_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, role) DO UPDATE SET "

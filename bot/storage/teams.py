@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Literal
 
 import aiosqlite
 
+from bot.storage import codes
 from bot.storage.database import Database, to_db_time, utcnow
 
 CODE_TTL = timedelta(hours=24)
@@ -16,12 +15,11 @@ CODE_TTL = timedelta(hours=24)
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _CODE_LENGTH = 10
 
-RedeemResult = str | Literal["unknown", "used", "expired"]
+RedeemResult = str | codes.Refusal
 
 
 def _hash(code: str) -> str:
-    normalised = "".join(ch for ch in code.upper() if ch.isalnum())
-    return hashlib.sha256(normalised.encode()).hexdigest()
+    return codes.code_hash("".join(ch for ch in code.upper() if ch.isalnum()))
 
 
 class TeamStore:
@@ -65,10 +63,14 @@ class TeamStore:
     async def create_code(self, municipality: str, created_by: int, now: datetime) -> str:
         """A new one-time code, shown once; only its hash is stored."""
         code = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
-        await self.db.execute(
-            "INSERT INTO advice_link_codes (code_hash, municipality, created_by, created_at, "
-            "expires_at) VALUES (?, ?, ?, ?, ?)",
-            (_hash(code), municipality, created_by, to_db_time(now), to_db_time(now + CODE_TTL)),
+        await codes.store(
+            self.db,
+            "advice_link_codes",
+            _hash(code),
+            {"municipality": municipality},
+            created_by,
+            now,
+            CODE_TTL,
         )
         return f"{code[:5]}-{code[5:]}"
 
@@ -79,22 +81,11 @@ class TeamStore:
         """
         stamp = to_db_time(now)
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "SELECT municipality, expires_at, used_at FROM advice_link_codes "
-                "WHERE code_hash = ?",
-                (_hash(code),),
+            row = await codes.claim(
+                conn, "advice_link_codes", "used_in_chat", _hash(code), chat_id, stamp
             )
-            row = await cursor.fetchone()
-            if row is None:
-                return "unknown"
-            if row["used_at"] is not None:
-                return "used"
-            if row["expires_at"] <= stamp:
-                return "expired"
-            await conn.execute(
-                "UPDATE advice_link_codes SET used_at = ?, used_in_chat = ? WHERE code_hash = ?",
-                (stamp, chat_id, _hash(code)),
-            )
+            if isinstance(row, str):
+                return row
             municipality: str = row["municipality"]
             await _link(conn, chat_id, municipality, stamp)
         return municipality

@@ -11,7 +11,6 @@ PHONE = "06 12345678"
 POSTCODE = "7511 ab"
 
 
-
 async def say(emu: BotApiEmulator, user: int, chat: int, text: str) -> SentMessage:
     """Write `text`, wait for the bot's answer and its follow-ups, return its last message."""
     before = len(emu.sent(chat))

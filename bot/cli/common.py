@@ -1,0 +1,31 @@
+"""What the subcommands share: loading the configuration and opening the database."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+from bot.storage import Database
+
+
+def load_or_report(path: str | Path) -> Config | None:
+    """The configuration at `path`; None after printing its problems to stderr (exit with 2)."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
+@asynccontextmanager
+async def open_database(path: str | Path) -> AsyncIterator[Database]:
+    """The database at `path`, opened (and migrated) for the block and closed after it."""
+    db = Database(path)
+    await db.open()
+    try:
+        yield db
+    finally:
+        await db.close()

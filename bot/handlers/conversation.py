@@ -1,0 +1,113 @@
+"""Small helpers shared by the feature modules' conversations (wizards with buttons and a draft).
+
+Order matters to the tests and to the user: a press that leads on has its keyboard removed
+first, then is answered, then the next step is sent as a new message.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.services import BotContext
+
+END = ConversationHandler.END
+Handlers = Sequence[BaseHandler[Any, Any, Any]]
+
+
+def button(prefix: str, text: str, action: str) -> InlineKeyboardButton:
+    """An inline button whose callback data is `<prefix>:<action>`."""
+    return InlineKeyboardButton(text, callback_data=f"{prefix}:{action}")
+
+
+def press(prefix: str, callback: Any, pattern: str) -> CallbackQueryHandler[Any, Any]:
+    """A handler for presses whose whole callback data matches `<prefix>:<pattern>`."""
+    return CallbackQueryHandler(callback, pattern=rf"^{prefix}:{pattern}$")
+
+
+def draft(context: BotContext, key: str) -> dict[str, Any]:
+    """The draft (plain JSON) under `key` in user_data; an empty one when there is none yet."""
+    assert context.user_data is not None
+    value = context.user_data.setdefault(key, {})
+    assert isinstance(value, dict)
+    return value
+
+
+async def spend(update: Update) -> None:
+    """A press that leads to the next step: its keyboard is removed, then the press answered."""
+    query = update.callback_query
+    if query is not None:
+        await query.edit_message_reply_markup(None)
+        await query.answer()
+
+
+async def send(
+    update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """`text` (HTML) as a new message in the current chat, with an optional keyboard."""
+    assert update.effective_chat is not None
+    await context.bot.send_message(
+        update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+    )
+
+
+async def cancel(update: Update, context: BotContext, *keys: str) -> int:
+    """/cancel or the Cancel button of a wizard: its drafts (`keys` in user_data) are dropped."""
+    if context.user_data is not None:
+        for key in keys:
+            context.user_data.pop(key, None)
+    _ = await context.translator(update)
+    await spend(update)
+    await send(update, context, _("Cancelled. Nothing was sent."))
+    return END
+
+
+async def use_buttons(update: Update, context: BotContext) -> None:
+    """Text while the step expects a button press: stay in the step."""
+    _ = await context.translator(update)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(_("Please use the buttons above, or /cancel."))
+
+
+def buttons_only() -> MessageHandler[BotContext, object]:
+    """For a step that expects a press: typed text gets `use_buttons`."""
+    return MessageHandler(filters.TEXT & ~filters.COMMAND, use_buttons)
+
+
+def cancel_fallbacks(prefix: str, callback: Any) -> list[BaseHandler[Any, Any, Any]]:
+    """/cancel (/annuleren) and the Cancel button (`<prefix>:cancel`), both to `callback`."""
+    return [CommandHandler(["cancel", "annuleren"], callback), press(prefix, callback, "cancel")]
+
+
+def persistent_conversation(
+    name: str,
+    entry_points: Handlers,
+    states: dict[object, Handlers],
+    fallbacks: Handlers,
+) -> ConversationHandler[BotContext]:
+    """A ConversationHandler that survives restarts (states are strings: PTB persists them as
+    JSON) and may be started again from any step."""
+    with warnings.catch_warnings():
+        # Buttons are tracked per chat and user on purpose: a conversation is in one chat.
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=list(entry_points),
+            states={state: list(handlers) for state, handlers in states.items()},
+            fallbacks=list(fallbacks),
+            name=name,
+            persistent=True,
+            allow_reentry=True,
+        )
