@@ -87,3 +87,8 @@ class Catalogues:
         """The locale for a Telegram language code ('en-GB' -> 'en'); unknown -> the default."""
         base = (language_code or "").split("-")[0].lower()
         return base if base in self._translators else self.default
+
+
+def count_chats(_: Translator, n: int) -> Html:
+    """ "1 chat" / "5 chats": the recipients an adviser is about to reach."""
+    return Html(_.ngettext("{n} chat", "{n} chats", n))

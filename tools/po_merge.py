@@ -1,6 +1,7 @@
 """Merge translations into the catalogues: `python tools/po_merge.py nl translations.json`.
 
-Developer tool for filling many strings at once (helpers write a JSON object msgid -> text);
+Developer tool for filling many strings at once (a JSON object msgid -> text, or for a plural
+entry singular msgid -> [singular, plural]);
 `en` needs no file: English is the source language, so empty en entries get their msgid.
 Uses babel's own catalogue reader and writer.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
@@ -26,8 +28,17 @@ def merge(locale: str, translations: dict[str, str]) -> int:
     for message in template:
         if not message.id:
             continue
-        old = existing.get(message.id)
-        text = translations.get(str(message.id)) or (old.string if old else "")
+        key = message.id[0] if isinstance(message.id, tuple) else message.id
+        old = existing.get(key)
+        text: Any = translations.get(key) or (old.string if old else "")
+        if isinstance(message.id, tuple):
+            # A plural entry: the JSON gives [singular, plural] for Dutch; English is the msgid.
+            forms = tuple(text) if isinstance(text, list | tuple) else ()
+            if locale == "en" and not any(forms):
+                forms = message.id
+            missing += not (forms and all(forms))
+            out.add(message.id, forms or ("", ""))
+            continue
         if not text and locale == "en":
             text = message.id
         missing += not text

@@ -24,6 +24,7 @@ from bot.config import Municipality
 from bot.delivery import TelegramSender
 from bot.handlers import conversation
 from bot.handlers.conversation import END, persistent_conversation, send, spend
+from bot.i18n import count_chats
 from bot.services import BotApplication, BotContext
 from scheduler.delivery import DeliveryError
 
@@ -159,9 +160,9 @@ async def on_text(update: Update, context: BotContext) -> str | int:
         update,
         context,
         _(
-            "👆 This is the alert as recipients will see it. Send it now to <b>{n}</b> chats "
+            "👆 This is the alert as recipients will see it. Send it now to <b>{chats}</b> "
             "(groups, and residents who chose alerts)?",
-            n=count,
+            chats=count_chats(_, count),
         ),
         InlineKeyboardMarkup([[_button(_("Send now"), "send"), _button(_("Cancel"), "cancel")]]),
     )
@@ -223,7 +224,12 @@ async def _really_send(update: Update, context: BotContext) -> int:
     await send(
         update,
         context,
-        " ".join(filter(None, [_("The alert goes out to {n} chats now.", n=count), follow_up])),
+        " ".join(
+            filter(
+                None,
+                [_("The alert goes out to {chats} now.", chats=count_chats(_, count)), follow_up],
+            )
+        ),
     )
     return END
 

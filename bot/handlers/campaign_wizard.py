@@ -35,7 +35,7 @@ from bot.handlers.campaigns import (
     send_as_recipients_see_it,
 )
 from bot.handlers.conversation import END, persistent_conversation, send, spend
-from bot.i18n import Translator
+from bot.i18n import Translator, count_chats
 from bot.services import BotApplication, BotContext
 from bot.storage.campaigns import Campaign
 from bot.subscription import LANGUAGE_NAMES, TOPICS
@@ -303,7 +303,7 @@ async def _audience_view(
                 topic=topic_names[draft["topic"]],
             ),
             "",
-            _("This campaign will reach <b>{n}</b> chats.", n=count),
+            _("This campaign will reach <b>{chats}</b>.", chats=count_chats(_, count)),
         ]
     )
     return text, InlineKeyboardMarkup(rows)
@@ -466,9 +466,9 @@ async def _preview(update: Update, context: BotContext, draft: Draft) -> str:
     )
     text = _(
         "👆 This is the message exactly as recipients will see it.\n"
-        "Audience: {audience}, <b>{n}</b> chats.\nMoment: <b>{moment}</b>.",
+        "Audience: {audience}, <b>{chats}</b>.\nMoment: <b>{moment}</b>.",
         audience=scope_text(_, context.services.config, draft["municipalities"]),
-        n=count,
+        chats=count_chats(_, count),
         moment=_moment_text(_, _due(draft)),
     )
     await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)

@@ -72,4 +72,4 @@ async def test_alert_by_day_needs_one_confirmation(emu: BotApiEmulator, bot: Bot
     assert "What happened?" in (prompt.text or "")  # Losser has no neighbourhoods
     await say(emu, eva, "Inbraken vandaag", replies=2)
     await press(emu, eva, "Send now", replies=1)
-    assert "goes out to 1 chats" in (emu.last(eva).text or "")
+    assert "goes out to 1 chat now" in (emu.last(eva).text or "")

@@ -11,7 +11,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALE_DIR, Catalogues, Html
+from bot.i18n import LOCALE_DIR, Catalogues, Html, count_chats
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -27,7 +27,7 @@ def code_messages() -> set[str]:
             method_map=[("**.py", "python")],
             keywords=keywords,  # type: ignore[arg-type]
         ):
-            found.update([message] if isinstance(message, str) else message)
+            found.add(message if isinstance(message, str) else message[0])
     return found
 
 
@@ -35,12 +35,19 @@ def code_messages() -> set[str]:
 def test_every_message_is_translated(locale: str) -> None:
     with (LOCALE_DIR / locale / "LC_MESSAGES" / "buurtwacht.po").open("rb") as fh:
         catalog = read_po(fh)
-    translated = {m.id: m.string for m in catalog if m.id}
+    # A plural entry is keyed by its singular; every form must be filled in.
+    translated: dict[str, tuple[str, ...]] = {}
+    for m in catalog:
+        if m.id:
+            ids = m.id if isinstance(m.id, tuple) else (m.id,)
+            forms = m.string if isinstance(m.string, tuple) else (m.string,)
+            translated[ids[0]] = tuple(forms) if all(forms) else ()
+            for form in forms:
+                assert sorted(PLACEHOLDER.findall(ids[-1])) == sorted(PLACEHOLDER.findall(form)), (
+                    ids
+                )
     missing = sorted(m for m in code_messages() if not translated.get(m))
     assert not missing, f"untranslated in {locale}: {missing}"
-    for msgid, msgstr in translated.items():
-        assert isinstance(msgid, str) and isinstance(msgstr, str)
-        assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(msgstr)), msgid
 
 
 def test_compiled_catalogues_translate() -> None:
@@ -49,6 +56,13 @@ def test_compiled_catalogues_translate() -> None:
     assert i18n.get("en")("Confirm") == "Confirm"
     assert i18n.get("de")("Confirm") == "Bevestigen"  # unknown locale -> default
     assert i18n.pick("en-GB") == "en" and i18n.pick("fr") == "nl" and i18n.pick(None) == "nl"
+
+
+def test_plural_forms() -> None:
+    i18n = Catalogues(["nl", "en"], "nl", TZ)
+    assert count_chats(i18n.get("en"), 1) == "1 chat"
+    assert count_chats(i18n.get("en"), 3) == "3 chats"
+    assert count_chats(i18n.get("nl"), 0) == "0 chats"
 
 
 def test_missing_catalogue_fails_loudly() -> None:
