@@ -1,9 +1,16 @@
 """The resident's request for free PKVW prevention advice (/advice, /advies, or the button after
 /start) and /myrequests.
 
+Steps: reason, consent, postcode (and municipality), house number, name, contact, preferred
+moments, summary (Confirm / Change / Cancel). Consent comes right after the reason and before any
+personal detail is asked for: without "I agree" the conversation ends, and nothing personal was
+entered or stored. "Change" from the summary does not ask for consent again.
+
 A persistent ConversationHandler (name "advice") keeps the step across restarts; the draft lives
-in user_data as plain JSON until the resident confirms, cancels, or a day passes. Nothing reaches
-the requests table without the explicit consent step.
+in user_data as plain JSON (PTB persistence writes it to the `ptb_state` table, so a restart
+resumes it) until the resident confirms, cancels, uses /forgetme, or a day passes. Before consent
+the draft holds only the reason. A draft without consent in a later step (persisted by an older
+version, which asked for consent last) is dropped and the resident starts again.
 """
 
 from __future__ import annotations
@@ -57,7 +64,16 @@ SUMMARY = "summary"
 CHANGE = "change"
 
 # The step after each one while filling in; when changing a field, the summary comes next.
-NEXT = {REASON: POSTCODE, HOUSE_NUMBER: NAME, NAME: CONTACT, CONTACT: MOMENTS_STEP}
+NEXT = {
+    REASON: CONSENT,
+    CONSENT: POSTCODE,
+    HOUSE_NUMBER: NAME,
+    NAME: CONTACT,
+    CONTACT: MOMENTS_STEP,
+    MOMENTS_STEP: SUMMARY,
+}
+# What the draft may hold before consent: nothing personal.
+BEFORE_CONSENT = ("started", "reason", "moments")
 Draft = dict[str, Any]
 
 
@@ -76,19 +92,27 @@ def start_markup(_: Translator) -> InlineKeyboardMarkup:
     )
 
 
-def _draft(context: BotContext) -> Draft | None:
-    draft = context.user_data.get(DRAFT_KEY) if context.user_data is not None else None
-    return draft if isinstance(draft, dict) else None
+def _draft(context: BotContext, *, consented: bool = True) -> Draft | None:
+    """The draft in progress, or None when it is gone. For the steps after consent
+    (`consented`), a draft without consent is dropped too: an older version asked for consent
+    last, so such a draft may hold personal details typed before consent."""
+    if context.user_data is None:
+        return None
+    draft = context.user_data.get(DRAFT_KEY)
+    if not isinstance(draft, dict):
+        return None
+    if consented and not draft.get("consent"):
+        del context.user_data[DRAFT_KEY]
+        return None
+    return draft
 
 
 async def _send(
     update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
-    """Answer a press (its keyboard is spent) or a message, with a new message."""
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-        await query.edit_message_reply_markup(None)
+    """Answer a press (its keyboard is removed, then the press answered) or a message, with a
+    new message."""
+    await conversation.spend(update)
     await conversation.send(update, context, text, markup)
 
 
@@ -236,7 +260,7 @@ async def start(update: Update, context: BotContext) -> str | int:
 
 
 async def on_reason(update: Update, context: BotContext) -> str | int:
-    draft = _draft(context)
+    draft = _draft(context, consented=False)
     assert update.callback_query is not None and update.callback_query.data is not None
     key = update.callback_query.data.rsplit(":", 1)[1]
     if draft is None:
@@ -418,8 +442,8 @@ async def on_moment(update: Update, context: BotContext) -> str | int:
         chosen = set(draft["moments"]) ^ {key}
         draft["moments"] = [m for m in MOMENTS if m in chosen]
     _ = await context.translator(update)
-    await query.answer()
     await query.edit_message_reply_markup(_moments_markup(_, draft))
+    await query.answer()
     return MOMENTS_STEP
 
 
@@ -432,16 +456,21 @@ async def on_moments_done(update: Update, context: BotContext) -> str | int:
         assert update.callback_query is not None
         await update.callback_query.answer(_("Choose at least one moment."), show_alert=True)
         return MOMENTS_STEP
-    step = SUMMARY if draft.get("editing") or draft.get("consent") else CONSENT
-    return await _ask(update, context, draft, step)
+    return await _next(update, context, draft, MOMENTS_STEP)
 
 
 async def on_agree(update: Update, context: BotContext) -> str | int:
-    draft = _draft(context)
-    if draft is None:
+    """After "I agree", and only then, personal details are asked for (and kept in the draft)."""
+    assert context.user_data is not None
+    draft = _draft(context, consented=False)
+    if draft is None or draft.get("reason") not in REASONS:
+        context.user_data.pop(DRAFT_KEY, None)
         return await _lost(update, context)
-    draft["consent"] = True
-    return await _ask(update, context, draft, SUMMARY)
+    # Anything else in the draft was typed before consent (an older version's draft): dropped.
+    draft = {key: draft[key] for key in BEFORE_CONSENT if key in draft}
+    draft.update(moments=[], consent=True)
+    context.user_data[DRAFT_KEY] = draft
+    return await _ask(update, context, draft, POSTCODE)
 
 
 async def on_change(update: Update, context: BotContext) -> str | int:
@@ -475,7 +504,7 @@ async def on_edit(update: Update, context: BotContext) -> str | int:
 async def on_confirm(update: Update, context: BotContext) -> int:
     draft = _draft(context)
     user = update.effective_user
-    if draft is None or not draft.get("consent"):
+    if draft is None:
         return await _lost(update, context)
     assert user is not None and context.user_data is not None
     services = context.services

@@ -42,6 +42,8 @@ async def fill_until_summary(
     """/advice through every step up to the summary (English labels)."""
     assert "Why would you like" in (await say(emu, user, user, "/advice")).text
     await press(emu, user, user, "Recent burglary at my home")
+    assert "Do you agree?" in emu.last(user).text
+    await press(emu, user, user, "I agree")
     assert "postcode" in emu.last(user).text
     assert "Is that right?" in (await say(emu, user, user, postcode)).text
     await press(emu, user, user, "Yes")
@@ -56,8 +58,6 @@ async def fill_until_summary(
     await press(emu, user, user, "⬜ Weekday evenings")
     await press(emu, user, user, "⬜ Saturday")
     await press(emu, user, user, "Next")
-    assert "Do you agree?" in emu.last(user).text
-    await press(emu, user, user, "I agree")
     summary = emu.last(user)
     assert "Is everything correct?" in summary.text
     return summary

@@ -3,13 +3,16 @@ every step, a restart mid-conversation, free_advice = false, limits and /myreque
 
 from __future__ import annotations
 
+import json
 import tomllib
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.handlers.advice import BEFORE_CONSENT
 from bot.sandbox.emulator import BotApiEmulator
+from bot.teamwork import DRAFT_KEY
 from tests.advice.flow import (
     NAME,
     fill_until_summary,
@@ -73,6 +76,7 @@ async def test_validation_errors_keep_the_step(emu: BotApiEmulator, bot: BotHarn
     question = await say(emu, bob, bob, "/advice")
     assert "Please use the buttons" in (await say(emu, bob, bob, "hello")).text
     await press(emu, bob, bob, "I want to secure my home", question)
+    await press(emu, bob, bob, "I agree")
     for bad in ("75111 AB", "7511", "AB 7511", "7511 SS"):
         assert "not a Dutch postcode" in (await say(emu, bob, bob, bad)).text
     # Outside Twente: a clear answer with the municipality list; another postcode still works.
@@ -93,26 +97,31 @@ async def test_validation_errors_keep_the_step(emu: BotApiEmulator, bot: BotHarn
     assert "at least one moment" in str(answer.get("text"))
     await press(emu, bob, bob, "⬜ Weekday mornings")
     await press(emu, bob, bob, "Next")
-    await press(emu, bob, bob, "I agree")
     summary = emu.last(bob).text
     assert "Hengelo" in summary and "053 481 2345" in summary
 
-    # Change: only the chosen field is asked again, then the summary returns.
+    # Change: only the chosen field is asked again, then the summary returns (no new consent).
     await press(emu, bob, bob, "Change")
     await press(emu, bob, bob, "Name")
     again = await say(emu, bob, bob, "Robert")
     assert "Is everything correct?" in again.text and "Robert" in again.text
+    await press(emu, bob, bob, "Change")
+    await press(emu, bob, bob, "Reason")
+    await press(emu, bob, bob, "Burglary at a neighbour's")
+    again = emu.last(bob)
+    assert "Is everything correct?" in again.text and "neighbour's" in again.text
+    assert not any("Do you agree?" in m.text for m in emu.sent(bob)[-6:])
 
 
 CANCEL_AT = [
     "reason",
+    "consent",
     "postcode",
     "confirm",
     "house",
     "name",
     "contact",
     "moments",
-    "consent",
     "summary",
 ]
 
@@ -122,6 +131,7 @@ async def test_cancel_at_every_step(emu: BotApiEmulator, bot: BotHarness, step: 
     carl = emu.add_user("Carl", language_code="en").id
     inputs: list[tuple[str, str]] = [
         ("reason", "press:Recent burglary at my home"),
+        ("consent", "press:I agree"),
         ("postcode", "say:7521 AA"),
         ("confirm", "press:Yes"),
         ("house", "say:4"),
@@ -129,7 +139,6 @@ async def test_cancel_at_every_step(emu: BotApiEmulator, bot: BotHarness, step: 
         ("contact", "press:Via this chat"),
         ("moments", "press:⬜ Saturday"),
         ("moments", "press:Next"),
-        ("consent", "press:I agree"),
     ]
     await say(emu, carl, carl, "/advice")
     for name, action in inputs:
@@ -156,6 +165,7 @@ async def test_restart_in_the_middle(emu: BotApiEmulator, bot: BotHarness) -> No
     dora = emu.add_user("Dora", language_code="en").id
     await say(emu, dora, dora, "/advice")
     await press(emu, dora, dora, "Burglary at a neighbour's")
+    await press(emu, dora, dora, "I agree")
     await say(emu, dora, dora, "7551 CD")
     await press(emu, dora, dora, "Yes")
     await say(emu, dora, dora, "8")
@@ -165,7 +175,6 @@ async def test_restart_in_the_middle(emu: BotApiEmulator, bot: BotHarness) -> No
     await press(emu, dora, dora, "Via this chat")
     await press(emu, dora, dora, "⬜ Weekday afternoons")
     await press(emu, dora, dora, "Next")
-    await press(emu, dora, dora, "I agree")
     summary = emu.last(dora).text
     assert "Hengelo" in summary and "Burglary at a neighbour's" in summary
     await bot.restart()
@@ -188,6 +197,7 @@ async def test_municipality_without_free_advice(emu: BotApiEmulator, tmp_path: P
         eve = emu.add_user("Eve", language_code="en").id
         await say(emu, eve, eve, "/advice")
         await press(emu, eve, eve, "I want to secure my home")
+        await press(emu, eve, eve, "I agree")
         await say(emu, eve, eve, "7581 AB")
         await press(emu, eve, eve, "Yes")
         reply = emu.last(eve)
@@ -196,6 +206,7 @@ async def test_municipality_without_free_advice(emu: BotApiEmulator, tmp_path: P
         # Borne has no text of its own: the default points to the police quality mark.
         await say(emu, eve, eve, "/advice")
         await press(emu, eve, eve, "I want to secure my home")
+        await press(emu, eve, eve, "I agree")
         await say(emu, eve, eve, "7621 AB")
         await press(emu, eve, eve, "Yes")
         assert "Police Quality Mark" in emu.last(eve).text
@@ -239,3 +250,91 @@ async def test_button_after_start(emu: BotApiEmulator, bot: BotHarness) -> None:
     await press(emu, gina, gina, "Request free prevention advice", summary)
     assert "Why would you like prevention advice?" in emu.last(gina).text
     assert labels(emu.message(gina, summary.message_id)) == []  # the button is spent
+
+
+async def stored_draft(bot: BotHarness, user: int) -> dict[str, object] | None:
+    """The advice draft as PTB persistence wrote it to the `ptb_state` table (after a flush)."""
+    assert bot.app is not None
+    await bot.app.update_persistence()
+    row = await bot.services.db.fetchone(
+        "SELECT value FROM ptb_state WHERE kind = 'user' AND key = ?", (str(user),)
+    )
+    draft = json.loads(row["value"]).get(DRAFT_KEY) if row is not None else None
+    assert draft is None or isinstance(draft, dict)
+    return draft
+
+
+async def test_consent_comes_before_any_personal_detail(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    hans = emu.add_user("Hans", language_code="en").id
+    await say(emu, hans, hans, "/advice")
+    await press(emu, hans, hans, "Recent burglary at my home")
+    consent = emu.last(hans)
+    assert "Do you agree?" in consent.text and labels(consent) == ["I agree", "Cancel"]
+    # Typed details at the consent step are not taken: only the buttons count.
+    assert "Please use the buttons" in (await say(emu, hans, hans, "7511 AB")).text
+    assert not any("What is your postcode" in m.text for m in emu.sent(hans))
+    draft = await stored_draft(bot, hans)
+    assert draft is not None and set(draft) <= set(BEFORE_CONSENT)
+    assert draft["reason"] == "burglary_home" and draft["moments"] == []
+
+    # Declining ends the conversation: no request, no draft, no conversation state.
+    await press(emu, hans, hans, "Cancel", consent)
+    assert "Nothing has been stored" in emu.last(hans).text
+    assert await stored_draft(bot, hans) is None
+    rows = await bot.services.db.fetchall(
+        "SELECT id FROM advice_requests WHERE user_id = ?", (hans,)
+    )
+    assert rows == []
+    states = await bot.services.db.fetchall(
+        "SELECT value FROM ptb_state WHERE kind = 'conversation:advice' AND key = ?",
+        (json.dumps([hans, hans]),),
+    )
+    assert states == []
+    assert "I work with commands" in (await say(emu, hans, hans, "7511 AB")).text
+
+    # The postcode question comes only after "I agree".
+    await say(emu, hans, hans, "/advice")
+    await press(emu, hans, hans, "I want to secure my home")
+    assert "What is your postcode" not in emu.last(hans).text
+    await press(emu, hans, hans, "I agree")
+    assert "What is your postcode" in emu.last(hans).text
+    assert labels(emu.message(hans, consent.message_id)) == []  # its buttons are spent
+    draft = await stored_draft(bot, hans)
+    assert draft is not None and draft["consent"] is True
+
+
+async def test_older_draft_without_consent_is_not_used(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """Drafts persisted by the version that asked for consent last hold details without
+    consent: in a later step they are dropped; at the consent step only the reason is kept."""
+    assert bot.app is not None
+    ida = emu.add_user("Ida", language_code="en").id
+    await say(emu, ida, ida, "/advice")
+    await press(emu, ida, ida, "Recent burglary at my home")
+    await press(emu, ida, ida, "I agree")
+    await say(emu, ida, ida, "7511 AB")
+    await press(emu, ida, ida, "Yes")
+    await say(emu, ida, ida, "12")
+    # As an older version would have stored it at the name step: no consent yet.
+    del bot.app.user_data[ida][DRAFT_KEY]["consent"]
+    bot.app.mark_data_for_update_persistence(user_ids=[ida])
+    await bot.restart()
+    assert "no longer in progress" in (await say(emu, ida, ida, "Ida")).text
+    assert await stored_draft(bot, ida) is None
+
+    await say(emu, ida, ida, "/advice")
+    await press(emu, ida, ida, "Recent burglary at my home")
+    consent = emu.last(ida)
+    # An older draft waiting at the consent step, with the details typed before it.
+    bot.app.user_data[ida][DRAFT_KEY].update(postcode="7511 AB", name="Ida", moments=["saturday"])
+    bot.app.mark_data_for_update_persistence(user_ids=[ida])
+    await bot.restart()
+    assert bot.app is not None
+    await press(emu, ida, ida, "I agree", consent)
+    assert "What is your postcode" in emu.last(ida).text
+    draft = await stored_draft(bot, ida)
+    assert draft is not None and draft["moments"] == []
+    assert set(draft) == {"started", "reason", "moments", "consent"}
