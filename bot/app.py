@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.config import Config
-from bot.delivery import InstanceLock, build_engine, build_planner
+from bot.delivery import AlreadyRunning, InstanceLock, build_engine, build_planner
 from bot.handlers import register_all
 from bot.i18n import Catalogues
 from bot.menus import publish_menus
@@ -102,7 +102,7 @@ async def serve(app: BotApplication, stop: asyncio.Event) -> None:
     tg = services.config.telegram
     lock = InstanceLock(services.config.storage.path)
     if not lock.acquire():
-        raise RuntimeError(f"another Buurtwacht process holds {lock.path}; refusing to start")
+        raise AlreadyRunning(f"another Buurtwacht process holds {lock.path}; refusing to start")
     try:
         async with app:
             await app.start()

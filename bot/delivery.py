@@ -145,6 +145,10 @@ def build_planner(
     )
 
 
+class AlreadyRunning(RuntimeError):
+    """Another process holds the database's instance lock."""
+
+
 class InstanceLock:
     """One sending process per database: an advisory lock on `<db>.lock`.
 

@@ -10,6 +10,7 @@ from typing import Any
 from bot.app import build_application, build_services, serve
 from bot.cli.common import open_database
 from bot.config import Config, ConfigError, load_config
+from bot.delivery import AlreadyRunning
 from bot.logs import setup_logging
 
 
@@ -28,7 +29,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     token = config.token()
     setup_logging(args.log_level, secrets=[token])
-    asyncio.run(run_bot(config, token, config.telegram.base_url))
+    try:
+        asyncio.run(run_bot(config, token, config.telegram.base_url))
+    except AlreadyRunning as exc:
+        print(exc)
+        return 1
     return 0
 
 
