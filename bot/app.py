@@ -11,9 +11,10 @@ import asyncio
 import logging
 import os
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
+from bot.auth import refresh_staff_menu
 from bot.config import Config
 from bot.delivery import AlreadyRunning, InstanceLock, build_engine, build_planner
 from bot.handlers import register_all
@@ -80,9 +81,17 @@ def build_application(
     return app
 
 
+async def publish_staff_menus(bot: Bot, services: Services) -> None:
+    """Every admin (config or granted) and adviser gets their menu in their private chat."""
+    staff = set(services.config.admins.user_ids) | {g.user_id for g in await services.roles.all()}
+    for user_id in sorted(staff):
+        await refresh_staff_menu(bot, services, user_id)
+
+
 async def on_startup(app: BotApplication) -> None:
     services: Services = app.bot_data["services"]
     await publish_menus(app.bot, services.i18n)
+    await publish_staff_menus(app.bot, services)
     schedule_advice_jobs(app)
     services.engine.start()
     # One scheduler per process: the planner's wake-ups live in PTB's JobQueue scheduler.

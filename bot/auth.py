@@ -10,10 +10,11 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from telegram import Chat, ChatMember, Message, Update
+from telegram import Bot, Chat, ChatMember, Message, Update
 from telegram.error import TelegramError
 
 from bot.config import Municipality
+from bot.menus import publish_staff_menu
 from bot.services import BotContext, Services
 from bot.storage.roles import ALL
 
@@ -84,6 +85,14 @@ async def user_roles(services: Services, user_id: int | None) -> Roles:
         return Roles(True, region)
     scope = granted.get("adviser", frozenset())
     return Roles(False, region if ALL in scope else scope & region)
+
+
+async def refresh_staff_menu(bot: Bot, services: Services, user_id: int) -> None:
+    """Give a user the private-chat menu that fits their roles now (after a grant or revoke)."""
+    roles = await user_roles(services, user_id)
+    await publish_staff_menu(
+        bot, services.i18n, user_id, admin=roles.admin, adviser=roles.adviser and not roles.admin
+    )
 
 
 async def guard(

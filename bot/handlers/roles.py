@@ -15,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.advisers.texts import chunks, find_municipality, scope_text
-from bot.auth import guard
+from bot.auth import guard, refresh_staff_menu
 from bot.services import BotApplication, BotContext
 from bot.storage.roles import ALL, INVITE_TTL, Role
 
@@ -85,6 +85,7 @@ async def accept_invite(update: Update, context: BotContext) -> None:
     await services.audit.record(
         user.id, "role.grant", f"{result.role}:{user.id}", detail="invite", now=services.now()
     )
+    await refresh_staff_menu(context.bot, services, user.id)
     region = {m.slug for m in services.config.municipalities}
     scope = region if ALL in result.municipalities else result.municipalities
     await message.reply_text(
@@ -194,6 +195,7 @@ async def revoke_button(update: Update, context: BotContext) -> None:
             await services.audit.record(
                 update.effective_user.id, "role.revoke", f"{role}:{user_id}", now=services.now()
             )
+            await refresh_staff_menu(context.bot, services, int(user_id))
         await query.edit_message_text(
             _("The role has been revoked.") if done else _("That role was already gone.")
         )

@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from bot.auth import refresh_staff_menu
 from bot.cli import main as cli
 from bot.config import Config
 from bot.sandbox.emulator import BotApiEmulator
@@ -94,3 +95,30 @@ async def test_roles_revoke_with_confirmation_and_audit(
     assert {"invite", "role.grant", "role.revoke"} <= {r["action"] for r in rows}
     refused_rows = [r for r in rows if r["outcome"] == "refused"]
     assert refused_rows and refused_rows[-1]["actor_id"] == str(dirk)
+
+
+def _menu(emu: BotApiEmulator, user: int, language: str = "en") -> list[str]:
+    return [c["command"] for c in emu.commands({"type": "chat", "chat_id": user}, language)]
+
+
+async def test_staff_get_their_own_command_menu(
+    emu: BotApiEmulator, bot: BotHarness, admin: int
+) -> None:
+    # The admin had not opened a chat at start-up; after a restart the menu is published.
+    await say(emu, admin, "/help")
+    await bot.restart()
+    assert {"invite", "roles", "audit", "campaign", "alert"} <= set(_menu(emu, admin))
+    assert "campaign" in _menu(emu, admin, "nl") and "campaign" in _menu(emu, admin, "")
+
+    payload = await _invite(emu, admin, "Enschede")
+    bea = emu.add_user("Bea", language_code="en").id
+    await say(emu, bea, f"/start {payload}")
+    menu = _menu(emu, bea)
+    assert "campaign" in menu and "invite" not in menu
+    # Residents keep the general private menu only.
+    assert "campaign" not in [c["command"] for c in emu.commands({"type": "all_private_chats"})]
+
+    await bot.services.roles.revoke(bea, "adviser")
+    assert bot.app is not None
+    await refresh_staff_menu(bot.app.bot, bot.services, bea)
+    assert _menu(emu, bea) == []
