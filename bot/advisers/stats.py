@@ -29,7 +29,7 @@ class Subscribers:
     municipality: str
     private: int
     groups: int
-    new: int  # subscribed since the given moment and still subscribed
+    change: int  # net change in subscribers since the given moment; may be negative
 
     @property
     def total(self) -> int:
@@ -37,26 +37,44 @@ class Subscribers:
 
 
 async def subscribers(
-    db: Database, municipalities: Iterable[str], new_since: datetime
+    db: Database,
+    municipalities: Iterable[str],
+    since: datetime,
+    until: datetime | None = None,
 ) -> dict[str, Subscribers]:
-    """Subscribed, active chats per municipality now, and how many of them are new."""
+    """Subscribed, active chats per municipality now, and their net change in [since, until).
+
+    The change sums the anonymous subscription events (subscribe, unsubscribe, block, move,
+    delete), so it is a true net change; history starts with schema version 5.
+    """
     slugs = sorted(municipalities)
     where, params = _in("municipality", slugs)
     rows = await db.fetchall(
         f"""
         SELECT municipality,
-               SUM(kind = 'private') AS private, SUM(kind = 'group') AS groups,
-               SUM(subscribed_at >= ?) AS recent
+               SUM(kind = 'private') AS private, SUM(kind = 'group') AS groups
         FROM chats WHERE subscribed = 1 AND active = 1 AND {where}
         GROUP BY municipality
         """,
-        [to_db_time(new_since), *params],
+        params,
     )
-    found = {
-        r["municipality"]: Subscribers(r["municipality"], r["private"], r["groups"], r["recent"])
-        for r in rows
+    window, window_params = "at >= ?", [to_db_time(since)]
+    if until is not None:
+        window += " AND at < ?"
+        window_params.append(to_db_time(until))
+    changes = await db.fetchall(
+        f"""
+        SELECT municipality, SUM(delta) AS change
+        FROM subscription_events WHERE {window} AND {where}
+        GROUP BY municipality
+        """,
+        [*window_params, *params],
+    )
+    change = {r["municipality"]: int(r["change"]) for r in changes}
+    counts = {r["municipality"]: (int(r["private"]), int(r["groups"])) for r in rows}
+    return {
+        slug: Subscribers(slug, *counts.get(slug, (0, 0)), change.get(slug, 0)) for slug in slugs
     }
-    return {slug: found.get(slug, Subscribers(slug, 0, 0, 0)) for slug in slugs}
 
 
 @dataclass

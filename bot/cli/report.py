@@ -60,11 +60,11 @@ async def collect(config: Config, start_day: date, end_day: date) -> list[Row]:
     slugs = [m.slug for m in config.municipalities]
     async with open_database(config.storage.path) as db:
         rows: list[Row] = []
-        for slug, s in (await subscribers(db, slugs, start)).items():
+        for slug, s in (await subscribers(db, slugs, start, end)).items():
             rows += [
                 ("reach", slug, "", "private_chats", s.private),
                 ("reach", slug, "", "groups", s.groups),
-                ("reach", slug, "", "new_in_period", s.new),
+                ("reach", slug, "", "net_change_in_period", s.change),
             ]
         per_key = await delivery_counts(db, utcnow(), start=start, end=end)
         for (source, ref), counts in by_source_ref(per_key).items():
@@ -116,7 +116,7 @@ def summary(config: Config, start: date, end: date, rows: list[Row]) -> str:
         "## Reach",
         f"- Private chats subscribed: {total('reach', 'private_chats')}",
         f"- Groups subscribed: {total('reach', 'groups')}",
-        f"- New subscriptions in the period: {total('reach', 'new_in_period')}",
+        f"- Net change in subscribers in the period: {total('reach', 'net_change_in_period'):+d}",
         "",
         "## Messages",
         f"- Campaigns: {sum(1 for r in rows if r[0] == 'campaigns')}",

@@ -46,11 +46,11 @@ async def stats(update: Update, context: BotContext) -> None:
     for slug, s in (await subscribers(services.db, scope, now - PERIOD)).items():
         lines.append(
             _(
-                "{name}: {private} private, {groups} groups (+{new} in 30 days)",
+                "{name}: {private} private, {groups} groups ({change} in 30 days)",
                 name=names[slug],
                 private=s.private,
                 groups=s.groups,
-                new=s.new,
+                change=f"{s.change:+d}",
             )
         )
     per_key = await delivery_counts(services.db, now, municipalities=scope, start=now - PERIOD)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import aiosqlite
 
 from bot.storage.database import Database, to_db_time, utcnow
 
 ChatKind = Literal["private", "group"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,53 @@ def _row_to_chat(row: aiosqlite.Row) -> Chat:
     )
 
 
+async def _counted(
+    conn: aiosqlite.Connection, chat_ids: Sequence[int]
+) -> dict[int, tuple[str, str]]:
+    """(municipality, kind) of those of `chat_ids` that count as subscribers now."""
+    if not chat_ids:
+        return {}
+    cursor = await conn.execute(
+        f"""
+        SELECT chat_id, municipality, kind FROM chats
+        WHERE chat_id IN ({",".join("?" * len(chat_ids))})
+          AND subscribed = 1 AND active = 1 AND municipality IS NOT NULL
+        """,
+        list(chat_ids),
+    )
+    return {row["chat_id"]: (row["municipality"], row["kind"]) for row in await cursor.fetchall()}
+
+
+async def with_events(
+    conn: aiosqlite.Connection, chat_ids: Sequence[int], change: Callable[[], Awaitable[T]]
+) -> T:
+    """Apply `change` (a write to `chats` inside the open transaction on `conn`) and record in
+    `subscription_events` how it changed which of `chat_ids` count, and for which municipality
+    and kind: -1 for the old pair if the chat counted before, +1 for the new pair if it counts
+    after. Every writer that can change that goes through here, so the history stays exact.
+    A change of chat id (supergroup migration) is no change in subscribers: don't wrap it.
+    """
+    before = await _counted(conn, chat_ids)
+    result = await change()
+    after = await _counted(conn, chat_ids)
+    now = to_db_time(utcnow())
+    rows: list[tuple[str, str, int, str]] = []
+    for chat_id in dict.fromkeys(chat_ids):
+        old, new = before.get(chat_id), after.get(chat_id)
+        if old == new:
+            continue
+        if old is not None:
+            rows.append((*old, -1, now))
+        if new is not None:
+            rows.append((*new, 1, now))
+    if rows:
+        await conn.executemany(
+            "INSERT INTO subscription_events (municipality, kind, delta, at) VALUES (?, ?, ?, ?)",
+            rows,
+        )
+    return result
+
+
 class ChatStore:
     """Repository for the `chats` table."""
 
@@ -56,7 +105,8 @@ class ChatStore:
     async def ensure(self, chat_id: int, kind: ChatKind, locale: str) -> Chat:
         """Record a chat the bot has met (first /start, added to a group); reactivates it."""
         now = to_db_time(utcnow())
-        await self.db.execute(
+        await self._write(
+            chat_id,
             """
             INSERT INTO chats (chat_id, kind, locale, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?)
@@ -78,7 +128,8 @@ class ChatStore:
         locale: str,
     ) -> None:
         now = to_db_time(utcnow())
-        await self.db.execute(
+        await self._write(
+            chat_id,
             """
             UPDATE chats SET municipality = ?, neighbourhood = ?, topics = ?, locale = ?,
                 subscribed = 1, active = 1, updated_at = ?,
@@ -96,14 +147,16 @@ class ChatStore:
 
     async def set_active(self, chat_id: int, active: bool) -> None:
         """Inactive chats (bot blocked or removed) keep their settings but receive nothing."""
-        await self.db.execute(
+        await self._write(
+            chat_id,
             "UPDATE chats SET active = ?, updated_at = ? WHERE chat_id = ?",
             (int(active), to_db_time(utcnow()), chat_id),
         )
 
     async def unsubscribe(self, chat_id: int) -> None:
         """Remove the subscription's data; the bare chat row stays so the language is kept."""
-        await self.db.execute(
+        await self._write(
+            chat_id,
             """
             UPDATE chats SET municipality = NULL, neighbourhood = NULL, topics = '',
                 subscribed = 0, subscribed_at = NULL, updated_at = ?
@@ -113,10 +166,21 @@ class ChatStore:
         )
 
     async def delete(self, chat_id: int) -> None:
-        await self.db.execute("DELETE FROM chats WHERE chat_id = ?", (chat_id,))
+        await self._write(chat_id, "DELETE FROM chats WHERE chat_id = ?", (chat_id,))
+
+    async def _write(self, chat_id: int, sql: str, params: Sequence[Any]) -> None:
+        """One write to the chat's row, with its subscription events, in one transaction."""
+        async with self.db.transaction() as conn:
+
+            async def change() -> None:
+                await conn.execute(sql, params)
+
+            await with_events(conn, [chat_id], change)
 
     async def migrate(self, old_id: int, new_id: int) -> bool:
         """Move a group to its supergroup id; rows in other tables follow by ON UPDATE CASCADE.
+
+        Only the id changes, so no subscription events (see `with_events`).
 
         Idempotent: Telegram announces a migration in both chats and a send may report it too.
         """

@@ -230,4 +230,25 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )
         """,
     ),
+    # 5: anonymous subscription history for the net change in /stats and the half-year report.
+    # One row per change in whether a chat counts (subscribed, active, with a municipality), for
+    # its municipality and kind; no chat or user id, so /forgetme need not touch it.
+    (
+        """
+        CREATE TABLE subscription_events (
+            id           INTEGER PRIMARY KEY,
+            municipality TEXT NOT NULL,
+            kind         TEXT NOT NULL,
+            delta        INTEGER NOT NULL CHECK (delta IN (-1, 1)),
+            at           TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX subscription_events_at ON subscription_events (municipality, at)",
+        # Existing subscribers start the history at the moment they subscribed.
+        """
+        INSERT INTO subscription_events (municipality, kind, delta, at)
+        SELECT municipality, kind, 1, COALESCE(subscribed_at, created_at) FROM chats
+        WHERE subscribed = 1 AND active = 1 AND municipality IS NOT NULL
+        """,
+    ),
 ]

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.storage.chats import with_events
 from bot.storage.database import Database, from_db_time, to_db_time, utcnow
 from scheduler.delivery import Audience, Content, Delivery
 from scheduler.planner import PlannedBroadcast
@@ -302,10 +303,15 @@ class OutboxStore:
         )
 
     async def deactivate_chat(self, chat_id: int) -> None:
-        await self.db.execute(
-            "UPDATE chats SET active = 0, updated_at = ? WHERE chat_id = ?",
-            (to_db_time(utcnow()), chat_id),
-        )
+        async with self.db.transaction() as conn:
+
+            async def change() -> None:
+                await conn.execute(
+                    "UPDATE chats SET active = 0, updated_at = ? WHERE chat_id = ?",
+                    (to_db_time(utcnow()), chat_id),
+                )
+
+            await with_events(conn, [chat_id], change)
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A send reported a supergroup upgrade: move the chat (and by cascade its rows)."""
@@ -313,6 +319,7 @@ class OutboxStore:
         async with self.db.transaction() as conn:
             cursor = await conn.execute("SELECT 1 FROM chats WHERE chat_id = ?", (new_chat_id,))
             if await cursor.fetchone() is None:
+                # Only the id changes: no subscription events.
                 await conn.execute(
                     "UPDATE chats SET chat_id = ?, updated_at = ? WHERE chat_id = ?",
                     (new_chat_id, now, old_chat_id),
@@ -324,10 +331,14 @@ class OutboxStore:
                     "WHERE chat_id = ? AND state = 'pending'",
                     (new_chat_id, old_chat_id),
                 )
-                await conn.execute(
-                    "UPDATE chats SET active = 0, updated_at = ? WHERE chat_id = ?",
-                    (now, old_chat_id),
-                )
+
+                async def deactivate_old() -> None:
+                    await conn.execute(
+                        "UPDATE chats SET active = 0, updated_at = ? WHERE chat_id = ?",
+                        (now, old_chat_id),
+                    )
+
+                await with_events(conn, [old_chat_id], deactivate_old)
 
     async def pending_count(self, key: str | None = None) -> int:
         if key is None:

@@ -103,7 +103,10 @@ async def test_stats_and_half_year_report(
     eva = await adviser(emu, bot, "Eva", "enschede")
     (stats,) = await say(emu, eva, "/stats")
     text = stats.text or ""
-    assert "Statistics for Enschede" in text and "Enschede: 1 private, 0 groups (+1" in text
+    assert (
+        "Statistics for Enschede" in text
+        and "Enschede: 1 private, 0 groups (+1 in 30 days)" in text
+    )
     assert "Hengelo" not in text
 
     path = config_file(tmp_path, config)
@@ -125,6 +128,7 @@ async def test_stats_and_half_year_report(
     assert (
         reach[("enschede", "private_chats")] == "1" and reach[("hengelo", "private_chats")] == "1"
     )
+    assert reach[("enschede", "net_change_in_period")] == "1"
     assert {"reach", "advice", "figures"} <= {r["section"] for r in rows}
     summary = (out / "report.md").read_text("utf-8")
     assert "Private chats subscribed: 2" in summary and "| Enschede | 792 | 505 | 402 |" in summary

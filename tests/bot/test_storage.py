@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.advisers.stats import subscribers
 from bot.storage import Database
 from bot.storage.chats import ChatStore
 from bot.storage.migrations import MIGRATIONS
@@ -38,10 +40,11 @@ async def test_upgrade_from_version_1_keeps_data(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     db = await open_db(path, migrate_to=1)
     assert await db.user_version() == 1
-    chats = ChatStore(db)
-    await chats.ensure(42, "private", "en")
-    await chats.subscribe(
-        42, municipality="borne", neighbourhood=None, topics=frozenset({"burglary"}), locale="en"
+    # Raw SQL: today's ChatStore also writes tables of later versions (subscription_events).
+    await db.execute(
+        "INSERT INTO chats (chat_id, kind, locale, municipality, topics, subscribed, "
+        "created_at, updated_at) VALUES (42, 'private', 'en', 'borne', 'burglary', 1, "
+        "'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')"
     )
     await db.close()
 
@@ -150,5 +153,26 @@ async def test_migrate_chat_id_is_idempotent(tmp_path: Path) -> None:
         assert await chats.migrate(-5, -1005) is True
         assert await chats.migrate(-5, -1005) is False
         assert await chats.get(-5) is None and await chats.get(-1005) is not None
+    finally:
+        await db.close()
+
+
+async def test_upgrade_backfills_subscriber_history(tmp_path: Path) -> None:
+    """Chats subscribed before the events table existed count from their subscription date."""
+    path = tmp_path / "history.sqlite3"
+    db = await open_db(path, migrate_to=4)
+    await db.execute(
+        "INSERT INTO chats (chat_id, kind, locale, municipality, topics, subscribed, active, "
+        "created_at, updated_at, subscribed_at) VALUES "
+        "(1, 'private', 'nl', 'borne', 'burglary', 1, 1, '2027-01-01T00:00:00+00:00', "
+        "'2027-01-01T00:00:00+00:00', '2027-03-01T00:00:00+00:00')"
+    )
+    await db.close()
+    db = await open_db(path)
+    try:
+        recent = await subscribers(db, ["borne"], datetime(2027, 2, 15, tzinfo=UTC))
+        assert (recent["borne"].private, recent["borne"].change) == (1, 1)
+        later = datetime(2027, 3, 1, tzinfo=UTC) + timedelta(days=1)
+        assert (await subscribers(db, ["borne"], later))["borne"].change == 0
     finally:
         await db.close()
