@@ -105,8 +105,14 @@ async def on_shutdown(app: BotApplication) -> None:
     await services.engine.stop()
 
 
-async def serve(app: BotApplication, stop: asyncio.Event) -> None:
-    """Run until `stop` is set: start-up hooks, then polling or webhook, then a clean stop."""
+async def serve(
+    app: BotApplication, stop: asyncio.Event, ready: asyncio.Event | None = None
+) -> None:
+    """Run until `stop` is set: start-up hooks, then polling or webhook, then a clean stop.
+
+    `ready` is set once updates are being received (the webhook server listens, or polling
+    has started), for callers that must not talk to the bot earlier.
+    """
     services: Services = app.bot_data["services"]
     tg = services.config.telegram
     lock = InstanceLock(services.config.storage.path)
@@ -129,6 +135,8 @@ async def serve(app: BotApplication, stop: asyncio.Event) -> None:
             else:
                 await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0)
             log.info("bot @%s is running (%s)", app.bot.username, tg.mode)
+            if ready is not None:
+                ready.set()
             try:
                 await stop.wait()
             finally:

@@ -72,18 +72,15 @@ class BotHarness:
         # tells the emulator so that `emu.wait_idle()` is exact rather than timed.
         self.app.add_handler(TypeHandler(Update, self._handled), group=HANDLED_GROUP)
         self.emu.tracks_handling = True
-        polls_before = self.emu.stats.requests["getUpdates"]
-        self._stop = asyncio.Event()
-        self._task = asyncio.create_task(serve(self.app, self._stop))
-        # Ready once the bot's first long poll reached the emulator (or serve() failed early).
-        await self.emu.wait_for(
-            lambda: (
-                self.emu.stats.requests["getUpdates"] > polls_before
-                or (self._task is not None and self._task.done())
-            )
-        )
+        self._stop, ready = asyncio.Event(), asyncio.Event()
+        self._task = asyncio.create_task(serve(self.app, self._stop, ready))
+        # Ready once polling runs (updates queue in the emulator until then), or serve() failed.
+        waiter = asyncio.ensure_future(ready.wait())
+        await asyncio.wait({self._task, waiter}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
         if self._task.done():
             self._task.result()
+        assert ready.is_set(), "the bot did not start within 30 s"
 
     async def _handled(self, update: Update, context: object) -> None:
         self.emu.mark_handled(update.update_id)

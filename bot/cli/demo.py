@@ -79,11 +79,12 @@ async def run_demo(data_dir: Path) -> None:
     await services.teams.link(team_group.id, TEAM_MUNICIPALITY)
     app = build_application(services, emulator.token, base_url=emulator.base_url)
     stop = asyncio.Event()
-    bot_task = asyncio.create_task(serve(app, stop))
+    ready = asyncio.Event()
+    bot_task = asyncio.create_task(serve(app, stop, ready))
     try:
-        await emulator.wait_for(
-            lambda: emulator.stats.requests["getUpdates"] > 0 or bot_task.done(), timeout=30
-        )
+        waiter = asyncio.ensure_future(ready.wait())
+        await asyncio.wait({bot_task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
         if bot_task.done():
             bot_task.result()
         print(
