@@ -15,6 +15,8 @@ Phases:
   same text with the same concurrency as the engine's workers, same emulator limits.
 - bare-seq / bare-conc: bot.send_message without any limiter, emulator limits off: sequential
   (the CPU floor) and with the engine's concurrency (the machine's capacity).
+- bare-paced: the sequential bare loop with one timer per send at the ceiling: what pacing alone
+  costs, the fairest reference for a rate-limited sender (reported, not a target).
 
 Targets (issue 3, section 5): engine >= 0.97 x ceiling, 0 x 429, CPU per message (sending side)
 <= 1.2 x the bare loop's floor.
@@ -59,7 +61,7 @@ ENTRY = "advice-q1-what-is-pkvw"  # a real calendar entry: Telegram HTML, nl and
 MUNICIPALITY = "enschede"
 TELEGRAM_RATIO = 30 / 25  # Telegram's bulk limit over our default ceiling
 PRIVATE_SHARE = 0.7
-PHASES = ("engine", "aiorl", "bare-seq", "bare-conc")
+PHASES = ("engine", "aiorl", "bare-seq", "bare-conc", "bare-paced")
 RESULT_PREFIX = "RESULT "
 
 
@@ -347,15 +349,22 @@ async def phase_aiorl(n: int, ceiling: float, workers: int) -> Result:
     )
 
 
-async def phase_bare(n: int, concurrency: int, name: str) -> Result:
+async def phase_bare(n: int, concurrency: int, name: str, paced_at: float | None = None) -> Result:
     emu, chats = build_world(n, Limits(enabled=False))
     emulator = EmulatorThread(emu)
     emulator.start()
     text = entry_texts()["nl"]
     try:
         async with Bot(emu.token, base_url=emu.base_url) as bot:
+            loop = asyncio.get_running_loop()
+            next_slot = loop.time()
 
             async def send(chat_id: int) -> None:
+                nonlocal next_slot
+                if paced_at is not None:
+                    # The least any limiter does: one timer per send, 1/paced_at apart.
+                    slot, next_slot = next_slot, max(next_slot, loop.time()) + 1 / paced_at
+                    await asyncio.sleep(max(0.0, slot - loop.time()))
                 await bot.send_message(
                     chat_id,
                     text,
@@ -378,7 +387,7 @@ async def phase_bare(n: int, concurrency: int, name: str) -> Result:
         cpu_emulator_s=meter.emu_cpu,
         peak_rss_mb=peak_rss_mb(),
         failed=len(chats) - meter.delivered,
-        note=f"{concurrency} in flight",
+        note=f"{concurrency} in flight" + (f", paced at {paced_at:g}/s" if paced_at else ""),
     )
 
 
@@ -392,6 +401,8 @@ def run_phase(args: argparse.Namespace) -> Result:
         return asyncio.run(phase_bare(args.baseline_chats, 1, phase))
     if phase == "bare-conc":
         return asyncio.run(phase_bare(args.baseline_chats, args.workers, phase))
+    if phase == "bare-paced":
+        return asyncio.run(phase_bare(args.baseline_chats, 1, phase, paced_at=args.ceiling))
     raise SystemExit(f"unknown phase {phase!r}")
 
 
@@ -475,6 +486,12 @@ def report(results: Sequence[Result], args: argparse.Namespace) -> None:
             f"target CPU   <= 1.2 x bare     : sender side {ratio_sender:.2f} x "
             f"({engine.sender_ms:.2f} vs {floor.sender_ms:.2f} ms, {floor.phase}); "
             f"whole process {ratio_total:.2f} x  {'OK' if ratio_sender <= 1.2 else 'MISSED'}"
+        )
+    paced = next((r for r in results if r.phase == "bare-paced"), None)
+    if paced is not None:
+        print(
+            f"for reference: engine vs a bare loop paced at the ceiling: "
+            f"{engine.sender_ms / paced.sender_ms:.2f} x ({paced.sender_ms:.2f} ms)"
         )
 
 
