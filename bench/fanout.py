@@ -209,6 +209,32 @@ class Meter:
     def too_many_requests(self) -> int:
         return self.emulator.emu.stats.too_many_requests - self.limited0
 
+    def result(
+        self,
+        phase: str,
+        planned: int,
+        ceiling: float | None,
+        *,
+        failed: int | None = None,
+        materialize_s: float | None = None,
+        note: str = "",
+    ) -> Result:
+        """The phase's row: what this meter saw, plus what only the phase knows."""
+        return Result(
+            phase=phase,
+            planned=planned,
+            delivered=self.delivered,
+            seconds=self.wall,
+            ceiling=ceiling,
+            too_many_requests=self.too_many_requests,
+            cpu_total_s=self.cpu,
+            cpu_emulator_s=self.emu_cpu,
+            peak_rss_mb=peak_rss_mb(),
+            materialize_s=materialize_s,
+            failed=planned - self.delivered if failed is None else failed,
+            note=note,
+        )
+
 
 # --------------------------------------------------------------------------- phases
 
@@ -274,18 +300,12 @@ async def _run_engine(
     if profiler is not None and profile is not None:
         profiler.dump_stats(str(profile))
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
-    return Result(
-        phase="engine",
-        planned=len(chats),
-        delivered=meter.delivered,
-        seconds=meter.wall,
-        ceiling=ceiling,
-        too_many_requests=meter.too_many_requests,
-        cpu_total_s=meter.cpu,
-        cpu_emulator_s=meter.emu_cpu,
-        peak_rss_mb=peak_rss_mb(),
-        materialize_s=materialize_s,
+    return meter.result(
+        "engine",
+        len(chats),
+        ceiling,
         failed=len(chats) - counts.get("sent", 0),
+        materialize_s=materialize_s,
         note=f"outbox {counts}",
     )
 
@@ -334,17 +354,10 @@ async def phase_aiorl(n: int, ceiling: float, workers: int) -> Result:
                 await _pool([c for c, _ in chats], workers, send)
     finally:
         emulator.stop()
-    return Result(
-        phase="aiorl",
-        planned=len(chats),
-        delivered=meter.delivered,
-        seconds=meter.wall,
-        ceiling=ceiling,
-        too_many_requests=meter.too_many_requests,
-        cpu_total_s=meter.cpu,
-        cpu_emulator_s=meter.emu_cpu,
-        peak_rss_mb=peak_rss_mb(),
-        failed=len(chats) - meter.delivered,
+    return meter.result(
+        "aiorl",
+        len(chats),
+        ceiling,
         note=f"{retry_after} sends gave up after retries" if retry_after else "",
     )
 
@@ -376,17 +389,10 @@ async def phase_bare(n: int, concurrency: int, name: str, paced_at: float | None
                 await _pool([c for c, _ in chats], concurrency, send)
     finally:
         emulator.stop()
-    return Result(
-        phase=name,
-        planned=len(chats),
-        delivered=meter.delivered,
-        seconds=meter.wall,
-        ceiling=None,
-        too_many_requests=meter.too_many_requests,
-        cpu_total_s=meter.cpu,
-        cpu_emulator_s=meter.emu_cpu,
-        peak_rss_mb=peak_rss_mb(),
-        failed=len(chats) - meter.delivered,
+    return meter.result(
+        name,
+        len(chats),
+        None,
         note=f"{concurrency} in flight" + (f", paced at {paced_at:g}/s" if paced_at else ""),
     )
 
