@@ -145,68 +145,30 @@ def test_send_unknown_entry(
     assert "unknown calendar entry" in capsys.readouterr().out
 
 
-async def test_overrides_via_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_overrides_via_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     raw = (ROOT / "config.example.toml").read_text("utf-8")
     cfg = tmp_path / "c.toml"
     cfg.write_text(raw.replace('path = "buurtwacht.sqlite3"', f'path = "{tmp_path}/o.sqlite3"'))
     entry = "year-end-new-years-eve"
-    import asyncio
 
-    run = asyncio.to_thread
+    def calendar(*args: str) -> int:
+        return main(["calendar", *args, "--config", str(cfg)])
+
+    assert calendar("skip", entry, "--municipality", "borne") == 0
     assert (
-        await run(
-            main, ["calendar", "skip", entry, "--municipality", "borne", "--config", str(cfg)]
+        calendar(
+            "replace", entry, "--municipality", "losser", "--nl", "<b>Hoi</b>", "--en", "<b>Hi</b>"
         )
         == 0
     )
     assert (
-        await run(
-            main,
-            [
-                "calendar",
-                "replace",
-                entry,
-                "--municipality",
-                "losser",
-                "--nl",
-                "<b>Hoi</b>",
-                "--en",
-                "<b>Hi</b>",
-                "--config",
-                str(cfg),
-            ],
-        )
-        == 0
-    )
-    assert (
-        await run(
-            main,
-            [
-                "calendar",
-                "replace",
-                entry,
-                "--municipality",
-                "losser",
-                "--nl",
-                "<b>Hoi",
-                "--en",
-                "x",
-                "--config",
-                str(cfg),
-            ],
-        )
-        == 2
+        calendar("replace", entry, "--municipality", "losser", "--nl", "<b>Hoi", "--en", "x") == 2
     )
     capsys.readouterr()
-    assert await run(main, ["calendar", "overrides", "--config", str(cfg)]) == 0
+    assert calendar("overrides") == 0
     out = capsys.readouterr().out
     assert "borne" in out and "skip" in out and "losser" in out and "replace" in out
-    assert (
-        await run(
-            main, ["calendar", "restore", entry, "--municipality", "borne", "--config", str(cfg)]
-        )
-        == 0
-    )
+    assert calendar("restore", entry, "--municipality", "borne") == 0
     capsys.readouterr()
-    await run(main, ["calendar", "overrides", "--config", str(cfg)])
+    calendar("overrides")
     assert "borne" not in capsys.readouterr().out
