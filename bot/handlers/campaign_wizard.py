@@ -23,7 +23,7 @@ from bot.advisers.broadcasts import schedule_campaign
 from bot.advisers.moments import parse_moment, suggested_moments
 from bot.advisers.texts import scope_text
 from bot.auth import Roles, guard, user_roles
-from bot.handlers import conversation
+from bot.handlers import conversation, prompts
 from bot.handlers.campaigns import (
     PREFIX,
     RESCHEDULE,
@@ -167,10 +167,11 @@ async def on_text(update: Update, context: BotContext) -> str | int:
             [_button(_("A text per language"), "lang:each")],
         ]
     )
-    await message.reply_text(
+    asked = await message.reply_text(
         _("Is this text for everyone, or do you want to write it in each language?"),
         reply_markup=markup,
     )
+    prompts.bind(context, asked)
     return LANGUAGES
 
 
@@ -471,7 +472,12 @@ async def _preview(update: Update, context: BotContext, draft: Draft) -> str:
         chats=count_chats(_, count),
         moment=_moment_text(_, _due(draft)),
     )
-    await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    prompts.bind(
+        context,
+        await context.bot.send_message(
+            chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        ),
+    )
     return PREVIEW
 
 
@@ -595,7 +601,8 @@ def register(app: BotApplication) -> None:
             "campaign",
             entry_points=[
                 CommandHandler(["campaign", "campagne"], start),
-                _press(on_reschedule, r"rs:\d+"),
+                # From the /campaigns list: bound to the campaign row (role and state checked).
+                conversation.press(PREFIX, on_reschedule, r"rs:\d+", bound=False),
             ],
             states={
                 TEXT: [MessageHandler((text | filters.PHOTO) & filters.ChatType.PRIVATE, on_text)],

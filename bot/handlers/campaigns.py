@@ -340,5 +340,6 @@ async def on_reschedule_text(update: Update, context: BotContext) -> str | int:
 def register(app: BotApplication) -> None:
     """After bot.handlers.campaign_wizard's conversation, which also handles the rs: button."""
     app.add_handler(CommandHandler("campaigns", list_campaigns))
-    app.add_handler(conversation.press(PREFIX, on_cancel_campaign, r"x:\d+"))
-    app.add_handler(conversation.press(PREFIX, on_approve, r"(ap|rj):\d+"))
+    # Bound to the campaign row: each handler checks the role and the campaign's state.
+    app.add_handler(conversation.press(PREFIX, on_cancel_campaign, r"x:\d+", bound=False))
+    app.add_handler(conversation.press(PREFIX, on_approve, r"(ap|rj):\d+", bound=False))

@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     BaseHandler,
@@ -22,6 +22,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.handlers import prompts
 from bot.services import BotContext
 
 END = ConversationHandler.END
@@ -33,9 +34,26 @@ def button(prefix: str, text: str, action: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=f"{prefix}:{action}")
 
 
-def press(prefix: str, callback: Any, pattern: str) -> CallbackQueryHandler[Any, Any]:
-    """A handler for presses whose whole callback data matches `<prefix>:<pattern>`."""
-    return CallbackQueryHandler(callback, pattern=rf"^{prefix}:{pattern}$")
+def press(
+    prefix: str, callback: Any, pattern: str, *, bound: bool = True
+) -> CallbackQueryHandler[Any, Any]:
+    """A handler for presses whose whole callback data matches `<prefix>:<pattern>`.
+
+    By default a press is honoured only on the prompt of flow `prefix` that the bot sent to this
+    user in this chat (bot/handlers/prompts.py); any other press is answered "outdated" and the
+    state stays. `bound=False` is for buttons whose authority is a row, not a prompt (e.g. a
+    campaign's approval request sent to another adviser): the handler must then check the
+    presser's role and the row's state itself.
+    """
+    if not bound:
+        return CallbackQueryHandler(callback, pattern=rf"^{prefix}:{pattern}$")
+
+    async def bound_callback(update: Update, context: BotContext) -> object:
+        if not await prompts.claim(update, context, prefix):
+            return None
+        return await callback(update, context)
+
+    return CallbackQueryHandler(bound_callback, pattern=rf"^{prefix}:{pattern}$")
 
 
 def draft(context: BotContext, key: str) -> dict[str, Any]:
@@ -56,12 +74,15 @@ async def spend(update: Update) -> None:
 
 async def send(
     update: Update, context: BotContext, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    """`text` (HTML) as a new message in the current chat, with an optional keyboard."""
+) -> Message:
+    """`text` (HTML) as a new message in the current chat, with an optional keyboard; the
+    keyboard's flows are bound to this message for the current user."""
     assert update.effective_chat is not None
-    await context.bot.send_message(
+    message = await context.bot.send_message(
         update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
     )
+    prompts.bind(context, message)
+    return message
 
 
 async def cancel(update: Update, context: BotContext, *keys: str) -> int:

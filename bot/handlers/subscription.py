@@ -16,6 +16,7 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.auth import may_manage_chat
+from bot.handlers import prompts
 from bot.handlers.advice import start_markup as advice_start_markup
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext
@@ -103,12 +104,13 @@ async def _show(
         text = f"{note}\n\n{text}"
     query = update.callback_query
     if query is not None:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        shown = await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     else:
         assert update.effective_chat is not None
-        await context.bot.send_message(
+        shown = await context.bot.send_message(
             update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
+    prompts.bind(context, shown)
 
 
 async def _refuse_non_admin(update: Update, context: BotContext) -> bool:
@@ -293,12 +295,13 @@ async def wizard_button(update: Update, context: BotContext) -> None:
         chat = await save()
         if draft.mode == "new":
             context.chat_data.pop(WIZARD_KEY, None)  # type: ignore[union-attr]
-            await query.edit_message_text(
+            finished = await query.edit_message_text(
                 _finished(_, context, chat),
                 parse_mode=ParseMode.HTML,
                 # After /start in a private chat: the way into the advice request.
                 reply_markup=advice_start_markup(_) if chat.kind == "private" else None,
             )
+            prompts.bind(context, finished)
             await query.answer()
             return
         draft.step = "menu"
