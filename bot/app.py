@@ -18,6 +18,7 @@ from bot.auth import refresh_staff_menu
 from bot.config import Config
 from bot.delivery import AlreadyRunning, InstanceLock, build_engine, build_planner
 from bot.handlers import register_all
+from bot.handlers.topic_offer import schedule_topic_offers
 from bot.i18n import Catalogues
 from bot.menus import publish_menus
 from bot.services import BotApplication, BotContext, Services
@@ -31,6 +32,7 @@ from bot.storage.outbox import OutboxStore
 from bot.storage.persistence import SqlitePersistence
 from bot.storage.roles import AuditLog, RoleStore
 from bot.storage.teams import TeamStore
+from bot.storage.topic_offers import TopicOfferStore
 from bot.teamwork import schedule_advice_jobs
 from messages.loader import load_calendar
 
@@ -53,6 +55,7 @@ def build_services(config: Config, db: Database) -> Services:
         campaigns=CampaignStore(db),
         alerts=AlertStore(db),
         figures=FigureStore(db),
+        topic_offers=TopicOfferStore(db),
     )
 
 
@@ -93,6 +96,7 @@ async def on_startup(app: BotApplication) -> None:
     await publish_menus(app.bot, services.i18n)
     await publish_staff_menus(app.bot, services)
     schedule_advice_jobs(app)
+    schedule_topic_offers(app)
     services.engine.start()
     # One scheduler per process: the planner's wake-ups live in PTB's JobQueue scheduler.
     assert app.job_queue is not None

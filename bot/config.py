@@ -104,7 +104,7 @@ class CalendarConfig:
     plan_days: int = 14
     # A missed occurrence younger than this is still delivered at start-up; older ones are skipped.
     catch_up_hours: int = 6
-    # Per-year override of the academic year's first day ("2027" = "2027-08-30").
+    # Per-year override of the academic year's first day ("2028" = "2028-09-04").
     academic_year_start: dict[str, str] = field(default_factory=dict)
 
 

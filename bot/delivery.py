@@ -23,9 +23,10 @@ from telegram.error import (
 )
 
 from bot.config import Config
+from bot.storage.figures import FigureStore
 from bot.storage.outbox import OutboxStore
 from messages.loader import Calendar
-from scheduler.calendar_source import CalendarSource
+from scheduler.calendar_source import CalendarSource, Place
 from scheduler.delivery import (
     ChatMoved,
     ChatUnreachable,
@@ -119,6 +120,9 @@ def build_calendar_source(
         [(m.slug, m.school_region) for m in config.municipalities],
         outbox,
         tz,
+        # What the texts may say per municipality, read when a message is due.
+        places={m.slug: Place(m.name, m.free_advice) for m in config.municipalities},
+        figures=FigureStore(outbox.db),
     )
 
 

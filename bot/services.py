@@ -22,6 +22,7 @@ from bot.storage.figures import FigureStore
 from bot.storage.outbox import OutboxStore
 from bot.storage.roles import AuditLog, RoleStore
 from bot.storage.teams import TeamStore
+from bot.storage.topic_offers import TopicOfferStore
 from messages.loader import Calendar
 from scheduler.delivery import DeliveryEngine
 from scheduler.planner import Planner
@@ -42,6 +43,7 @@ class Services:
     campaigns: CampaignStore
     alerts: AlertStore
     figures: FigureStore
+    topic_offers: TopicOfferStore
     # The one source of "now" for domain logic, so tests can move time instead of waiting.
     now: Callable[[], datetime] = field(default=utcnow)
     # Built with the Application, because they send through its Bot.

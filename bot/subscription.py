@@ -18,7 +18,9 @@ TOPICS: dict[str, str] = {
     "valuables": N_("Registering valuables (Stop Heling)"),
     "alerts": N_("Neighbourhood alerts"),
 }
-DEFAULT_TOPICS = frozenset({"burglary"})
+# What a new subscription starts with: the seed report's core messages (burglary prevention,
+# the school-holiday reminders, Stop Heling). Students and alerts are opt-in.
+DEFAULT_TOPICS = frozenset({"burglary", "holidays", "valuables"})
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
 Step = Literal["municipality", "neighbourhood", "topics", "language", "menu"]

@@ -40,6 +40,7 @@ PUBLIC_HOLIDAYS = (
 SIMPLE_MOMENTS = (
     "academic_year_start",
     "introduction_week_start",
+    "kick_in_start",
     "winter_time_start",
     "winter_time_end",
     "easter",
@@ -54,6 +55,7 @@ def moment_names() -> tuple[str, ...]:
         SIMPLE_MOMENTS
         + tuple(f"school_holiday_start:{h}" for h in SCHOOL_HOLIDAYS)
         + tuple(f"school_holiday_end:{h}" for h in SCHOOL_HOLIDAYS)
+        + tuple(f"school_holiday_earliest_start:{h}" for h in SCHOOL_HOLIDAYS)
         + tuple(f"public_holiday:{h}" for h in PUBLIC_HOLIDAYS)
     )
 
@@ -99,7 +101,12 @@ Bound = str | MonthDay
 @dataclass(frozen=True)
 class Weekly:
     """Every `every_weeks` weeks on a weekday within a period, starting with its `first_week`-th
-    matching day; the period may cross New Year (it ends at the first `until` after `start`)."""
+    matching day; the period may cross New Year (it ends at the first `until` after `start`).
+
+    An optional pause (from the first `pause_from` in the period to the first `pause_until`
+    after it) leaves its dates out without shifting the rotation: the year-end messages take
+    the dark-days tips' place in December.
+    """
 
     weekday: int
     at: time
@@ -107,6 +114,8 @@ class Weekly:
     until: Bound
     every_weeks: int = 1
     first_week: int = 1
+    pause_from: Bound | None = None
+    pause_until: Bound | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +137,19 @@ class Entry:
     texts: dict[str, str]
     image: Path | None
     source: Path
+    # Where the facts in the texts come from (URLs or references); required in the files.
+    sources: tuple[str, ...] = ()
+    # Filled in by each municipality: never sent with the shipped (example) text.
+    local: bool = False
+    # The texts for a municipality with free_advice = false, when `texts` promise free advice.
+    texts_no_free_advice: dict[str, str] | None = None
 
     def text(self, locale: str) -> str:
         """The text in `locale`, falling back to the first locale (Dutch) for unknown ones."""
         return self.texts.get(locale, self.texts[LOCALES[0]])
+
+    def texts_for(self, free_advice: bool) -> dict[str, str]:
+        """The texts for a municipality that does (or does not) offer free prevention advice."""
+        if not free_advice and self.texts_no_free_advice is not None:
+            return self.texts_no_free_advice
+        return self.texts

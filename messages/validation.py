@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from messages.content_rules import entry_problems, parse_sources
 from messages.model import (
     AUDIENCES,
     LOCALES,
@@ -43,12 +44,32 @@ WEEKDAYS = {
     )
     for i, name in enumerate(names)
 }
-ENTRY_KEYS = ("id", "topic", "audience", "image", "trigger", "text")
+ENTRY_KEYS = (
+    "id",
+    "topic",
+    "audience",
+    "image",
+    "trigger",
+    "text",
+    "sources",
+    "local",
+    "text_no_free_advice",
+)
 TRIGGER_KEYS = {
     "yearly": ("kind", "month", "day", "time"),
     "nth_weekday": ("kind", "month", "weekday", "n", "time"),
     "relative": ("kind", "moment", "days_before", "days_after", "time"),
-    "weekly": ("kind", "weekday", "time", "from", "until", "every_weeks", "first_week"),
+    "weekly": (
+        "kind",
+        "weekday",
+        "time",
+        "from",
+        "until",
+        "every_weeks",
+        "first_week",
+        "pause_from",
+        "pause_until",
+    ),
     "once": ("kind", "date", "time"),
 }
 # Telegram's HTML parse mode: tags and the only attributes each may carry.
@@ -232,6 +253,7 @@ def _parse_entry(
     if audience not in AUDIENCES:
         errors.append(f"audience {audience!r} is not one of {', '.join(AUDIENCES)}")
     texts = _parse_texts(raw.get("text"), errors)
+    sources, local, variant = _parse_extras(raw, texts, errors)
     image = None
     if "image" in raw:
         if not isinstance(raw["image"], str) or not raw["image"]:
@@ -249,7 +271,9 @@ def _parse_entry(
     problems.extend(Problem(path, entry_id, e) for e in errors)
     if errors or trigger is None:
         return None
-    return Entry(entry_id, str(topic), str(audience), trigger, texts, image, path)
+    return Entry(
+        entry_id, str(topic), str(audience), trigger, texts, image, path, sources, local, variant
+    )
 
 
 def _unknown_keys(
@@ -333,9 +357,14 @@ def _weekly(raw: dict[str, Any], at: time | None, errors: list[str]) -> Weekly |
     if every and first and first > every:
         errors.append(f"trigger.first_week must be at most every_weeks ({every})")
         return None
+    if ("pause_from" in raw) != ("pause_until" in raw):
+        errors.append("trigger: pause_from and pause_until go together")
+        return None
+    pause_from = _bound(raw, "pause_from", errors) if "pause_from" in raw else None
+    pause_until = _bound(raw, "pause_until", errors) if "pause_until" in raw else None
     if weekday is None or start is None or until is None or not (every and first and at):
         return None
-    return Weekly(weekday, at, start, until, every, first)
+    return Weekly(weekday, at, start, until, every, first, pause_from, pause_until)
 
 
 def _once(raw: dict[str, Any], at: time | None, errors: list[str]) -> Once | None:
@@ -401,3 +430,22 @@ def _bound(raw: dict[str, Any], key: str, errors: list[str]) -> Bound | None:
         month, day = int(m.group(1)), int(m.group(2))
         return MonthDay(month, day) if _month_day(month, day, f"trigger.{key}", errors) else None
     return _moment(value, f"trigger.{key}", errors)
+
+
+def _parse_extras(
+    raw: dict[str, Any], texts: dict[str, str], errors: list[str]
+) -> tuple[tuple[str, ...], bool, dict[str, str] | None]:
+    """`sources`, `local` and `text_no_free_advice`, and the content rules over the texts."""
+    sources = parse_sources(raw.get("sources"), errors)
+    local = raw.get("local", False)
+    if not isinstance(local, bool):
+        errors.append("local must be true or false")
+        local = False
+    variant = None
+    if "text_no_free_advice" in raw:
+        # The variant's texts are checked like the main ones; their problems are renamed.
+        variant_errors: list[str] = []
+        variant = _parse_texts(raw["text_no_free_advice"], variant_errors)
+        errors.extend(e.replace("text", "text_no_free_advice", 1) for e in variant_errors)
+    errors.extend(entry_problems(texts, variant, local))
+    return sources, local, variant

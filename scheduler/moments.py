@@ -46,6 +46,14 @@ assert set(PUBLIC_HOLIDAY_NAMES) == set(PUBLIC_HOLIDAYS)
 assert set(SCHOOL_HOLIDAY_NAMES.values()) == set(SCHOOL_HOLIDAYS)
 # The University of Twente is in Enschede; the Christmas holiday is the same in every region.
 UNIVERSITY_REGION = "noord"
+# The ministry fixes one week of May holiday; schools may add a second week right before or right
+# after it (rijksoverheid.nl, "Vaststellen data schoolvakanties"), and the second week the
+# ministry advised in 2022 (23 April-1 May) and 2023 (22-30 April) was the week before. The
+# holidays package carries only the fixed week, so the earliest start is computed here.
+EXTRA_WEEK_BEFORE = {"meivakantie": timedelta(weeks=1)}
+# UT Kick-In: from the Wednesday of the week before Saxion's INTRO week (the Monday of the week
+# before the academic year): the Kick-In of 2021 ran from 25 August, the UT year began 6 September.
+KICK_IN_BEFORE_INTRODUCTION = timedelta(days=5)
 # A school holiday: (name, first day, last day), weekends included as the ministry lists them.
 Run = tuple[str, date, date]
 
@@ -76,14 +84,20 @@ class MomentResolver:
         if kind == "school_holiday_end":
             runs = self.school_holidays(region, year)
             return [end for n, _, end in runs if n == arg and end.year == year]
+        if kind == "school_holiday_earliest_start":
+            # The earliest day a school's holiday can begin (an optional week before the fixed
+            # one); the same as the start for holidays without one.
+            early = EXTRA_WEEK_BEFORE.get(arg, timedelta(0))
+            runs = self.school_holidays(region, year)
+            return [start - early for n, start, _ in runs if n == arg and start.year == year]
         if kind == "public_holiday":
             return self._public_holidays(year).get(PUBLIC_HOLIDAY_NAMES[arg], [])
         if name == "academic_year_start":
             return self._academic_year_start(year)
         if name == "introduction_week_start":
-            # The Monday of the week before the academic year starts (Saxion INTRO and the UT
-            # Kick-In run in the last week(s) of August, just before ISO week 36).
-            return [d - timedelta(days=d.weekday() + 7) for d in self._academic_year_start(year)]
+            return self._introduction_week_start(year)
+        if name == "kick_in_start":
+            return [d - KICK_IN_BEFORE_INTRODUCTION for d in self._introduction_week_start(year)]
         if name == "winter_time_start":
             return self._dst_switches(year)[0]
         if name == "winter_time_end":
@@ -159,6 +173,11 @@ class MomentResolver:
             first_monday = start + timedelta(days=-start.weekday() % 7)
             result.append(first_monday - timedelta(weeks=16))
         return result
+
+    def _introduction_week_start(self, year: int) -> list[date]:
+        """Saxion's INTRO: the Monday of the week before the academic year starts (the last week
+        of August, just before ISO week 36)."""
+        return [d - timedelta(days=d.weekday() + 7) for d in self._academic_year_start(year)]
 
     def _dst_switches(self, year: int) -> tuple[list[date], list[date]]:
         """(winter time starts, winter time ends): days whose noon UTC offset differs from the

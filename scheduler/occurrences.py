@@ -131,28 +131,46 @@ def _bound_dates(bound: Bound, year: int, region: str, resolver: MomentResolver)
     return resolver.resolve(bound, year, region)
 
 
+def _first_on_or_after(
+    bound: Bound, after: date, region: str, resolver: MomentResolver
+) -> date | None:
+    """The first date of `bound` on or after `after`, looking into the next year too."""
+    found = [
+        d
+        for y in (after.year, after.year + 1)
+        for d in _bound_dates(bound, y, region, resolver)
+        if d >= after
+    ]
+    return min(found, default=None)
+
+
 def _weekly_dates(trigger: Weekly, year: int, region: str, resolver: MomentResolver) -> list[date]:
     """Dates of the period that starts in `year`; it ends at the first `until` on or after its
-    start, which may be in the next year (October to March)."""
+    start, which may be in the next year (October to March). A pause runs from the first
+    `pause_from` in the period to the first `pause_until` after that; its dates are left out."""
     result = []
     for period_start in _bound_dates(trigger.start, year, region, resolver):
-        ends = [
-            d
-            for y in (year, year + 1)
-            for d in _bound_dates(trigger.until, y, region, resolver)
-            if d >= period_start
-        ]
-        if not ends:
+        end = _first_on_or_after(trigger.until, period_start, region, resolver)
+        if end is None:
             continue
+        pause: tuple[date, date] | None = None
+        if trigger.pause_from is not None and trigger.pause_until is not None:
+            pause_start = _first_on_or_after(trigger.pause_from, period_start, region, resolver)
+            if pause_start is not None and pause_start <= end:
+                pause_end = _first_on_or_after(trigger.pause_until, pause_start, region, resolver)
+                pause = (pause_start, pause_end or end)
         day = period_start + timedelta(days=(trigger.weekday - period_start.weekday()) % 7)
         day += timedelta(weeks=trigger.first_week - 1)
-        while day <= min(ends):
-            result.append(day)
+        while day <= end:
+            if pause is None or not pause[0] <= day <= pause[1]:
+                result.append(day)
             day += timedelta(weeks=trigger.every_weeks)
     return result
 
 
 def format_occurrence_line(occ: Occurrence, entry: Entry) -> str:
-    """One line for `buurtwacht calendar show`: local date and time, entry, topic, audience."""
+    """One line for `buurtwacht calendar show`: local date and time, entry, topic, audience, and
+    "local" for an entry that goes out only where the municipality wrote its text."""
     local = f"{occ.at:%a %Y-%m-%d %H:%M} {occ.at.tzname():<4}"
-    return f"{local}  {occ.municipality:<16} {entry.id:<40} {entry.topic:<10} {entry.audience}"
+    line = f"{local}  {occ.municipality:<16} {entry.id:<40} {entry.topic:<10} {entry.audience}"
+    return f"{line}  local" if entry.local else line

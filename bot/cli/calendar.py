@@ -18,12 +18,16 @@ from bot.delivery import InstanceLock, academic_overrides, build_calendar_source
 from bot.storage import Database
 from bot.storage.database import utcnow
 from bot.storage.outbox import OutboxStore
+from bot.subscription import DEFAULT_TOPICS
+from messages.content_rules import without_sources
 from messages.loader import CALENDAR_DIR, CalendarError, load_calendar
+from messages.placeholders import unfilled
 from messages.validation import check_calendar, html_problems, telegram_length
 from scheduler.ics import occurrences_to_ics
 from scheduler.moments import MomentResolver
 from scheduler.occurrences import format_occurrence_line, occurrences_for_municipalities
 from scheduler.planner import PlannedBroadcast
+from scheduler.timing_rules import check_timing
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config.example.toml"
 
@@ -32,8 +36,16 @@ def add(subparsers: Any) -> None:
     parser = subparsers.add_parser("calendar", help="the year-round communication calendar")
     sub = parser.add_subparsers(dest="calendar_command", required=True)
 
-    check = sub.add_parser("check", help="validate every calendar file")
+    check = sub.add_parser(
+        "check", help="validate every calendar file, its sources and the timing rules"
+    )
     check.add_argument("--dir", type=Path, default=CALENDAR_DIR)
+    check.add_argument(
+        "--years",
+        type=_years,
+        help="years for the timing rules, e.g. 2027-2029 (default: this year and the next two)",
+    )
+    _config_arg(check)
     check.set_defaults(func=cmd_check)
 
     show = sub.add_parser("show", help="print the occurrences in a period")
@@ -91,6 +103,17 @@ def _load(args: argparse.Namespace) -> Config:
     return load_config(path)
 
 
+def _years(value: str) -> range:
+    first, _, last = value.partition("-")
+    try:
+        years = range(int(first), int(last or first) + 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YEAR or YEAR-YEAR, got {value!r}") from None
+    if not years:
+        raise argparse.ArgumentTypeError(f"{value!r} is an empty range")
+    return years
+
+
 def _municipalities(config: Config, slug: str | None) -> list[tuple[str, str]]:
     chosen = [m for m in config.municipalities if slug in (None, m.slug)]
     if not chosen:
@@ -99,7 +122,31 @@ def _municipalities(config: Config, slug: str | None) -> list[tuple[str, str]]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    problems = check_calendar(args.dir)
+    """The files first; when they are valid, every entry's sources and the timing rules for
+    every configured municipality and a subscriber with the default topics."""
+    problems = [str(p) for p in check_calendar(args.dir)]
+    if not problems:
+        try:
+            config = _load(args)
+        except ConfigError as exc:
+            print(exc)
+            return 2
+        calendar = load_calendar(args.dir)
+        problems = [
+            f"{entry.source.name} [{entry.id}]: sources is missing (where the facts come from)"
+            for entry in without_sources(calendar.entries)
+        ]
+        this_year = date.today().year
+        report = check_timing(
+            calendar,
+            MomentResolver(config.locale.tz, academic_overrides(config)),
+            [(m.slug, m.school_region) for m in config.municipalities],
+            DEFAULT_TOPICS,
+            args.years or range(this_year, this_year + 3),
+        )
+        problems += [f"timing: {problem}" for problem in report.problems]
+        for note in report.notes:
+            print(f"note: {note}", file=sys.stderr)
     for problem in problems:
         print(problem)
     if problems:
@@ -236,6 +283,8 @@ async def _override(config: Config, args: argparse.Namespace) -> int:
             texts = {"nl": args.nl, "en": args.en}
             for locale, text in texts.items():
                 problems = html_problems(text)
+                if left := unfilled(text):
+                    problems.append(f"still to fill in: {', '.join(left)}")
                 if problems or telegram_length(text) > 1024:
                     print(f"--{locale}: " + ("; ".join(problems) or "longer than 1024 characters"))
                     return 2

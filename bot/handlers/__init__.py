@@ -15,6 +15,7 @@ from bot.handlers import (
     subscription,
     tailoring,
     team,
+    topic_offer,
 )
 from bot.services import BotApplication
 
@@ -31,6 +32,7 @@ def register_all(app: BotApplication) -> None:
     tailoring.register(app)
     reports.register(app)
     subscription.register(app)
+    topic_offer.register(app)
     common.register(app)
     advice.register(app)
     team.register(app)

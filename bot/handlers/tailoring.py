@@ -22,6 +22,7 @@ from bot.handlers import conversation
 from bot.handlers.conversation import END, persistent_conversation, send, spend
 from bot.i18n import Html, Translator
 from bot.services import BotApplication, BotContext
+from messages.placeholders import unfilled
 from messages.validation import plain_text
 from scheduler.ics import occurrences_to_ics
 from scheduler.moments import MomentResolver
@@ -87,14 +88,16 @@ async def _list_view(
     rows = []
     for occ in _occurrences(context, {municipality.slug}, DAYS)[:MAX_LISTED]:
         day = occ.local_date.isoformat()
-        action = overrides.get((occ.entry_id, day)) or overrides.get((occ.entry_id, ""))
-        mark = {"skip": "⛔ ", "replace": "✏️ "}.get(action or "", "")
+        action: str | None = overrides.get((occ.entry_id, day)) or overrides.get((occ.entry_id, ""))
+        if action is None and context.services.calendar.get(occ.entry_id).local:
+            action = "write"  # a local entry the municipality has not written yet
+        mark = {"skip": "⛔ ", "replace": "✏️ ", "write": "📝 "}.get(action or "", "")
         label = f"{mark}{_.fmt_datetime(occ.at, 'd MMM HH:mm')} · {occ.entry_id}"
         rows.append([_button(label, f"o:{index}:{occ.local_date:%Y%m%d}:{occ.entry_id}")])
     text = _(
         "<b>Calendar of {name}, next {days} days</b>\n"
         "Choose a message to skip it or replace its text for {name}. "
-        "⛔ = skipped, ✏️ = own text.",
+        "⛔ = skipped, ✏️ = own text, 📝 = yours to write (not sent until then).",
         name=municipality.name,
         days=DAYS,
     )
@@ -150,6 +153,8 @@ async def _occurrence_view(
     entry = context.services.calendar.get(entry_id)
     texts = override.texts if override and override.texts else entry.texts
     status = _("default text")
+    if entry.local:
+        status = _("an example: not sent until you replace it for {name}", name=municipality.name)
     if override is not None and override.action == "skip":
         status = _("skipped this time") if override.local_date else _("always skipped")
     elif override is not None:
@@ -244,6 +249,16 @@ async def on_replace_text(update: Update, context: BotContext) -> str | int:
         return END
     municipality, day, entry_id = parsed
     services = context.services
+    if left := unfilled(message.text_html):
+        _ = await context.translator(update)
+        await message.reply_text(
+            _(
+                "Please fill in or remove {parts} first, then send the whole text again. "
+                "/cancel keeps the current text.",
+                parts=", ".join(left),
+            )
+        )
+        return REPLACE
     texts = dict.fromkeys(services.i18n.available, message.text_html)
     await services.outbox.set_override(
         municipality.slug, entry_id, "replace", texts=texts, by=user.id

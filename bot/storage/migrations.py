@@ -251,4 +251,23 @@ MIGRATIONS: list[tuple[str, ...]] = [
         WHERE subscribed = 1 AND active = 1 AND municipality IS NOT NULL
         """,
     ),
+    # 6: the topics that became default (holidays and Stop Heling) are offered once to the
+    # chats that subscribed before; they are never switched on without a yes. A row lives only
+    # while its offer is open: answered or no longer needed, it is deleted.
+    (
+        """
+        CREATE TABLE topic_offers (
+            chat_id    INTEGER PRIMARY KEY REFERENCES chats (chat_id)
+                           ON UPDATE CASCADE ON DELETE CASCADE,
+            topics     TEXT NOT NULL,
+            message_id INTEGER,
+            created_at TEXT NOT NULL
+        )
+        """,
+        """
+        INSERT INTO topic_offers (chat_id, topics, created_at)
+        SELECT chat_id, 'holidays,valuables', strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')
+        FROM chats WHERE subscribed = 1
+        """,
+    ),
 ]

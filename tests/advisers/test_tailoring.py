@@ -72,3 +72,37 @@ async def test_calendar_ics_has_entries_and_campaigns(emu: BotApiEmulator, bot: 
     uids = [str(e["uid"]) for e in calendar.walk("VEVENT")]
     assert len(uids) > 20 and f"{campaign.key}@buurtwacht" in uids
     assert all(uid.endswith(":enschede@buurtwacht") for uid in uids if uid.count(":") > 1)
+
+
+async def test_a_local_entry_is_written_by_the_adviser_and_never_sent_half_done(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    services = bot.services
+    services.now = lambda: NOW  # 20 October 2027: the prevention evening (11 November) is listed
+    eva = await adviser(emu, bot, "Eva", "enschede")
+    (listing,) = await say(emu, eva, "/kalender")
+    (row,) = [
+        i
+        for i, row in enumerate(listing.buttons())
+        if (row[0][1] or "").endswith(":local-prevention-evening")
+    ]
+    assert listing.buttons()[row][0][0].startswith("📝 ")
+    await press(emu, eva, row)
+    view = emu.message(eva, listing.message_id).text or ""
+    assert "an example: not sent until you replace it for Enschede" in view
+    assert "[plaats]" in view or "[place]" in view
+
+    resolve = services.planner.resolvers["calendar"]  # type: ignore[index]
+    due = datetime(2027, 11, 11, 18, 0, tzinfo=UTC)
+    broadcast = PlannedBroadcast("k", "calendar", "local-prevention-evening", "enschede", due)
+    assert await resolve(broadcast) == "local entry, not written yet by enschede"
+
+    await press(emu, eva, "Replace text", replies=1)
+    (refusal,) = await say(emu, eva, "Preventieavond op [datum] in {stad}")
+    assert "[datum], {stad}" in (refusal.text or "") and "/cancel" in (refusal.text or "")
+    assert await resolve(broadcast) == "local entry, not written yet by enschede"
+
+    await say(emu, eva, "Preventieavond op 11 november in de bibliotheek van {municipality}")
+    content = await resolve(broadcast)
+    assert not isinstance(content, str)
+    assert content[0].text("nl") == "Preventieavond op 11 november in de bibliotheek van Enschede"

@@ -27,7 +27,7 @@ async def subscribe_resident(emu: BotApiEmulator, user: int) -> None:
     assert "In which municipality" in await say(emu, user, user, "/start") or True
     await press(emu, user, user, "Borne")
     await press(emu, user, user, "✅ Burglary prevention")  # off
-    await press(emu, user, user, "⬜ Holidays")
+    await press(emu, user, user, "✅ Registering valuables (Stop Heling)")  # off
     await press(emu, user, user, "⬜ Students")
     await press(emu, user, user, "Confirm")
 
@@ -42,8 +42,15 @@ async def test_resident_subscribes_changes_and_stops(emu: BotApiEmulator, bot: B
     await press(emu, anna, anna, "Enschede")
     assert "Which neighbourhood of Enschede?" in emu.last(anna).text
     await press(emu, anna, anna, "Roombeek" if False else "Oost")
-    assert "✅ Burglary prevention" in [b[0] for row in emu.last(anna).buttons() for b in row]
-    await press(emu, anna, anna, "⬜ Holidays")
+    # The seed report's core messages are on by default; students and alerts are opt-in.
+    assert [b[0] for row in emu.last(anna).buttons() for b in row][:5] == [
+        "✅ Burglary prevention",
+        "✅ Holidays",
+        "⬜ Students",
+        "✅ Registering valuables (Stop Heling)",
+        "⬜ Neighbourhood alerts",
+    ]
+    await press(emu, anna, anna, "✅ Registering valuables (Stop Heling)")
     await press(emu, anna, anna, "Confirm")
     summary = emu.last(anna).text
     assert "You are subscribed" in summary and "Enschede" in summary and "Oost" in summary
@@ -197,7 +204,7 @@ async def test_group_subscription_by_admin_only(emu: BotApiEmulator, bot: BotHar
     await press(emu, admin, group, "Confirm")
     chat = await bot.services.chats.get(group)
     assert chat is not None and chat.kind == "group" and chat.subscribed
-    assert chat.topics == {"burglary", "alerts"}
+    assert chat.topics == {"burglary", "holidays", "valuables", "alerts"}
 
     # Demoted: the live check refuses the former admin at once.
     emu.set_admin(group, admin, False)

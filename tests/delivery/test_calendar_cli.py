@@ -26,6 +26,45 @@ def test_check_passes_on_the_shipped_calendar(capsys: pytest.CaptureFixture[str]
     assert capsys.readouterr().out.strip() == "OK"
 
 
+def test_check_runs_the_timing_rules_for_the_given_years(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(ROOT / "config.example.toml")
+    assert main(["calendar", "check", "--years", "2027-2029", "--config", config]) == 0
+    assert capsys.readouterr().out.strip() == "OK"
+    # A valid file that is not a calendar the rules accept: no sources, no reminders, one
+    # message a year.
+    (tmp_path / "tiny.toml").write_text(
+        '[[entry]]\nid = "tiny"\ntopic = "burglary"\naudience = "both"\n'
+        '[entry.trigger]\nkind = "yearly"\nmonth = 1\nday = 5\ntime = "19:00"\n'
+        '[entry.text]\nnl = "<b>Hallo</b>"\nen = "<b>Hello</b>"\n',
+        "utf-8",
+    )
+    args = ["calendar", "check", "--dir", str(tmp_path), "--years", "2028", "--config", config]
+    assert main(args) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "tiny.toml [tiny]: sources is missing (where the facts come from)"
+    assert (
+        "timing: all 14 municipalities: no plan reminder 7-10 days before herfstvakantie "
+        "(earliest start 2028-10-14)"
+    ) in out
+    assert (
+        "timing: all 14 municipalities: private chats with topics burglary, holidays, "
+        "valuables: 1 messages in 2028-01, fewer than 3"
+    ) in out
+    assert out[-1].endswith("problem(s)")
+
+
+def test_check_notes_years_without_school_holiday_data(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = str(ROOT / "config.example.toml")
+    assert main(["calendar", "check", "--years", "2029-2031", "--config", config]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "OK"
+    assert "note: 2031 not checked: no school holiday data" in captured.err
+
+
 def test_check_reports_a_broken_directory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -164,6 +203,18 @@ def test_overrides_via_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert (
         calendar("replace", entry, "--municipality", "losser", "--nl", "<b>Hoi", "--en", "x") == 2
     )
+    # A local entry's example copied without filling it in, or a mistyped placeholder.
+    local = "local-prevention-evening"
+    capsys.readouterr()
+    assert (
+        calendar("replace", local, "--municipality", "losser", "--nl", "Op [datum]", "--en", "x")
+        == 2
+    )
+    assert "still to fill in: [datum]" in capsys.readouterr().out
+    assert (
+        calendar("replace", local, "--municipality", "losser", "--nl", "x", "--en", "{town}") == 2
+    )
+    assert "--en: still to fill in: {town}" in capsys.readouterr().out
     capsys.readouterr()
     assert calendar("overrides") == 0
     out = capsys.readouterr().out

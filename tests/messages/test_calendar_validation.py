@@ -31,6 +31,15 @@ CASES = [
     ("invalid_html_entity", "html.toml", "bad-entity", "entity &nbsp; is not supported"),
     ("image_missing", "image.toml", "no-image", "image file 'does-not-exist.png' not found"),
     ("duplicate_id", "b.toml", "twice", "duplicate id (also in a.toml)"),
+    ("unknown_placeholder", "text.toml", "bad-placeholder", "unknown placeholder {gemeente}"),
+    ("stray_brace", "text.toml", "stray-brace", "text.en: a brace that is not part of"),
+    ("slot_not_local", "text.toml", "slot-not-local", "[datum] is a part to fill in"),
+    ("local_without_slot", "text.toml", "local-no-slot", "text.en: a local entry's example"),
+    ("free_without_variant", "text.toml", "free-promise", "text.nl promises free advice"),
+    ("variant_promises_free", "text.toml", "variant-free", "text_no_free_advice.en must not"),
+    ("variant_missing_locale", "text.toml", "variant-half", "text_no_free_advice.en is missing"),
+    ("bad_source", "text.toml", "bad-source", "'http://www.politie.nl' is not an https://"),
+    ("half_pause", "text.toml", "half-pause", "pause_from and pause_until go together"),
 ]
 
 

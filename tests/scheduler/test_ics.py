@@ -25,7 +25,7 @@ def test_ics_round_trip() -> None:
     event = by_uid["year-end-new-years-eve:2026-12-31:enschede@buurtwacht"]
     assert event["DTSTART"].params["TZID"] == "Europe/Amsterdam"
     assert event.decoded("DTSTART").hour == 16
-    assert str(event["SUMMARY"]) == "Oudejaarsdag: de drukste dag voor inbrekers"
+    assert str(event["SUMMARY"]) == "Oudejaarsavond: veel huizen zijn leeg"
     assert "<b>" not in str(event["DESCRIPTION"])
     assert event["CATEGORIES"].to_ical() == b"all"
     assert parsed.walk("VTIMEZONE")

@@ -78,7 +78,47 @@ def test_academic_year_override_moves_introduction_week_too() -> None:
     resolver = MomentResolver(TZ, {2027: date(2027, 8, 30)})
     assert resolver.resolve("academic_year_start", 2027, "noord") == [date(2027, 8, 30)]
     assert resolver.resolve("introduction_week_start", 2027, "noord") == [date(2027, 8, 23)]
+    assert resolver.resolve("kick_in_start", 2027, "noord") == [date(2027, 8, 18)]
     assert resolver.resolve("academic_year_start", 2026, "noord") == [date(2026, 8, 31)]
+
+
+def test_kick_in_starts_on_the_wednesday_before_saxions_intro(resolver: MomentResolver) -> None:
+    # 2021 as the anchor: Kick-In from Wednesday 25 August, UT year from Monday 6 September.
+    assert MomentResolver(TZ, {2021: date(2021, 9, 6)}).resolve("kick_in_start", 2021, "x") == [
+        date(2021, 8, 25)
+    ]
+    for year in (2027, 2028, 2029):
+        (kick_in,) = resolver.resolve("kick_in_start", year, "noord")
+        (intro,) = resolver.resolve("introduction_week_start", year, "noord")
+        assert kick_in.weekday() == 2 and kick_in.isocalendar()[1] == intro.isocalendar()[1] - 1
+    assert resolver.resolve("kick_in_start", 2027, "noord") == [date(2027, 8, 25)]
+
+
+@pytest.mark.parametrize(
+    ("year", "fixed", "earliest"),
+    [
+        # The fixed week of the May holiday (the package) and a possible extra week before it.
+        (2027, date(2027, 4, 24), date(2027, 4, 17)),
+        (2028, date(2028, 4, 29), date(2028, 4, 22)),
+        (2029, date(2029, 4, 28), date(2029, 4, 21)),
+    ],
+)
+def test_may_holiday_can_start_a_week_before_the_fixed_week(
+    resolver: MomentResolver, year: int, fixed: date, earliest: date
+) -> None:
+    for region in ("noord", "midden", "zuid"):
+        assert resolver.resolve("school_holiday_start:meivakantie", year, region) == [fixed]
+        assert resolver.resolve("school_holiday_earliest_start:meivakantie", year, region) == [
+            earliest
+        ]
+
+
+def test_other_holidays_start_at_their_earliest(resolver: MomentResolver) -> None:
+    for name in ("herfstvakantie", "kerstvakantie", "voorjaarsvakantie", "zomervakantie"):
+        for region in ("noord", "midden", "zuid"):
+            assert resolver.resolve(
+                f"school_holiday_earliest_start:{name}", 2028, region
+            ) == resolver.resolve(f"school_holiday_start:{name}", 2028, region)
 
 
 @pytest.mark.parametrize(

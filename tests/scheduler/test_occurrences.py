@@ -128,6 +128,32 @@ def test_weekly_rotation() -> None:
     assert len({o.local_date for o in occ}) == len(occ)  # one tip a week
 
 
+def test_weekly_pause_leaves_dates_out_without_shifting_the_rotation() -> None:
+    # Fortnightly from the start of winter time 2027 (Sunday 31 October) to its end (Sunday
+    # 26 March 2028), paused from 1 December to the end of the Christmas holiday (9 January).
+    trigger = Weekly(
+        TUESDAY,
+        time(19),
+        "winter_time_start",
+        "winter_time_end",
+        2,
+        1,
+        MonthDay(12, 1),
+        "school_holiday_end:kerstvakantie",
+    )
+    assert dates(trigger, date(2027, 10, 1), date(2028, 4, 30)) == [
+        date(2027, 11, 2),
+        date(2027, 11, 16),
+        date(2027, 11, 30),
+        date(2028, 1, 11),
+        date(2028, 1, 25),
+        date(2028, 2, 8),
+        date(2028, 2, 22),
+        date(2028, 3, 7),
+        date(2028, 3, 21),
+    ]
+
+
 def test_week_van_de_veiligheid_is_the_tuesday_of_iso_week_41() -> None:
     trigger = Weekly(TUESDAY, time(19), MonthDay(10, 6), MonthDay(10, 12))
     found = dates(trigger, date(2020, 1, 1), date(2035, 12, 31))
