@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -31,6 +31,7 @@ from scheduler.delivery import (
     ChatMoved,
     ChatUnreachable,
     DeliveryEngine,
+    Keyboard,
     Permanent,
     RetryLater,
     Transient,
@@ -48,12 +49,20 @@ class TelegramSender:
         self.bot = bot
         self.extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid_broadcast else {}
 
-    async def __call__(self, chat_id: int, text: str, image: Path | None) -> int:
+    async def __call__(
+        self, chat_id: int, text: str, image: Path | None, keyboard: Keyboard = ()
+    ) -> int:
+        markup = reply_markup(keyboard)
         try:
             if image is not None:
                 with image.open("rb") as photo:
                     message = await self.bot.send_photo(
-                        chat_id, photo, caption=text, parse_mode=ParseMode.HTML, **self.extra
+                        chat_id,
+                        photo,
+                        caption=text,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                        **self.extra,
                     )
             else:
                 message = await self.bot.send_message(
@@ -61,6 +70,7 @@ class TelegramSender:
                     text,
                     parse_mode=ParseMode.HTML,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    reply_markup=markup,
                     **self.extra,
                 )
         # Order matters: BadRequest and TimedOut are subclasses of NetworkError.
@@ -84,6 +94,15 @@ class TelegramSender:
         except TelegramError as exc:  # anything else Telegram refuses is not worth a retry
             raise Permanent(exc.message) from exc
         return message.message_id
+
+
+def reply_markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    """A broadcast's buttons as Telegram's inline keyboard (None when there are none)."""
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in keyboard]
+    )
 
 
 def academic_overrides(config: Config) -> dict[int, date]:

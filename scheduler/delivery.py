@@ -66,14 +66,36 @@ class Permanent(DeliveryError):
 
 
 @dataclass(frozen=True)
+class Button:
+    """A callback button under a broadcast; `coordinators_only`: shown only to chats subscribed
+    as WhatsApp group coordinators (bot/feedback/buttons.py decides which buttons there are)."""
+
+    text: str
+    data: str
+    coordinators_only: bool = False
+
+
+# Rows of buttons, as InlineKeyboardMarkup lays them out.
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
 class Content:
-    """What a broadcast says: Telegram HTML per locale (nl is the fallback) and an image."""
+    """What a broadcast says: Telegram HTML per locale (nl is the fallback), an image, and the
+    buttons under it per locale, built once per broadcast (not per chat)."""
 
     texts: dict[str, str]
     image: Path | None = None
+    buttons: dict[str, Keyboard] = field(default_factory=dict)
 
     def text(self, locale: str) -> str:
         return self.texts.get(locale) or self.texts.get("nl") or next(iter(self.texts.values()))
+
+    def keyboard(self, locale: str, coordinator: bool = False) -> Keyboard:
+        """The buttons for a chat in `locale`; coordinator-only ones only for coordinators."""
+        rows = self.buttons.get(locale) or self.buttons.get("nl") or ()
+        shown = (tuple(b for b in row if coordinator or not b.coordinators_only) for row in rows)
+        return tuple(row for row in shown if row)
 
 
 @dataclass(frozen=True)
@@ -96,10 +118,13 @@ class Delivery:
     attempts: int
     subscribed: bool
     active: bool
+    coordinator: bool = False  # a WhatsApp group coordinator: gets the share button everywhere
 
 
 class Sender(Protocol):
-    async def __call__(self, chat_id: int, text: str, image: Path | None) -> int:
+    async def __call__(
+        self, chat_id: int, text: str, image: Path | None, keyboard: Keyboard = ()
+    ) -> int:
         """Send and return the Telegram message id, or raise a DeliveryError."""
 
 
@@ -294,7 +319,12 @@ class DeliveryEngine:
             return
         await self.limiter.acquire(d.chat_id, d.is_group)
         try:
-            message_id = await self.send(d.chat_id, content.text(d.locale), content.image)
+            message_id = await self.send(
+                d.chat_id,
+                content.text(d.locale),
+                content.image,
+                content.keyboard(d.locale, d.coordinator),
+            )
         except RetryLater as exc:
             self.stats.rate_limited += 1
             self.limiter.penalize(d.chat_id, exc.seconds)
