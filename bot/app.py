@@ -17,7 +17,9 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 from bot.auth import refresh_staff_menu
 from bot.config import Config
 from bot.delivery import AlreadyRunning, InstanceLock, build_engine, build_planner
+from bot.feedback.buttons import Buttons
 from bot.handlers import register_all
+from bot.handlers.feedback import schedule_feedback_jobs
 from bot.handlers.topic_offer import schedule_topic_offers
 from bot.i18n import Catalogues
 from bot.menus import publish_menus
@@ -27,6 +29,7 @@ from bot.storage.advice import AdviceStore
 from bot.storage.alerts import AlertStore
 from bot.storage.campaigns import CampaignStore
 from bot.storage.chats import ChatStore
+from bot.storage.feedback import FeedbackStore
 from bot.storage.figures import FigureStore
 from bot.storage.outbox import OutboxStore
 from bot.storage.persistence import SqlitePersistence
@@ -41,6 +44,8 @@ log = logging.getLogger(__name__)
 
 def build_services(config: Config, db: Database) -> Services:
     i18n = Catalogues(config.locale.available, config.locale.default, config.locale.tz)
+    calendar = load_calendar()
+    feedback = FeedbackStore(db)
     return Services(
         config=config,
         db=db,
@@ -48,7 +53,7 @@ def build_services(config: Config, db: Database) -> Services:
         i18n=i18n,
         advice=AdviceStore(db),
         teams=TeamStore(db),
-        calendar=load_calendar(),
+        calendar=calendar,
         outbox=OutboxStore(db),
         roles=RoleStore(db),
         audit=AuditLog(db),
@@ -56,6 +61,8 @@ def build_services(config: Config, db: Database) -> Services:
         alerts=AlertStore(db),
         figures=FigureStore(db),
         topic_offers=TopicOfferStore(db),
+        feedback=feedback,
+        buttons=Buttons(config, i18n, feedback, calendar),
     )
 
 
@@ -77,7 +84,12 @@ def build_application(
         services.config, services.outbox, app.bot, lambda: services.now()
     )
     services.planner = build_planner(
-        services.config, services.calendar, services.outbox, services.engine, lambda: services.now()
+        services.config,
+        services.calendar,
+        services.outbox,
+        services.engine,
+        lambda: services.now(),
+        buttons=services.buttons,
     )
     app.bot_data["services"] = services
     register_all(app)
@@ -97,6 +109,7 @@ async def on_startup(app: BotApplication) -> None:
     await publish_staff_menus(app.bot, services)
     schedule_advice_jobs(app)
     schedule_topic_offers(app)
+    schedule_feedback_jobs(app)
     services.engine.start()
     # One scheduler per process: the planner's wake-ups live in PTB's JobQueue scheduler.
     assert app.job_queue is not None

@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
+from messages.model import TOPICS as CALENDAR_TOPICS
+
 SCHOOL_REGIONS = ("noord", "midden", "zuid")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 PC4_RANGE_RE = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
@@ -158,6 +160,33 @@ class AlertConfig:
 
 
 @dataclass(frozen=True)
+class SharingConfig:
+    # The "Share in your WhatsApp group" button (a wa.me link); false: nowhere, not even for
+    # WhatsApp group coordinators, who otherwise get it under every message.
+    enabled: bool = True
+    # Where every chat gets it: neighbourhood alerts, campaigns, and the calendar messages of
+    # these topics (messages/model.py TOPICS).
+    alerts: bool = True
+    campaigns: bool = True
+    topics: list[str] = field(
+        default_factory=lambda: ["burglary", "holidays", "students", "valuables", "all"]
+    )
+
+
+@dataclass(frozen=True)
+class FeedbackConfig:
+    # "Useful? 👍 / 👎" under calendar messages and campaigns.
+    enabled: bool = True
+    # A chat may change its vote this many days after the message; then the vote is closed and
+    # its link to the chat (a keyed hash) is deleted.
+    vote_days: int = 30
+    # /calendar marks an entry as scoring low from this many votes in the municipality, when
+    # the share of 👍 is below `low_below`.
+    min_votes: int = 10
+    low_below: float = 0.5
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -168,6 +197,8 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     campaigns: CampaignConfig = field(default_factory=CampaignConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
+    sharing: SharingConfig = field(default_factory=SharingConfig)
+    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     municipalities: list[Municipality] = field(default_factory=list)
 
     def municipality(self, slug: str | None) -> Municipality | None:
@@ -318,6 +349,17 @@ def _semantic_problems(cfg: Config) -> list[str]:
             problems.append(f"alerts.{key}: expected HH:MM, got {getattr(cfg.alerts, key)!r}")
     if cfg.privacy.retention_days < 1:
         problems.append("privacy.retention_days: must be at least 1")
+    for i, topic in enumerate(cfg.sharing.topics):
+        if topic not in CALENDAR_TOPICS:
+            problems.append(
+                f"sharing.topics[{i}]: {topic!r} is not one of " + ", ".join(CALENDAR_TOPICS)
+            )
+    if not 1 <= cfg.feedback.vote_days <= 365:
+        problems.append("feedback.vote_days: must be from 1 to 365")
+    if not 1 <= cfg.feedback.min_votes <= 10_000:
+        problems.append("feedback.min_votes: must be from 1 to 10000")
+    if not 0 < cfg.feedback.low_below < 1:
+        problems.append("feedback.low_below: must be between 0 and 1 (a share of the votes)")
     if not cfg.municipalities:
         problems.append("municipalities: at least one municipality is required")
     seen: dict[str, int] = {}

@@ -23,6 +23,7 @@ from telegram.error import (
 )
 
 from bot.config import Config
+from bot.feedback.buttons import Buttons
 from bot.storage.figures import FigureStore
 from bot.storage.outbox import OutboxStore
 from messages.loader import Calendar
@@ -39,7 +40,7 @@ from scheduler.delivery import (
 )
 from scheduler.limiter import RateLimiter
 from scheduler.moments import MomentResolver
-from scheduler.planner import Planner, Resolver
+from scheduler.planner import Planner, Resolver, stored_resolver
 
 
 class TelegramSender:
@@ -152,8 +153,14 @@ def build_planner(
     engine: DeliveryEngine,
     now: Callable[[], datetime],
     resolvers: dict[str, Resolver] | None = None,
+    *,
+    buttons: Buttons | None = None,
 ) -> Planner:
     source = build_calendar_source(config, calendar, outbox)
+    resolvers = {"calendar": source.resolve, "campaign": stored_resolver, **(resolvers or {})}
+    if buttons is not None:
+        # Calendar messages and campaigns get their 👍/👎 and share buttons when they are due.
+        resolvers = {name: buttons.resolver(resolve) for name, resolve in resolvers.items()}
     return Planner(
         store=outbox,
         engine=engine,
@@ -164,7 +171,7 @@ def build_planner(
         quiet_end=config.delivery.quiet_end,
         plan_days=config.calendar.plan_days,
         sources=[source.broadcasts],
-        resolvers={"calendar": source.resolve, **(resolvers or {})},
+        resolvers=resolvers,
     )
 
 

@@ -22,6 +22,8 @@ TOPICS: dict[str, str] = {
 # the school-holiday reminders, Stop Heling). Students and alerts are opt-in.
 DEFAULT_TOPICS = frozenset({"burglary", "holidays", "valuables"})
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+# The choice in the topics step of a private chat (bot/handlers/subscription.py).
+COORDINATOR = N_("I coordinate a WhatsApp neighbourhood group")
 
 Step = Literal["municipality", "neighbourhood", "topics", "language", "menu"]
 Mode = Literal["new", "edit"]
@@ -40,6 +42,9 @@ class Draft:
     municipality: str | None = None
     neighbourhood: str | None = None
     topics: list[str] = field(default_factory=lambda: sorted(DEFAULT_TOPICS))
+    # A coordinator of a WhatsApp neighbourhood group (private chats): the share button on
+    # every message.
+    coordinator: bool = False
     nonce: str = field(default_factory=lambda: secrets.token_hex(4))
 
     @classmethod
@@ -62,6 +67,7 @@ class Draft:
             municipality=chat.municipality,
             neighbourhood=chat.neighbourhood,
             topics=sorted(chat.topics or DEFAULT_TOPICS),
+            coordinator=chat.coordinator,
         )
 
     def toggle(self, topic: str) -> None:
@@ -81,4 +87,6 @@ def summary(_: Translator, config: Config, chat: Chat) -> str:
         _("Topics: <b>{names}</b>", names=topic_names),
         _("Language: <b>{name}</b>", name=LANGUAGE_NAMES.get(chat.locale, chat.locale)),
     ]
+    if chat.coordinator:
+        lines.append(_("WhatsApp group coordinator: <b>yes</b> (a share button on every message)"))
     return "\n".join(lines)

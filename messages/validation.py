@@ -96,11 +96,14 @@ class Problem:
 class _TelegramHTML(HTMLParser):
     """Checks a text against Telegram's HTML parse mode and keeps the text Telegram would show."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, links: bool = False) -> None:
         super().__init__(convert_charrefs=False)
         self.errors: list[str] = []
         self.parts: list[str] = []
         self.stack: list[str] = []
+        # With `links`, a link's address follows its text: "text (url)".
+        self.links = links
+        self.open_links: list[tuple[str, int]] = []  # (href, index in parts where its text starts)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         allowed = ALLOWED_TAGS.get(tag)
@@ -117,6 +120,8 @@ class _TelegramHTML(HTMLParser):
         missing = set(allowed) - names
         if missing:
             self.errors.append(f"<{tag}> needs {', '.join(sorted(missing))}")
+        if tag == "a" and self.links:
+            self.open_links.append((dict(attrs).get("href") or "", len(self.parts)))
         self.stack.append(tag)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -125,11 +130,19 @@ class _TelegramHTML(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if self.stack and self.stack[-1] == tag:
             self.stack.pop()
+            if tag == "a" and self.links:
+                self._end_link()
         elif tag not in ALLOWED_TAGS:
             self.errors.append(f"tag </{tag}> is not allowed by Telegram")
         else:
             open_tag = f"<{self.stack[-1]}>" if self.stack else "no open tag"
             self.errors.append(f"</{tag}> does not close {open_tag}")
+
+    def _end_link(self) -> None:
+        href, start = self.open_links.pop()
+        label = "".join(self.parts[start:]).strip()
+        if href and href not in (label, f"mailto:{label}", f"tel:{label}"):
+            self.parts.append(f" ({href})")
 
     def handle_data(self, data: str) -> None:
         for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
@@ -164,8 +177,8 @@ class _TelegramHTML(HTMLParser):
         self.errors.extend(f"<{tag}> is never closed" for tag in reversed(self.stack))
 
 
-def _parse_html(text: str) -> _TelegramHTML:
-    parser = _TelegramHTML()
+def _parse_html(text: str, *, links: bool = False) -> _TelegramHTML:
+    parser = _TelegramHTML(links=links)
     parser.feed(text)
     parser.close()
     return parser
@@ -176,9 +189,13 @@ def html_problems(text: str) -> list[str]:
     return _parse_html(text).errors
 
 
-def plain_text(text: str) -> str:
-    """The text a reader sees: tags stripped, entities resolved, outer whitespace trimmed."""
-    return "".join(_parse_html(text).parts).strip()
+def plain_text(text: str, *, links: bool = False) -> str:
+    """The text a reader sees: tags stripped, entities resolved, outer whitespace trimmed.
+
+    With `links`, every link's address follows its text in brackets ("text (url)"), for plain
+    text elsewhere (a WhatsApp message), where the link would otherwise be lost.
+    """
+    return "".join(_parse_html(text, links=links).parts).strip()
 
 
 def telegram_length(text: str) -> int:

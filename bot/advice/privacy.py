@@ -33,8 +33,10 @@ def export_document(
     requests: list[AdviceRequest],
     now: datetime,
     grants: Sequence[Grant] = (),
+    feedback: Sequence[tuple[str, str, int]] = (),
 ) -> bytes:
-    """The /mydata file: the subscription, every request and any staff role, every field."""
+    """The /mydata file: the subscription, every request, any staff role, every field, and the
+    votes and shares still linked to the chat (kind, message key, value)."""
     subscription = None
     if chat is not None:
         subscription = {k: _plain(v) for k, v in dataclasses.asdict(chat).items()}
@@ -46,5 +48,8 @@ def export_document(
             {k: _plain(v) for k, v in dataclasses.asdict(r).items()} for r in requests
         ],
         "roles": [{k: _plain(v) for k, v in dataclasses.asdict(g).items()} for g in grants],
+        "votes_and_shares": [
+            {"kind": kind, "message": key, "value": value} for kind, key, value in feedback
+        ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")

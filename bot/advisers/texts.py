@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from telegram.constants import MessageLimit
 
-from bot.advisers.stats import Counts
+from bot.advisers.stats import Counts, Feedback
 from bot.config import Config
 from bot.i18n import Translator
 
@@ -46,4 +46,16 @@ def counts_text(_: Translator, counts: Counts) -> str:
         failed=counts.failed,
         blocked=counts.blocked,
         held=counts.held,
+    )
+
+
+def feedback_text(_: Translator, item: Feedback) -> str:
+    """Delivered, votes, the share of 👍 and shares in one line, as /stats shows them."""
+    share = item.useful_share
+    return _(
+        "delivered {delivered} · votes {votes} · 👍 {useful} · shares {shares}",
+        delivered=item.delivered,
+        votes=item.votes,
+        useful="–" if share is None else f"{round(share * 100)}%",
+        shares=item.shares,
     )

@@ -15,8 +15,11 @@ from telegram import Bot
 from bot.cli.common import open_database
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import InstanceLock, academic_overrides, build_calendar_source, build_engine
+from bot.feedback.buttons import Buttons
+from bot.i18n import Catalogues
 from bot.storage import Database
 from bot.storage.database import utcnow
+from bot.storage.feedback import FeedbackStore
 from bot.storage.outbox import OutboxStore
 from bot.subscription import DEFAULT_TOPICS
 from messages.content_rules import without_sources
@@ -222,7 +225,12 @@ async def send_now(config: Config, token: str, entry_id: str, municipalities: li
     db = Database(config.storage.path)
     await db.open()
     outbox = OutboxStore(db)
-    source = build_calendar_source(config, load_calendar(), outbox)
+    calendar = load_calendar()
+    source = build_calendar_source(config, calendar, outbox)
+    locale = config.locale
+    i18n = Catalogues(locale.available, locale.default, locale.tz)
+    # With the same 👍/👎 and share buttons as when the planner sends it.
+    resolve = Buttons(config, i18n, FeedbackStore(db), calendar).resolver(source.resolve)
     base_url = config.telegram.base_url or None
     bot = Bot(token, base_url=base_url or "https://api.telegram.org/bot")
     lock = InstanceLock(config.storage.path)
@@ -241,7 +249,7 @@ async def send_now(config: Config, token: str, entry_id: str, municipalities: li
                 if state is not None and state[0] == "skipped":
                     await outbox.revive(key, now)
                 await outbox.plan([broadcast])
-                resolved = await source.resolve(broadcast)
+                resolved = await resolve(broadcast)
                 if isinstance(resolved, str):
                     await outbox.skip(key, resolved)
                     print(f"{key}: not sent: {resolved}")

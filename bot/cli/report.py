@@ -14,13 +14,24 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.advisers.stats import advice_summary, by_source_ref, delivery_counts, subscribers
+from bot.advisers.stats import (
+    Feedback,
+    advice_summary,
+    by_source_ref,
+    delivery_counts,
+    feedback_counts,
+    message_feedback,
+    subscribers,
+    theme_feedback,
+)
 from bot.cli.common import load_or_report, open_database
 from bot.config import Config
+from bot.feedback.buttons import SOURCES
 from bot.storage.alerts import AlertStore
 from bot.storage.campaigns import CampaignStore
 from bot.storage.database import utcnow
 from bot.storage.figures import FigureStore
+from messages.loader import load_calendar
 
 Row = tuple[str, str, str, str, int | float | str]  # section, municipality, item, metric, value
 
@@ -67,9 +78,20 @@ async def collect(config: Config, start_day: date, end_day: date) -> list[Row]:
                 ("reach", slug, "", "net_change_in_period", s.change),
             ]
         per_key = await delivery_counts(db, utcnow(), start=start, end=end)
-        for (source, ref), counts in by_source_ref(per_key).items():
+        per_message = by_source_ref(per_key)
+        for (source, ref), counts in per_message.items():
             for metric in ("sent", "failed", "blocked"):
                 rows.append((f"deliveries_{source}", "", ref, metric, getattr(counts, metric)))
+        votes = await feedback_counts(db, slugs, start=start, end=end)
+        feedback = {
+            key: item
+            for key, item in message_feedback(per_message, votes).items()
+            if key[0] in SOURCES
+        }
+        for (source, ref), item in feedback.items():
+            rows += _feedback_rows(f"feedback_{source}", ref, item)
+        for theme, item in theme_feedback(load_calendar(), feedback).items():
+            rows += _feedback_rows("feedback_theme", theme, item)
         for campaign in await CampaignStore(db).between(start, end):
             rows.append(
                 (
@@ -100,6 +122,19 @@ def _num(value: float | None) -> float | str:
     return "" if value is None else round(value, 1)
 
 
+def _feedback_rows(section: str, item_name: str, item: Feedback) -> list[Row]:
+    """Delivered, votes (👍, 👎, the share of 👍 from 0 to 1) and shares of one message or theme."""
+    share = item.useful_share
+    return [
+        (section, "", item_name, "delivered", item.delivered),
+        (section, "", item_name, "votes", item.votes),
+        (section, "", item_name, "useful", item.useful),
+        (section, "", item_name, "not_useful", item.not_useful),
+        (section, "", item_name, "useful_share", "" if share is None else round(share, 2)),
+        (section, "", item_name, "shares", item.shares),
+    ]
+
+
 def summary(config: Config, start: date, end: date, rows: list[Row]) -> str:
     """A few lines for people: totals per section; the CSV holds the detail."""
 
@@ -125,6 +160,15 @@ def summary(config: Config, start: date, end: date, rows: list[Row]) -> str:
         f"(blocked: {total_prefix('deliveries_', 'blocked')})",
         f"- Neighbourhood alerts: {total('alerts', 'alerts')}",
         "",
+        "## Feedback",
+        f"- Votes: {total('feedback_theme', 'votes')} "
+        f"(useful: {total('feedback_theme', 'useful')}), "
+        f"shares in WhatsApp groups: {total('feedback_theme', 'shares')}",
+        "",
+        "| theme | delivered | votes | useful | shares |",
+        "|---|---|---|---|---|",
+        *_theme_lines(rows),
+        "",
         "## Advice requests",
         f"- Open: {total('advice', 'open')}, claimed: {total('advice', 'claimed')}, "
         f"closed: {total('advice', 'closed')}",
@@ -140,6 +184,19 @@ def summary(config: Config, start: date, end: date, rows: list[Row]) -> str:
             f"| {name} | " + " | ".join(str(per_year.get(y, "")) for y in _years(rows)) + " |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _theme_lines(rows: list[Row]) -> list[str]:
+    themes: dict[str, dict[str, int | float | str]] = {}
+    for section, _m, item, metric, value in rows:
+        if section == "feedback_theme":
+            themes.setdefault(item, {})[metric] = value
+    lines = []
+    for theme, v in themes.items():
+        share = v["useful_share"]
+        useful = f"{round(float(share) * 100)} %" if share != "" else "–"
+        lines.append(f"| {theme} | {v['delivered']} | {v['votes']} | {useful} | {v['shares']} |")
+    return lines
 
 
 def _years(rows: list[Row]) -> list[str]:

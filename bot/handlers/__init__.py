@@ -8,6 +8,7 @@ from bot.handlers import (
     campaign_wizard,
     campaigns,
     common,
+    feedback,
     membership,
     privacy,
     reports,
@@ -33,6 +34,8 @@ def register_all(app: BotApplication) -> None:
     reports.register(app)
     subscription.register(app)
     topic_offer.register(app)
+    # The buttons under broadcasts (callback prefixes bot.feedback.buttons.PREFIXES) and /buttons.
+    feedback.register(app)
     common.register(app)
     advice.register(app)
     team.register(app)

@@ -148,8 +148,11 @@ async def on_text(update: Update, context: BotContext) -> str | int:
     content = alert_content(
         context.services, alert_area(municipality, draft["neighbourhoods"]), draft["text"]
     )
+    shown = await context.services.buttons.add("alert", "alert:preview", "", content)
     try:
-        await TelegramSender(context.bot)(chat.id, content.text(_.locale), None)
+        await TelegramSender(context.bot)(
+            chat.id, content.text(_.locale), None, shown.keyboard(_.locale)
+        )
     except DeliveryError as exc:
         await message.reply_text(
             _("Telegram refused this message: {reason}. Please change the text.", reason=exc.reason)

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 PREFIX = "cmp"
 RESCHEDULE_KEY = "campaign_reschedule"
 RESCHEDULE = "reschedule"  # a state of the conversation "campaign"
+PREVIEW_KEY = "campaign:preview"  # no broadcast has this key: its buttons count nothing
 
 
 def _button(text: str, action: str) -> InlineKeyboardButton:
@@ -49,11 +50,13 @@ def moment_problem_text(_: Translator, problem: MomentProblem) -> str:
 async def send_as_recipients_see_it(
     context: BotContext, chat_id: int, content: Content, locales: list[str]
 ) -> str | None:
-    """Send with the engine's own sender; the reason when Telegram refuses the message."""
+    """Send with the engine's own sender and the buttons recipients get (pressed here, they
+    answer as outdated); the reason when Telegram refuses the message."""
     sender = TelegramSender(context.bot)
+    shown = await context.services.buttons.add("campaign", PREVIEW_KEY, "", content)
     try:
         for locale in locales:
-            await sender(chat_id, content.text(locale), content.image)
+            await sender(chat_id, shown.text(locale), shown.image, shown.keyboard(locale))
     except DeliveryError as exc:
         return exc.reason
     return None

@@ -34,6 +34,12 @@ async def privacy(update: Update, context: BotContext) -> None:
         "it; /stop ends your subscription.",
         days=context.services.config.privacy.retention_days,
     )
+    text += "\n\n" + _(
+        "<b>Votes and shares</b>: when you press 👍, 👎 or Share under a message, I count it "
+        "for that message and your municipality, not for you. To let you change your vote I "
+        "keep a coded link to your chat for {days} days; /stop and /forgetme delete it at once.",
+        days=context.services.config.feedback.vote_days,
+    )
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
@@ -49,6 +55,7 @@ async def my_data(update: Update, context: BotContext) -> None:
         await services.advice.for_user(user.id),
         services.now(),
         [grant for grant in await services.roles.all() if grant.user_id == user.id],
+        await services.feedback.linked_to(user.id),
     )
     await message.reply_document(
         InputFile(document, filename="buurtwacht-mydata.json"),
@@ -88,6 +95,8 @@ async def forget_button(update: Update, context: BotContext) -> None:
         return
     services = context.services
     requests = await services.advice.forget_user(user.id, services.now())
+    # Before the chat row goes: its deliveries name the messages whose vote links to delete.
+    await services.feedback.unlink_chat(user.id)
     await services.chats.delete(user.id)
     await services.roles.forget_label(user.id)
     # A draft in PTB's persisted data may hold a name or phone number too.
@@ -95,6 +104,7 @@ async def forget_button(update: Update, context: BotContext) -> None:
     context.application.drop_chat_data(user.id)
     for request in requests:
         await refresh_team_message(services, context.bot, request)
+    await services.db.checkpoint()  # the erased pages leave the WAL too
     log.info("forgot user_id=%s: %d advice request(s) erased", user.id, len(requests))
     await query.edit_message_text(
         _("Done: your subscription and personal details are deleted. Take care!")

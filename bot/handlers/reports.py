@@ -10,13 +10,31 @@ from telegram.constants import ParseMode
 from telegram.ext import CommandHandler
 
 from bot.advisers.charts import ChartLabels, burglary_chart
-from bot.advisers.stats import advice_summary, by_source_ref, delivery_counts, subscribers
-from bot.advisers.texts import chunks, counts_text, find_municipality, scope_text
+from bot.advisers.stats import (
+    advice_summary,
+    by_source_ref,
+    delivery_counts,
+    feedback_counts,
+    message_feedback,
+    subscribers,
+    theme_feedback,
+)
+from bot.advisers.texts import chunks, counts_text, feedback_text, find_municipality, scope_text
 from bot.auth import guard
+from bot.feedback.buttons import SOURCES
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext
 
 PERIOD = timedelta(days=30)
+
+
+def _label(_: Translator, source: str, ref: str) -> str:
+    """How a broadcast is named in /stats: a calendar entry by its id."""
+    return {
+        "campaign": _("Campaign #{id}", id=ref),
+        "alert": _("Alert #{id}", id=ref),
+        "alert-follow-up": _("Follow-up of alert #{id}", id=ref),
+    }.get(source, ref)
 
 
 def _days(_: Translator, value: float | None) -> str:
@@ -57,14 +75,24 @@ async def stats(update: Update, context: BotContext) -> None:
     lines += ["", _("<b>Deliveries</b>")]
     totals = by_source_ref(per_key)
     for (source, ref), counts in totals.items():
-        label = {
-            "campaign": _("Campaign #{id}", id=ref),
-            "alert": _("Alert #{id}", id=ref),
-            "alert-follow-up": _("Follow-up of alert #{id}", id=ref),
-        }.get(source, ref)
-        lines.append(f"{label}: {counts_text(_, counts)}")
+        lines.append(f"{_label(_, source, ref)}: {counts_text(_, counts)}")
     if not totals:
         lines.append(_("Nothing was sent in this period."))
+    votes = await feedback_counts(services.db, scope, start=now - PERIOD)
+    per_message = {
+        ref: item for ref, item in message_feedback(totals, votes).items() if ref[0] in SOURCES
+    }
+    if per_message:
+        lines += ["", _("<b>Feedback per message</b>")]
+        lines += [
+            f"{_label(_, source, ref)}: {feedback_text(_, item)}"
+            for (source, ref), item in per_message.items()
+        ]
+        lines += ["", _("<b>Feedback per theme</b>")]
+        lines += [
+            f"{theme}: {feedback_text(_, item)}"
+            for theme, item in theme_feedback(services.calendar, per_message).items()
+        ]
     advice = await advice_summary(services.db, scope, now - PERIOD, now)
     alerts = await services.alerts.count(scope, now - PERIOD, now)
     lines += [

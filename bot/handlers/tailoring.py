@@ -20,6 +20,7 @@ from bot.config import Municipality
 from bot.delivery import academic_overrides
 from bot.handlers import conversation
 from bot.handlers.conversation import END, persistent_conversation, send, spend
+from bot.handlers.feedback import LOW_SCORE_LEGEND, low_score_marks
 from bot.i18n import Html, Translator
 from bot.services import BotApplication, BotContext
 from messages.placeholders import unfilled
@@ -86,13 +87,15 @@ async def _list_view(
         for _m, entry_id, o in await context.services.outbox.overrides(municipality.slug)
     }
     rows = []
+    low = await low_score_marks(context.services, municipality.slug)
     for occ in _occurrences(context, {municipality.slug}, DAYS)[:MAX_LISTED]:
         day = occ.local_date.isoformat()
         action: str | None = overrides.get((occ.entry_id, day)) or overrides.get((occ.entry_id, ""))
         if action is None and context.services.calendar.get(occ.entry_id).local:
             action = "write"  # a local entry the municipality has not written yet
         mark = {"skip": "⛔ ", "replace": "✏️ ", "write": "📝 "}.get(action or "", "")
-        label = f"{mark}{_.fmt_datetime(occ.at, 'd MMM HH:mm')} · {occ.entry_id}"
+        label = f"{mark}{low.get(occ.entry_id, '')}{_.fmt_datetime(occ.at, 'd MMM HH:mm')}"
+        label += f" · {occ.entry_id}"
         rows.append([_button(label, f"o:{index}:{occ.local_date:%Y%m%d}:{occ.entry_id}")])
     text = _(
         "<b>Calendar of {name}, next {days} days</b>\n"
@@ -101,6 +104,8 @@ async def _list_view(
         name=municipality.name,
         days=DAYS,
     )
+    if low:
+        text += "\n" + _(LOW_SCORE_LEGEND, name=municipality.name)
     if not rows:
         text += "\n" + _("No calendar messages in this period.")
     return text, InlineKeyboardMarkup(rows)
