@@ -51,7 +51,7 @@ class TelegramSender:
         self.extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid_broadcast else {}
 
     async def __call__(
-        self, chat_id: int, text: str, image: Path | None, keyboard: Keyboard = ()
+        self, chat_id: int, text: str, image: Path | None, *, keyboard: Keyboard = ()
     ) -> int:
         markup = reply_markup(keyboard)
         try:

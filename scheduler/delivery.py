@@ -123,7 +123,7 @@ class Delivery:
 
 class Sender(Protocol):
     async def __call__(
-        self, chat_id: int, text: str, image: Path | None, keyboard: Keyboard = ()
+        self, chat_id: int, text: str, image: Path | None, *, keyboard: Keyboard = ()
     ) -> int:
         """Send and return the Telegram message id, or raise a DeliveryError."""
 
@@ -323,7 +323,7 @@ class DeliveryEngine:
                 d.chat_id,
                 content.text(d.locale),
                 content.image,
-                content.keyboard(d.locale, d.coordinator),
+                keyboard=content.keyboard(d.locale, d.coordinator),
             )
         except RetryLater as exc:
             self.stats.rate_limited += 1

@@ -151,7 +151,7 @@ async def on_text(update: Update, context: BotContext) -> str | int:
     shown = await context.services.buttons.add("alert", "alert:preview", "", content)
     try:
         await TelegramSender(context.bot)(
-            chat.id, content.text(_.locale), None, shown.keyboard(_.locale)
+            chat.id, content.text(_.locale), None, keyboard=shown.keyboard(_.locale)
         )
     except DeliveryError as exc:
         await message.reply_text(

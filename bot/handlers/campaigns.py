@@ -56,7 +56,7 @@ async def send_as_recipients_see_it(
     shown = await context.services.buttons.add("campaign", PREVIEW_KEY, "", content)
     try:
         for locale in locales:
-            await sender(chat_id, shown.text(locale), shown.image, shown.keyboard(locale))
+            await sender(chat_id, shown.text(locale), shown.image, keyboard=shown.keyboard(locale))
     except DeliveryError as exc:
         return exc.reason
     return None

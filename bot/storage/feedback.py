@@ -3,7 +3,8 @@
 A vote is stored as (message key, municipality, vote), a share as (message key, municipality):
 no chat id, no user id. So that a chat votes once and may change its vote (and a share counts
 once per chat), each row also carries `chat_hash`: HMAC-SHA256 over (kind, chat id, message key)
-with a random secret of this deployment, which schema migration 7 creates in the database.
+with a random secret of this deployment, which the schema migration "sharing and feedback"
+creates in the database.
 
 Why that is not the chat id in clear: the feedback table, or any copy or export of it, says
 nothing about who voted; linking a vote to a chat needs the secret and a chat id to try, that is
