@@ -19,7 +19,8 @@ from bot.storage import Database
 from bot.storage.database import utcnow
 from bot.storage.outbox import OutboxStore
 from messages.loader import CALENDAR_DIR, CalendarError, load_calendar
-from messages.validation import check_calendar, html_problems, telegram_length
+from messages.telegram_html import text_problems
+from messages.validation import MAX_TEXT_LENGTH, check_calendar
 from scheduler.ics import occurrences_to_ics
 from scheduler.moments import MomentResolver
 from scheduler.occurrences import format_occurrence_line, occurrences_for_municipalities
@@ -235,9 +236,9 @@ async def _override(config: Config, args: argparse.Namespace) -> int:
         if args.action == "replace":
             texts = {"nl": args.nl, "en": args.en}
             for locale, text in texts.items():
-                problems = html_problems(text)
-                if problems or telegram_length(text) > 1024:
-                    print(f"--{locale}: " + ("; ".join(problems) or "longer than 1024 characters"))
+                problems = text_problems(text, MAX_TEXT_LENGTH)
+                if problems:
+                    print(f"--{locale}: " + "; ".join(problems))
                     return 2
         await outbox.set_override(
             args.municipality, args.entry_id, args.action, local_date=args.date, texts=texts

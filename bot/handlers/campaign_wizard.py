@@ -34,7 +34,7 @@ from bot.handlers.campaigns import (
     on_reschedule_text,
     send_as_recipients_see_it,
 )
-from bot.handlers.conversation import END, persistent_conversation, send, spend
+from bot.handlers.conversation import END, persistent_conversation, refuse_text, send, spend
 from bot.i18n import Translator, count_chats
 from bot.services import BotApplication, BotContext
 from bot.storage.campaigns import Campaign
@@ -152,10 +152,7 @@ async def on_text(update: Update, context: BotContext) -> str | int:
         draft["image"] = str(await _save_photo(context, message))
     if draft.get("image"):
         limit = MessageLimit.CAPTION_LENGTH
-    if len(message.caption or message.text or "") > limit:
-        await message.reply_text(
-            _("That text is too long: at most {limit} characters. Please shorten it.", limit=limit)
-        )
+    if await refuse_text(update, context, html, limit):
         return TEXT
     draft["texts"] = {"*": html}
     locales = context.services.i18n.available
@@ -227,13 +224,9 @@ async def on_locale_text(update: Update, context: BotContext) -> str | int:
         return END
     message = update.effective_message
     assert message is not None and message.text is not None
-    _ = await context.translator(update)
     draft = _draft(context)
     limit = MessageLimit.CAPTION_LENGTH if draft.get("image") else MessageLimit.MAX_TEXT_LENGTH
-    if len(message.text) > limit:
-        await message.reply_text(
-            _("That text is too long: at most {limit} characters. Please shorten it.", limit=limit)
-        )
+    if await refuse_text(update, context, message.text_html, limit):
         return LOCALE_TEXT
     draft["texts"][draft["ask_locales"].pop(0)] = message.text_html
     if draft["ask_locales"]:
