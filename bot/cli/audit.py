@@ -9,7 +9,8 @@ import sys
 from datetime import date, datetime
 from typing import Any, TextIO
 
-from bot.cli.common import load_or_report, open_database
+from bot.cli.common import add_output, load_or_report, open_database
+from bot.files import UnsafeOutput, open_output
 from bot.storage.roles import AuditLog
 
 
@@ -19,7 +20,7 @@ def add(subparsers: Any) -> None:
     export = actions.add_parser("export", help="write the audit log as CSV")
     export.add_argument("--since", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
     export.add_argument("--config", default="config.toml")
-    export.add_argument("--out", help="CSV file (default: standard output)")
+    add_output(export, "--out", "CSV file (default: standard output)")
     export.set_defaults(func=run)
 
 
@@ -29,8 +30,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     since = datetime.combine(args.since, datetime.min.time(), tzinfo=config.locale.tz)
     if args.out:
-        with open(args.out, "w", newline="", encoding="utf-8") as fh:
-            count = asyncio.run(export(config.storage.path, since, fh))
+        try:
+            with open_output(args.out, force=args.force) as fh:
+                count = asyncio.run(export(config.storage.path, since, fh))
+        except UnsafeOutput as exc:
+            print(exc, file=sys.stderr)
+            return 2
         print(f"{count} entries written to {args.out}")
     else:
         asyncio.run(export(config.storage.path, since, sys.stdout))

@@ -12,9 +12,10 @@ from typing import Any
 
 from telegram import Bot
 
-from bot.cli.common import open_database
+from bot.cli.common import add_output, open_database
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import InstanceLock, academic_overrides, build_calendar_source, build_engine
+from bot.files import UnsafeOutput, open_output
 from bot.storage import Database
 from bot.storage.database import utcnow
 from bot.storage.outbox import OutboxStore
@@ -43,7 +44,7 @@ def add(subparsers: Any) -> None:
     show.add_argument("--municipality", help="one municipality (slug); default all")
     show.add_argument("--locale", default="nl")
     show.add_argument("--format", choices=["text", "ics"], default="text")
-    show.add_argument("--output", type=Path, help="file for --format ics (default stdout)")
+    add_output(show, "--output", "file for --format ics (default stdout)")
     _config_arg(show)
     show.set_defaults(func=cmd_show)
 
@@ -123,7 +124,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.format == "ics":
         data = occurrences_to_ics(found, calendar, args.locale)
         if args.output:
-            args.output.write_bytes(data)
+            try:
+                with open_output(args.output, force=args.force, binary=True) as out:
+                    out.write(data)
+            except UnsafeOutput as exc:
+                print(exc, file=sys.stderr)
+                return 2
             print(f"wrote {len(found)} events to {args.output}")
         else:
             sys.stdout.buffer.write(data)

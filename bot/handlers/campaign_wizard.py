@@ -23,6 +23,7 @@ from bot.advisers.broadcasts import schedule_campaign
 from bot.advisers.moments import parse_moment, suggested_moments
 from bot.advisers.texts import scope_text
 from bot.auth import Roles, guard, user_roles
+from bot.files import open_output, private_folder
 from bot.handlers import conversation
 from bot.handlers.campaigns import (
     PREFIX,
@@ -172,12 +173,13 @@ async def on_text(update: Update, context: BotContext) -> str | int:
 
 
 async def _save_photo(context: BotContext, message: Message) -> Path:
-    """Keep the photo next to the database: the engine sends campaigns from a file."""
-    folder = Path(context.services.config.storage.path).parent / "media"
-    folder.mkdir(parents=True, exist_ok=True)
+    """Keep the photo next to the database (the engine sends campaigns from a file), in a
+    folder and file only the bot's user can read."""
+    folder = private_folder(Path(context.services.config.storage.path).parent / "media")
     path = folder / f"campaign-{uuid.uuid4().hex}.jpg"
     file = await context.bot.get_file(message.photo[-1].file_id)
-    await file.download_to_drive(path)
+    with open_output(path, force=False, binary=True) as out:
+        await file.download_to_memory(out)
     return path
 
 
