@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import sys
 from datetime import date, datetime
 from typing import Any, TextIO
 
 from bot.cli.common import add_output, load_or_report, open_database
+from bot.csv_files import write_csv
 from bot.files import UnsafeOutput, open_output
 from bot.storage.roles import AuditLog
 
@@ -45,8 +45,9 @@ def run(args: argparse.Namespace) -> int:
 async def export(db_path: str, since: datetime, out: TextIO) -> int:
     async with open_database(db_path) as db:
         entries = await AuditLog(db).since(since)
-    writer = csv.writer(out)
-    writer.writerow(["at", "actor_id", "action", "target", "outcome", "detail"])
-    for e in entries:
-        writer.writerow([e.at.isoformat(), e.actor_id, e.action, e.target, e.outcome, e.detail])
+    write_csv(
+        out,
+        ["at", "actor_id", "action", "target", "outcome", "detail"],
+        ([e.at.isoformat(), e.actor_id, e.action, e.target, e.outcome, e.detail] for e in entries),
+    )
     return len(entries)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 from bot.advisers.stats import advice_summary, by_source_ref, delivery_counts, subscribers
 from bot.cli.common import add_output, load_or_report, open_database
 from bot.config import Config
+from bot.csv_files import write_csv
 from bot.files import UnsafeOutput, open_output, output_folder
 from bot.storage.alerts import AlertStore
 from bot.storage.campaigns import CampaignStore
@@ -49,9 +49,7 @@ def run(args: argparse.Namespace) -> int:
             open_output(folder / "report.csv", force=args.force) as csv_file,
             open_output(folder / "report.md", force=args.force) as md_file,
         ):
-            writer = csv.writer(csv_file)
-            writer.writerow(["section", "municipality", "item", "metric", "value"])
-            writer.writerows(rows)
+            write_csv(csv_file, ["section", "municipality", "item", "metric", "value"], rows)
             md_file.write(summary(config, args.start, args.end, rows))
     except UnsafeOutput as exc:
         print(exc, file=sys.stderr)
