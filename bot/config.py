@@ -317,6 +317,12 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class AuditConfig:
+    # Audit rows (user ids, actions) are deleted this many days after their last activity.
+    retention_days: int = field(default=365, metadata=limits(whole(30, 3650)))
+
+
+@dataclass(frozen=True)
 class CampaignConfig:
     # Four eyes: another adviser or an admin of the same municipality approves a campaign first.
     require_approval: bool = False
@@ -348,6 +354,7 @@ class Config:
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
     campaigns: CampaignConfig = field(default_factory=CampaignConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
     municipalities: list[Municipality] = field(

@@ -1,4 +1,5 @@
-"""`buurtwacht audit export --since DATE [--out FILE]`: the audit log as CSV (ids only)."""
+"""`buurtwacht audit export --since DATE [--out FILE]`: the audit log as CSV (ids only): every
+row active since DATE, with how many times a refusal repeated (count) and the last time."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import Any, TextIO
 from bot.cli.common import add_output, load_or_report, open_database
 from bot.csv_files import write_csv
 from bot.files import UnsafeOutput, open_output
-from bot.storage.roles import AuditLog
+from bot.storage.roles import AuditEntry, AuditLog
+
+COLUMNS = ("at", "actor_id", "action", "target", "outcome", "detail", "count", "last_at")
 
 
 def add(subparsers: Any) -> None:
@@ -47,7 +50,12 @@ async def export(db_path: str, since: datetime, out: TextIO) -> int:
         entries = await AuditLog(db).since(since)
     write_csv(
         out,
-        ["at", "actor_id", "action", "target", "outcome", "detail"],
-        ([e.at.isoformat(), e.actor_id, e.action, e.target, e.outcome, e.detail] for e in entries),
+        COLUMNS,
+        (_cells(e) for e in entries),
     )
     return len(entries)
+
+
+def _cells(entry: AuditEntry) -> list[object]:
+    values = [getattr(entry, column) for column in COLUMNS]
+    return [v.isoformat() if isinstance(v, datetime) else v for v in values]

@@ -192,6 +192,7 @@ MANY_BAD: list[tuple[str, str, Any, str]] = [
         "telegram.base_url: must be empty, an https:// URL, or http:// to this machine only",
     ),
     ("alerts", "night_start", "25:00", "alerts.night_start: must be a time HH:MM"),
+    ("audit", "retention_days", 1, "audit.retention_days: must be a whole number from 30 to 3650"),
 ]
 MANY_BAD_MORE = [
     "admins.user_ids[1]: must be a whole number from 1 to",
