@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,9 @@ from scheduler.occurrences import format_occurrence_line, occurrences_for_munici
 from scheduler.planner import PlannedBroadcast
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config.example.toml"
+# Five years at most: the occurrences are computed day by day, so a period of centuries would
+# keep the command busy for hours.
+MAX_SHOW_PERIOD = timedelta(days=5 * 366)
 
 
 def add(subparsers: Any) -> None:
@@ -112,6 +115,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    if not timedelta(0) <= args.end - args.start <= MAX_SHOW_PERIOD:
+        print(f"--to must be from --from to {MAX_SHOW_PERIOD.days} days after it", file=sys.stderr)
+        return 2
     try:
         config = _load(args)
         calendar = load_calendar()

@@ -193,3 +193,14 @@ def test_replace_refuses_what_telegram_cannot_parse(
         assert capsys.readouterr().out.startswith("--nl: ")
     assert main(["calendar", "overrides", "--config", str(cfg)]) == 0
     assert "losser" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [("2027-01-02", "2027-01-01"), ("2027-01-01", "9999-12-31")]
+)
+def test_show_refuses_a_period_out_of_bounds(
+    start: str, end: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(ROOT / "config.example.toml")
+    assert main(["calendar", "show", "--from", start, "--to", end, "--config", config]) == 2
+    assert "--to must be from --from to 1830 days after it" in capsys.readouterr().err
