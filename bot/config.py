@@ -101,12 +101,17 @@ def count(low: int, high: int) -> Bound:
     return Bound(lambda v: low <= len(v) <= high, f"must have from {low} to {high} items")
 
 
-def _is_ip_address(value: str) -> bool:
+def _parses(parse: Callable[[str], object], value: str) -> bool:
+    """Whether `parse` takes `value` without a ValueError."""
     try:
-        ipaddress.ip_address(value)
+        parse(value)
     except ValueError:
         return False
     return True
+
+
+def _is_ip_address(value: str) -> bool:
+    return _parses(ipaddress.ip_address, value)
 
 
 def _is_loopback(host: str) -> bool:
@@ -148,11 +153,7 @@ def _is_database_path(value: str) -> bool:
 
 
 def _is_iso_date(value: str) -> bool:
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    return _parses(date.fromisoformat, value)
 
 
 def _is_pc4_range(value: str) -> bool:

@@ -36,6 +36,11 @@ ATTR_RE = re.compile(
     r"\s+([A-Za-z][A-Za-z0-9_-]*)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'=<>`]+)))?"
 )
 ENTITY_RE = re.compile(r"&(?:#([0-9]{1,8})|#[xX]([0-9A-Fa-f]{1,8})|([A-Za-z][A-Za-z0-9]{0,31}));")
+SPECIAL_RE = re.compile(r"[<>&]")
+BARE = {
+    c: f"a bare {c!r} must be written as {e}"
+    for c, e in zip("<>&", ("&lt;", "&gt;", "&amp;"), strict=True)
+}
 LANGUAGE_RE = re.compile(r"^language-[A-Za-z0-9_+#.-]+$")
 TIME_FORMAT_RE = re.compile(r"^(r|w?[dD]?[tT]?)$")
 # Markup Telegram does not know, with the text that ends it and what to call it.
@@ -196,37 +201,44 @@ def _entity(m: re.Match[str], scan: _Scan) -> None:
 
 def _scan(text: str) -> _Scan:
     scan = _Scan()
-    i, plain_start = 0, 0
-    while True:
-        i = next((j for j in range(i, len(text)) if text[j] in "<>&"), len(text))
-        scan.text(text[plain_start:i])
-        if i == len(text):
-            break
-        char = text[i]
+    i = 0
+    while (special := SPECIAL_RE.search(text, i)) is not None:
+        start = special.start()
+        scan.text(text[i:start])
+        char = text[start]
         if char == "&":
-            m = ENTITY_RE.match(text, i)
-            if m:
-                _entity(m, scan)
-                i = plain_start = m.end()
-                continue
-            scan.errors.append("a bare '&' must be written as &amp;")
-        elif char == ">":
-            scan.errors.append("a bare '>' must be written as &gt;")
+            end = _token_at(ENTITY_RE, _entity, BARE["&"], text, start, scan)
+        elif char == "<":
+            end = _not_markup(text, start, scan)
+            if end is None:
+                end = _token_at(TAG_RE, _tag, BARE["<"], text, start, scan)
         else:
-            skipped = _not_markup(text, i, scan)
-            if skipped is not None:
-                i = plain_start = skipped
-                continue
-            m = TAG_RE.match(text, i)
-            if m:
-                _tag(m, scan)
-                i = plain_start = m.end()
-                continue
-            scan.errors.append("a bare '<' must be written as &lt;")
-        scan.text(char)
-        i = plain_start = i + 1
+            scan.errors.append(BARE[">"])
+            end = None
+        if end is None:  # a bare character: a problem, and shown as it is
+            scan.text(char)
+            end = start + 1
+        i = end
+    scan.text(text[i:])
     scan.errors.extend(f"<{o.tag}> is never closed" for o in reversed(scan.stack))
     return scan
+
+
+def _token_at(
+    regex: re.Pattern[str],
+    handle: Callable[[re.Match[str], _Scan], None],
+    bare: str,
+    text: str,
+    i: int,
+    scan: _Scan,
+) -> int | None:
+    """Past the token `regex` matches at `i` (handled), or None after the problem `bare`."""
+    m = regex.match(text, i)
+    if m is None:
+        scan.errors.append(bare)
+        return None
+    handle(m, scan)
+    return m.end()
 
 
 def _not_markup(text: str, i: int, scan: _Scan) -> int | None:

@@ -3,7 +3,6 @@ outputs never follow a symlink nor overwrite a file without --force."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 from collections.abc import Iterator
@@ -87,28 +86,24 @@ def single_file_outputs(target: Path) -> list[list[str]]:
     ]
 
 
-async def test_cli_outputs_are_private_and_never_clobber(
-    emu: BotApiEmulator,
-    bot: BotHarness,
-    config: Config,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+def test_cli_outputs_are_private_and_never_clobber(
+    config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = config_file(tmp_path, config)
     target = tmp_path / "export.out"
     for command in single_file_outputs(target):
         run = [*command, "--config", path]
         target.unlink(missing_ok=True)
-        assert await asyncio.to_thread(cli, run) == 0
+        assert cli(run) == 0
         assert mode(target) == 0o600
         # An existing file is not overwritten without --force...
         target.write_text("keep me")
-        assert await asyncio.to_thread(cli, run) == 2
+        assert cli(run) == 2
         assert "already exists" in capsys.readouterr().err
         assert target.read_text() == "keep me"
         # ... and is with it, becoming private.
         target.chmod(0o644)
-        assert await asyncio.to_thread(cli, [*run, "--force"]) == 0
+        assert cli([*run, "--force"]) == 0
         assert target.read_text() != "keep me" and mode(target) == 0o600
         # A symlink is never followed, not even with --force.
         victim = tmp_path / "victim.txt"
@@ -116,29 +111,25 @@ async def test_cli_outputs_are_private_and_never_clobber(
         target.unlink()
         target.symlink_to(victim)
         for extra in ([], ["--force"]):
-            assert await asyncio.to_thread(cli, [*run, *extra]) == 2
+            assert cli([*run, *extra]) == 2
             assert "symbolic link" in capsys.readouterr().err
         assert victim.read_text() == "precious"
         target.unlink()
 
 
-async def test_report_folder_and_files_are_safe(
-    emu: BotApiEmulator,
-    bot: BotHarness,
-    config: Config,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+def test_report_folder_and_files_are_safe(
+    config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = config_file(tmp_path, config)
     out = tmp_path / "report"
     run = ["report", "--from", "2027-01-01", "--to", "2027-06-30", "--config", path, "--out"]
-    assert await asyncio.to_thread(cli, [*run, str(out)]) == 0
+    assert cli([*run, str(out)]) == 0
     assert mode(out) == 0o700
     assert mode(out / "report.csv") == mode(out / "report.md") == 0o600
-    assert await asyncio.to_thread(cli, [*run, str(out)]) == 2
+    assert cli([*run, str(out)]) == 2
     assert "already exists" in capsys.readouterr().err
-    assert await asyncio.to_thread(cli, [*run, str(out), "--force"]) == 0
+    assert cli([*run, str(out), "--force"]) == 0
     link = tmp_path / "elsewhere"
     link.symlink_to(out)
-    assert await asyncio.to_thread(cli, [*run, str(link), "--force"]) == 2
+    assert cli([*run, str(link), "--force"]) == 2
     assert "symbolic link" in capsys.readouterr().err
