@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from telegram import Bot, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
@@ -115,10 +114,13 @@ async def serve(
     """Run until `stop` is set: start-up hooks, then polling or webhook, then a clean stop.
 
     `ready` is set once updates are being received (the webhook server listens, or polling
-    has started), for callers that must not talk to the bot earlier.
+    has started), for callers that must not talk to the bot earlier. Webhook mode without a
+    usable secret raises ConfigError before anything listens.
     """
     services: Services = app.bot_data["services"]
     tg = services.config.telegram
+    # Without a secret anyone who finds the URL could post forged updates: refuse to start.
+    secret = services.config.webhook_secret() if tg.mode == "webhook" else None
     lock = InstanceLock(services.config.storage.path)
     if not lock.acquire():
         raise AlreadyRunning(f"another Buurtwacht process holds {lock.path}; refusing to start")
@@ -133,7 +135,7 @@ async def serve(
                     port=tg.webhook.port,
                     url_path="telegram",
                     webhook_url=tg.webhook.url,
-                    secret_token=os.environ.get(tg.webhook.secret_token_env) or None,
+                    secret_token=secret,
                     allowed_updates=Update.ALL_TYPES,
                 )
             else:

@@ -23,6 +23,7 @@ from telegram.error import (
 )
 
 from bot.config import Config
+from bot.files import FOLDER_MODE, open_private
 from bot.storage.figures import FigureStore
 from bot.storage.outbox import OutboxStore
 from messages.loader import Calendar
@@ -165,8 +166,8 @@ class InstanceLock:
         self._fh: TextIO | None = None
 
     def acquire(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = self.path.open("a")
+        self.path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        fh = os.fdopen(open_private(self.path), "a")
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -63,22 +63,34 @@ def _escaped(values: dict[str, object]) -> dict[str, object]:
     }
 
 
+class MissingCatalogue(RuntimeError):
+    """No compiled catalogue (.mo) for a locale: the bot cannot speak it."""
+
+
+def load_translations(locale: str) -> Translations:
+    """The compiled catalogue of `locale`; raises MissingCatalogue when there is none.
+
+    `check-config` calls this too, so a locale that passes the check is one `run` can load.
+    """
+    translations = Translations.load(str(LOCALE_DIR), [locale], DOMAIN)
+    # babel returns NullTranslations silently when no compiled catalogue matches.
+    if type(translations) is NullTranslations or not isinstance(translations, Translations):
+        raise MissingCatalogue(
+            f"no compiled catalogue for locale {locale!r} in {LOCALE_DIR}; "
+            "run `make i18n-compile` (or add the language: README, Adding a language)"
+        )
+    return translations
+
+
 class Catalogues:
     """Loads every available locale once at start-up and fails loudly when one is missing."""
 
     def __init__(self, available: Iterable[str], default: str, tz: tzinfo) -> None:
         self.default = default
         self.available = tuple(available)
-        self._translators: dict[str, Translator] = {}
-        for locale in self.available:
-            translations = Translations.load(str(LOCALE_DIR), [locale], DOMAIN)
-            # babel returns NullTranslations silently when no compiled catalogue matches.
-            if type(translations) is NullTranslations or not isinstance(translations, Translations):
-                raise RuntimeError(
-                    f"no compiled catalogue for locale {locale!r} in {LOCALE_DIR}; "
-                    "run `make i18n-compile`"
-                )
-            self._translators[locale] = Translator(locale, translations, tz)
+        self._translators = {
+            locale: Translator(locale, load_translations(locale), tz) for locale in self.available
+        }
 
     def get(self, locale: str | None) -> Translator:
         return self._translators.get(locale or "", self._translators[self.default])

@@ -330,6 +330,18 @@ async def purge_expired(services: Services, bot: Bot, now: datetime) -> int:
     return len(purged)
 
 
+async def purge_audit(services: Services, now: datetime) -> int:
+    """Retention of the audit log (user ids and actions): rows whose last activity is more
+    than audit.retention_days ago go, and the WAL is checkpointed so no copy stays there."""
+    purged = await services.audit.purge_before(
+        now - timedelta(days=services.config.audit.retention_days)
+    )
+    if purged:
+        await services.db.checkpoint()
+    log.info("audit retention: %d row(s) deleted", purged)
+    return purged
+
+
 def drop_stale_drafts(app: BotApplication, now: datetime) -> int:
     """Forget unfinished request drafts (with names, phones) after a day without confirmation."""
     dropped = []
@@ -348,12 +360,13 @@ def drop_stale_drafts(app: BotApplication, now: datetime) -> int:
 
 
 async def advice_daily(context: BotContext) -> None:
-    """The 09:00 job: retry posting, remind teams, tell admins, purge."""
+    """The 09:00 job: retry posting, remind teams, tell admins, purge (requests, audit)."""
     services, bot, now = context.services, context.bot, context.services.now()
     await post_waiting(services, bot)
     await remind_teams(services, bot, now)
     await notify_admins_without_team(services, bot)
     await purge_expired(services, bot, now)
+    await purge_audit(services, now)
     drop_stale_drafts(context.application, now)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import icalendar
 
 from messages.loader import Calendar
-from messages.validation import plain_text
+from messages.telegram_html import plain_text
 from scheduler.occurrences import Occurrence
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.cli import audit, calendar, check_config, demo, figures, report, run
+from bot.files import private_umask
 
 SubParsers = Any  # argparse's _SubParsersAction is private
 SUBCOMMANDS: list[Callable[[SubParsers], None]] = [
@@ -35,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    # Every subcommand writes only private things (the database, exports): 0600, 0700.
+    with private_umask():
+        result: int = args.func(args)
     return result
 
 

@@ -6,15 +6,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from telegram import Bot
 
-from bot.cli.common import open_database
+from bot.cli.common import add_output, open_database
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import InstanceLock, academic_overrides, build_calendar_source, build_engine
+from bot.files import UnsafeOutput, open_output
 from bot.storage import Database
 from bot.storage.database import utcnow
 from bot.storage.outbox import OutboxStore
@@ -22,7 +23,8 @@ from bot.subscription import DEFAULT_TOPICS
 from messages.content_rules import without_sources
 from messages.loader import CALENDAR_DIR, CalendarError, load_calendar
 from messages.placeholders import unfilled
-from messages.validation import check_calendar, html_problems, telegram_length
+from messages.telegram_html import text_problems
+from messages.validation import MAX_TEXT_LENGTH, check_calendar
 from scheduler.ics import occurrences_to_ics
 from scheduler.moments import MomentResolver
 from scheduler.occurrences import format_occurrence_line, occurrences_for_municipalities
@@ -30,6 +32,9 @@ from scheduler.planner import PlannedBroadcast
 from scheduler.timing_rules import check_timing
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config.example.toml"
+# Five years at most: the occurrences are computed day by day, so a period of centuries would
+# keep the command busy for hours.
+MAX_SHOW_PERIOD = timedelta(days=5 * 366)
 
 
 def add(subparsers: Any) -> None:
@@ -54,7 +59,7 @@ def add(subparsers: Any) -> None:
     show.add_argument("--municipality", help="one municipality (slug); default all")
     show.add_argument("--locale", default="nl")
     show.add_argument("--format", choices=["text", "ics"], default="text")
-    show.add_argument("--output", type=Path, help="file for --format ics (default stdout)")
+    add_output(show, "--output", "file for --format ics (default stdout)")
     _config_arg(show)
     show.set_defaults(func=cmd_show)
 
@@ -157,6 +162,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    if not timedelta(0) <= args.end - args.start <= MAX_SHOW_PERIOD:
+        print(f"--to must be from --from to {MAX_SHOW_PERIOD.days} days after it", file=sys.stderr)
+        return 2
     try:
         config = _load(args)
         calendar = load_calendar()
@@ -169,7 +177,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.format == "ics":
         data = occurrences_to_ics(found, calendar, args.locale)
         if args.output:
-            args.output.write_bytes(data)
+            try:
+                with open_output(args.output, force=args.force, binary=True) as out:
+                    out.write(data)
+            except UnsafeOutput as exc:
+                print(exc, file=sys.stderr)
+                return 2
             print(f"wrote {len(found)} events to {args.output}")
         else:
             sys.stdout.buffer.write(data)
@@ -282,11 +295,11 @@ async def _override(config: Config, args: argparse.Namespace) -> int:
         if args.action == "replace":
             texts = {"nl": args.nl, "en": args.en}
             for locale, text in texts.items():
-                problems = html_problems(text)
+                problems = text_problems(text, MAX_TEXT_LENGTH)
                 if left := unfilled(text):
                     problems.append(f"still to fill in: {', '.join(left)}")
-                if problems or telegram_length(text) > 1024:
-                    print(f"--{locale}: " + ("; ".join(problems) or "longer than 1024 characters"))
+                if problems:
+                    print(f"--{locale}: " + "; ".join(problems))
                     return 2
         await outbox.set_override(
             args.municipality, args.entry_id, args.action, local_date=args.date, texts=texts

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.advisers.stats import advice_summary, by_source_ref, delivery_counts, subscribers
-from bot.cli.common import load_or_report, open_database
+from bot.cli.common import add_output, load_or_report, open_database
 from bot.config import Config
+from bot.csv_files import write_csv
+from bot.files import UnsafeOutput, open_output, output_folder
 from bot.storage.alerts import AlertStore
 from bot.storage.campaigns import CampaignStore
 from bot.storage.database import utcnow
@@ -30,7 +31,7 @@ def add(subparsers: Any) -> None:
     parser.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
     parser.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
     parser.add_argument("--config", default="config.toml")
-    parser.add_argument("--out", type=Path, default=Path("."))
+    add_output(parser, "--out", "folder for report.csv and report.md", default=Path("."))
     parser.set_defaults(func=run)
 
 
@@ -42,13 +43,18 @@ def run(args: argparse.Namespace) -> int:
         print("--to must not be before --from", file=sys.stderr)
         return 2
     rows = asyncio.run(collect(config, args.start, args.end))
-    args.out.mkdir(parents=True, exist_ok=True)
-    with (args.out / "report.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["section", "municipality", "item", "metric", "value"])
-        writer.writerows(rows)
-    (args.out / "report.md").write_text(summary(config, args.start, args.end, rows), "utf-8")
-    print(f"report written to {args.out / 'report.csv'} and {args.out / 'report.md'}")
+    try:
+        folder = output_folder(args.out)
+        with (
+            open_output(folder / "report.csv", force=args.force) as csv_file,
+            open_output(folder / "report.md", force=args.force) as md_file,
+        ):
+            write_csv(csv_file, ["section", "municipality", "item", "metric", "value"], rows)
+            md_file.write(summary(config, args.start, args.end, rows))
+    except UnsafeOutput as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"report written to {folder / 'report.csv'} and {folder / 'report.md'}")
     return 0
 
 

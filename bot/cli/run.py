@@ -23,12 +23,12 @@ def add(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.config, need_token=True)
+        config = load_config(args.config, need_token=True, need_webhook_secret=True)
     except ConfigError as exc:
         print(exc)
         return 2
     token = config.token()
-    setup_logging(args.log_level, secrets=[token])
+    setup_logging(args.log_level, secrets=config.secrets())
     try:
         asyncio.run(run_bot(config, token, config.telegram.base_url))
     except AlreadyRunning as exc:

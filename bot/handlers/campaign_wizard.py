@@ -23,6 +23,7 @@ from bot.advisers.broadcasts import schedule_campaign
 from bot.advisers.moments import parse_moment, suggested_moments
 from bot.advisers.texts import scope_text
 from bot.auth import Roles, guard, user_roles
+from bot.files import open_output, private_folder
 from bot.handlers import conversation, prompts
 from bot.handlers.campaigns import (
     PREFIX,
@@ -34,7 +35,7 @@ from bot.handlers.campaigns import (
     on_reschedule_text,
     send_as_recipients_see_it,
 )
-from bot.handlers.conversation import END, persistent_conversation, send, spend
+from bot.handlers.conversation import END, persistent_conversation, refuse_text, send, spend
 from bot.i18n import Translator, count_chats
 from bot.services import BotApplication, BotContext
 from bot.storage.campaigns import Campaign
@@ -152,10 +153,7 @@ async def on_text(update: Update, context: BotContext) -> str | int:
         draft["image"] = str(await _save_photo(context, message))
     if draft.get("image"):
         limit = MessageLimit.CAPTION_LENGTH
-    if len(message.caption or message.text or "") > limit:
-        await message.reply_text(
-            _("That text is too long: at most {limit} characters. Please shorten it.", limit=limit)
-        )
+    if await refuse_text(update, context, html, limit):
         return TEXT
     draft["texts"] = {"*": html}
     locales = context.services.i18n.available
@@ -176,12 +174,13 @@ async def on_text(update: Update, context: BotContext) -> str | int:
 
 
 async def _save_photo(context: BotContext, message: Message) -> Path:
-    """Keep the photo next to the database: the engine sends campaigns from a file."""
-    folder = Path(context.services.config.storage.path).parent / "media"
-    folder.mkdir(parents=True, exist_ok=True)
+    """Keep the photo next to the database (the engine sends campaigns from a file), in a
+    folder and file only the bot's user can read."""
+    folder = private_folder(Path(context.services.config.storage.path).parent / "media")
     path = folder / f"campaign-{uuid.uuid4().hex}.jpg"
     file = await context.bot.get_file(message.photo[-1].file_id)
-    await file.download_to_drive(path)
+    with open_output(path, force=False, binary=True) as out:
+        await file.download_to_memory(out)
     return path
 
 
@@ -228,13 +227,9 @@ async def on_locale_text(update: Update, context: BotContext) -> str | int:
         return END
     message = update.effective_message
     assert message is not None and message.text is not None
-    _ = await context.translator(update)
     draft = _draft(context)
     limit = MessageLimit.CAPTION_LENGTH if draft.get("image") else MessageLimit.MAX_TEXT_LENGTH
-    if len(message.text) > limit:
-        await message.reply_text(
-            _("That text is too long: at most {limit} characters. Please shorten it.", limit=limit)
-        )
+    if await refuse_text(update, context, message.text_html, limit):
         return LOCALE_TEXT
     draft["texts"][draft["ask_locales"].pop(0)] = message.text_html
     if draft["ask_locales"]:

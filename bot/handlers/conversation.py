@@ -24,6 +24,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.handlers import prompts
 from bot.services import BotContext
+from messages.telegram_html import text_problems
 
 END = ConversationHandler.END
 Handlers = Sequence[BaseHandler[Any, Any, Any]]
@@ -83,6 +84,23 @@ async def send(
     )
     prompts.bind(context, message)
     return message
+
+
+async def refuse_text(update: Update, context: BotContext, html: str, limit: int) -> bool:
+    """Check a typed text (its HTML) with the one validator before it is stored: True, after
+    telling the writer why, when Telegram would not accept it (HTML, empty, over `limit`)."""
+    problems = text_problems(html, limit)
+    if problems:
+        _ = await context.translator(update)
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(
+            _(
+                "Telegram would not accept this text: {problems}. "
+                "Please change it and send it again, or /cancel.",
+                problems="; ".join(problems),
+            )
+        )
+    return bool(problems)
 
 
 async def cancel(update: Update, context: BotContext, *keys: str) -> int:

@@ -207,7 +207,8 @@ def _role(value: str) -> Role:
 
 
 async def audit(update: Update, context: BotContext) -> None:
-    """/audit: the latest 50 entries of the audit log."""
+    """/audit: the 50 entries with the latest activity; a repeated refusal is one line with
+    its count."""
     if not await guard(update, context, "audit", admin=True):
         return
     message = update.effective_message
@@ -217,9 +218,17 @@ async def audit(update: Update, context: BotContext) -> None:
     lines = [_("<b>Audit log</b> (latest {n})", n=len(entries))]
     for e in entries:
         mark = "✅" if e.outcome == "ok" else "⛔"
+        repeats = ""
+        if e.count > 1:
+            repeats = " · " + _.ngettext(
+                "{n} time, the last at {time}",
+                "{n} times, the last at {time}",
+                e.count,
+                time=_.fmt_datetime(e.last_at, "d MMM HH:mm"),
+            )
         lines.append(
             f"{mark} {_.fmt_datetime(e.at, 'd MMM HH:mm')} · {e.actor_id} · "
-            f"<code>{html.escape(e.action)}</code> {html.escape(e.target)}"
+            f"<code>{html.escape(e.action)}</code> {html.escape(e.target)}{repeats}"
         )
     for text in chunks(lines):
         await message.reply_text(text, parse_mode=ParseMode.HTML)

@@ -19,11 +19,12 @@ from bot.auth import guard, guard_municipality_press
 from bot.config import Municipality
 from bot.delivery import academic_overrides
 from bot.handlers import conversation
-from bot.handlers.conversation import END, persistent_conversation, send, spend
+from bot.handlers.conversation import END, persistent_conversation, refuse_text, send, spend
 from bot.i18n import Html, Translator
 from bot.services import BotApplication, BotContext
 from messages.placeholders import unfilled
-from messages.validation import plain_text
+from messages.telegram_html import plain_text
+from messages.validation import MAX_TEXT_LENGTH
 from scheduler.ics import occurrences_to_ics
 from scheduler.moments import MomentResolver
 from scheduler.occurrences import Occurrence, occurrences_for_municipalities
@@ -248,6 +249,8 @@ async def on_replace_text(update: Update, context: BotContext) -> str | int:
     if not await guard(update, context, "calendar.replace", municipalities=[slug]) or not parsed:
         return END
     municipality, day, entry_id = parsed
+    if await refuse_text(update, context, message.text_html, MAX_TEXT_LENGTH):
+        return REPLACE
     services = context.services
     if left := unfilled(message.text_html):
         _ = await context.translator(update)

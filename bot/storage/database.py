@@ -19,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.files import FOLDER_MODE, private_file, tighten
 from bot.storage.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -52,11 +53,18 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def open(self, *, migrate_to: int | None = None) -> None:
-        """Open both connections and migrate the schema (to the latest, or `migrate_to`)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Open both connections and migrate the schema (to the latest, or `migrate_to`).
+
+        The file is created 0600 before SQLite opens it; SQLite gives its -wal and -shm the
+        database's mode, and those of an older database are made 0600 here too.
+        """
+        self.path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        private_file(self.path)
         self._writer = await self._connect()
         try:
             await self._writer.execute("PRAGMA journal_mode = WAL")
+            for suffix in ("-wal", "-shm"):
+                tighten(Path(f"{self.path}{suffix}"))
             await self.migrate(migrate_to)
             self._reader = await self._connect()
         except BaseException:

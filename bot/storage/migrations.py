@@ -270,4 +270,13 @@ MIGRATIONS: list[tuple[str, ...]] = [
         FROM chats WHERE subscribed = 1
         """,
     ),
+    # 7: audit log under flood: repeated refusals are one row with a count (count, last_at), and
+    # rows expire after audit.retention_days counted from their last repeat.
+    (
+        "ALTER TABLE audit_log ADD COLUMN count INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE audit_log ADD COLUMN last_at TEXT",
+        "UPDATE audit_log SET last_at = at",
+        "CREATE INDEX audit_log_last ON audit_log (last_at)",
+        "CREATE INDEX audit_log_actor ON audit_log (actor_id, outcome, at)",
+    ),
 ]

@@ -47,6 +47,12 @@ async def test_skip_and_replace_for_one_municipality_only(
     assert isinstance(await resolved("enschede", day), Content)
 
     await press(emu, eva, "Replace text", replies=1)
+    # Over the calendar's 1024 characters (an entry may go out as a photo caption): refused,
+    # nothing stored, and the next text is still taken as the replacement.
+    (refusal,) = await say(emu, eva, "x" * 1100)
+    assert "Telegram would not accept this text" in (refusal.text or "")
+    assert "1100 characters, over 1024" in (refusal.text or "")
+    assert await services.outbox.overrides("enschede") == []
     await say(emu, eva, "Ons eigen bericht voor Enschede")
     content = await resolved("enschede", day)
     assert isinstance(content, Content) and content.text("en") == "Ons eigen bericht voor Enschede"

@@ -18,6 +18,12 @@ from bot.storage.migrations import MIGRATIONS
 from tests.harness import BotHarness
 
 TZ = ZoneInfo("Europe/Amsterdam")
+# The schema step that made holidays and Stop Heling default and recorded the offers.
+OFFERS_VERSION = next(
+    number
+    for number, step in enumerate(MIGRATIONS, start=1)
+    if any("CREATE TABLE topic_offers" in statement for statement in step)
+)
 DAYTIME = datetime(2027, 3, 2, 11, 0, tzinfo=UTC)
 NIGHT = datetime(2027, 3, 2, 22, 30, tzinfo=UTC)  # 23:30 in Enschede: quiet hours
 
@@ -25,7 +31,7 @@ NIGHT = datetime(2027, 3, 2, 22, 30, tzinfo=UTC)  # 23:30 in Enschede: quiet hou
 async def subscribed_before_the_change(config: Config, chats: dict[int, set[str]]) -> None:
     """The database as the previous version left it: these chats subscribed with `topics`."""
     db = Database(config.storage.path)
-    await db.open(migrate_to=len(MIGRATIONS) - 1)
+    await db.open(migrate_to=OFFERS_VERSION - 1)
     store = ChatStore(db)
     for chat_id, topics in chats.items():
         await store.ensure(chat_id, "group" if chat_id < 0 else "private", "en")
