@@ -19,7 +19,9 @@ from bot.config import Config
 from bot.delivery import AlreadyRunning, InstanceLock, build_engine, build_planner
 from bot.handlers import register_all
 from bot.i18n import Catalogues
+from bot.inspection_reports import start_wijkschouw
 from bot.menus import publish_menus
+from bot.selfcheck_reminders import schedule_selfcheck_jobs
 from bot.services import BotApplication, BotContext, Services
 from bot.storage import Database
 from bot.storage.advice import AdviceStore
@@ -27,9 +29,12 @@ from bot.storage.alerts import AlertStore
 from bot.storage.campaigns import CampaignStore
 from bot.storage.chats import ChatStore
 from bot.storage.figures import FigureStore
+from bot.storage.inspections import InspectionStore
+from bot.storage.media import MediaStore
 from bot.storage.outbox import OutboxStore
 from bot.storage.persistence import SqlitePersistence
 from bot.storage.roles import AuditLog, RoleStore
+from bot.storage.selfcheck import SelfcheckStore
 from bot.storage.teams import TeamStore
 from bot.teamwork import schedule_advice_jobs
 from messages.loader import load_calendar
@@ -53,6 +58,9 @@ def build_services(config: Config, db: Database) -> Services:
         campaigns=CampaignStore(db),
         alerts=AlertStore(db),
         figures=FigureStore(db),
+        inspections=InspectionStore(db),
+        selfchecks=SelfcheckStore(db),
+        media=MediaStore.beside(config.storage.path),
     )
 
 
@@ -93,6 +101,8 @@ async def on_startup(app: BotApplication) -> None:
     await publish_menus(app.bot, services.i18n)
     await publish_staff_menus(app.bot, services)
     schedule_advice_jobs(app)
+    await start_wijkschouw(app)
+    schedule_selfcheck_jobs(app)
     services.engine.start()
     # One scheduler per process: the planner's wake-ups live in PTB's JobQueue scheduler.
     assert app.job_queue is not None
