@@ -42,7 +42,7 @@ def walk_date(bot: BotHarness, days: int = 7) -> str:
 
 
 async def test_walk_from_invitation_to_team_report(emu: BotApiEmulator, bot: BotHarness) -> None:
-    team, _lead, member = await make_team(emu, bot)
+    team, lead, member = await make_team(emu, bot)
     hood = await neighbourhood(emu, bot, members=2)
     anna, bram = hood.members
     post = await start_walk(emu, hood, f"{walk_date(bot)} playground Kerkstraat")
@@ -139,9 +139,15 @@ async def test_walk_from_invitation_to_team_report(emu: BotApiEmulator, bot: Bot
     await press(emu, member, team.id, "#1 💡 open", board)
     choice = emu.last(team.id)
     assert labels(choice) == ["forwarded", "solved", "not our task", "Cancel"]
+    # The choice is Piet's: Tess, in the same team, pressing on it changes nothing.
+    refused = await press(emu, lead, team.id, "solved", choice)
+    assert refused["show_alert"] and "outdated" in str(refused["text"])
     await press(emu, member, team.id, "solved", choice)
     question = emu.last(team.id)
     assert "reply to this message with a short reason for finding #1" in question.text
+    emu.send_text(lead, team.id, "Not asked of me", reply_to=question.message_id)
+    await emu.wait_idle()
+    assert (await bot.services.inspections.finding(stored[0].id)).status == "open"  # type: ignore[union-attr]
     group_before = len(emu.sent(hood.group))
     emu.send_text(member, team.id, "The street light works again", reply_to=question.message_id)
     await emu.wait_sent(hood.group, group_before + 1)
