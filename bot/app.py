@@ -19,7 +19,9 @@ from bot.delivery import AlreadyRunning, InstanceLock, build_engine, build_plann
 from bot.handlers import register_all
 from bot.handlers.topic_offer import schedule_topic_offers
 from bot.i18n import Catalogues
+from bot.inspection_reports import start_wijkschouw
 from bot.menus import publish_menus
+from bot.selfcheck_reminders import schedule_selfcheck_jobs
 from bot.services import BotApplication, BotContext, Services
 from bot.storage import Database
 from bot.storage.advice import AdviceStore
@@ -27,9 +29,12 @@ from bot.storage.alerts import AlertStore
 from bot.storage.campaigns import CampaignStore
 from bot.storage.chats import ChatStore
 from bot.storage.figures import FigureStore
+from bot.storage.inspections import InspectionStore
+from bot.storage.media import MediaStore
 from bot.storage.outbox import OutboxStore
 from bot.storage.persistence import SqlitePersistence
 from bot.storage.roles import AuditLog, RoleStore
+from bot.storage.selfcheck import SelfcheckStore
 from bot.storage.teams import TeamStore
 from bot.storage.topic_offers import TopicOfferStore
 from bot.teamwork import schedule_advice_jobs
@@ -55,6 +60,9 @@ def build_services(config: Config, db: Database) -> Services:
         alerts=AlertStore(db),
         figures=FigureStore(db),
         topic_offers=TopicOfferStore(db),
+        inspections=InspectionStore(db),
+        selfchecks=SelfcheckStore(db),
+        media=MediaStore.beside(config.storage.path),
     )
 
 
@@ -96,6 +104,8 @@ async def on_startup(app: BotApplication) -> None:
     await publish_staff_menus(app.bot, services)
     schedule_advice_jobs(app)
     schedule_topic_offers(app)
+    await start_wijkschouw(app)
+    schedule_selfcheck_jobs(app)
     services.engine.start()
     # One scheduler per process: the planner's wake-ups live in PTB's JobQueue scheduler.
     assert app.job_queue is not None

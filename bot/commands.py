@@ -49,6 +49,16 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("help", N_("What this bot can do"), BOTH, aliases=("hulp",)),
     CommandSpec("advice", N_("Request free prevention advice"), PRIVATE, aliases=("advies",)),
     CommandSpec(
+        "selfcheck", N_("Check how well your home is protected"), BOTH, aliases=("zelftest",)
+    ),
+    CommandSpec(
+        "inspection",
+        N_("Organise a neighbourhood inspection (wijkschouw)"),
+        GROUP,
+        "group_admin",
+        ("wijkschouw",),
+    ),
+    CommandSpec(
         "myrequests",
         N_("Your advice requests and their status"),
         PRIVATE,

@@ -19,8 +19,11 @@ from bot.storage.campaigns import CampaignStore
 from bot.storage.chats import ChatStore
 from bot.storage.database import utcnow
 from bot.storage.figures import FigureStore
+from bot.storage.inspections import InspectionStore
+from bot.storage.media import MediaStore
 from bot.storage.outbox import OutboxStore
 from bot.storage.roles import AuditLog, RoleStore
+from bot.storage.selfcheck import SelfcheckStore
 from bot.storage.teams import TeamStore
 from bot.storage.topic_offers import TopicOfferStore
 from messages.loader import Calendar
@@ -44,6 +47,9 @@ class Services:
     alerts: AlertStore
     figures: FigureStore
     topic_offers: TopicOfferStore
+    inspections: InspectionStore
+    selfchecks: SelfcheckStore
+    media: MediaStore
     # The one source of "now" for domain logic, so tests can move time instead of waiting.
     now: Callable[[], datetime] = field(default=utcnow)
     # Built with the Application, because they send through its Bot.

@@ -27,6 +27,7 @@ from bot.advice.requests import (
 )
 from bot.advice.validation import format_phone
 from bot.i18n import Html, Translator
+from bot.selfcheck.texts import answer_lines
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.advice import AdviceRequest
 
@@ -95,6 +96,8 @@ def team_text(_: Translator, services: Services, request: AdviceRequest) -> str:
                 moments=", ".join(_(MOMENTS[m]) for m in request.moments if m in MOMENTS),
             ),
         ]
+        if request.selfcheck:
+            lines += [_("Self-check answers of the resident:"), *answer_lines(_, request.selfcheck)]
     if request.claimed_at and request.claimed_by_name:
         lines.append(
             _(
@@ -342,20 +345,21 @@ async def purge_audit(services: Services, now: datetime) -> int:
     return purged
 
 
-def drop_stale_drafts(app: BotApplication, now: datetime) -> int:
-    """Forget unfinished request drafts (with names, phones) after a day without confirmation."""
+def drop_stale_drafts(app: BotApplication, now: datetime, key: str = DRAFT_KEY) -> int:
+    """Forget unfinished drafts under `key` in user_data (advice requests with names and
+    phones, wijkschouw findings) after a day without confirmation."""
     dropped = []
     for user_id, data in app.user_data.items():
-        draft = data.get(DRAFT_KEY)
+        draft = data.get(key)
         started = draft.get("started") if isinstance(draft, dict) else None
         if draft is not None and (
             not isinstance(started, str) or datetime.fromisoformat(started) < now - DRAFT_MAX_AGE
         ):
-            del data[DRAFT_KEY]
+            del data[key]
             dropped.append(user_id)
     if dropped:
         app.mark_data_for_update_persistence(user_ids=dropped)
-    log.info("dropped %d stale advice draft(s)", len(dropped))
+    log.info("dropped %d stale %s draft(s)", len(dropped), key)
     return len(dropped)
 
 

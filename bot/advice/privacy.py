@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,8 +33,10 @@ def export_document(
     requests: list[AdviceRequest],
     now: datetime,
     grants: Sequence[Grant] = (),
+    extra: Mapping[str, Any] | None = None,
 ) -> bytes:
-    """The /mydata file: the subscription, every request and any staff role, every field."""
+    """The /mydata file: the subscription, every request and any staff role, every field;
+    `extra` holds other features' sections (the wijkschouw, the self-check)."""
     subscription = None
     if chat is not None:
         subscription = {k: _plain(v) for k, v in dataclasses.asdict(chat).items()}
@@ -46,5 +48,6 @@ def export_document(
             {k: _plain(v) for k, v in dataclasses.asdict(r).items()} for r in requests
         ],
         "roles": [{k: _plain(v) for k, v in dataclasses.asdict(g).items()} for g in grants],
+        **(extra or {}),
     }
     return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")

@@ -191,3 +191,42 @@ async def advice_summary(
         median_days_to_claim=statistics.median(to_claim) if to_claim else None,
         median_days_to_close=statistics.median(to_close) if to_close else None,
     )
+
+
+@dataclass
+class InspectionSummary:
+    """Walks closed in a period and their findings, by category and by current status."""
+
+    held: int = 0
+    categories: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> int:
+        return sum(self.categories.values())
+
+
+async def inspection_summary(
+    db: Database, municipalities: Iterable[str], start: datetime, end: datetime
+) -> dict[str, InspectionSummary]:
+    """Per municipality: wijkschouwen closed in [start, end) and their findings."""
+    where, params = _in("i.municipality", municipalities)
+    window = [*params, to_db_time(start), to_db_time(end)]
+    period = f"i.state = 'closed' AND {where} AND i.closed_at >= ? AND i.closed_at < ?"
+    result = {slug: InspectionSummary() for slug in sorted(municipalities)}
+    for r in await db.fetchall(
+        f"SELECT i.municipality, COUNT(*) AS held FROM inspections i WHERE {period} "
+        "GROUP BY i.municipality",
+        window,
+    ):
+        result[r["municipality"]].held = int(r["held"])
+    for r in await db.fetchall(
+        "SELECT i.municipality, f.category, f.status, COUNT(*) AS n FROM inspection_findings f "
+        f"JOIN inspections i ON i.id = f.inspection_id WHERE {period} "
+        "GROUP BY i.municipality, f.category, f.status",
+        window,
+    ):
+        summary = result[r["municipality"]]
+        summary.categories[r["category"]] = summary.categories.get(r["category"], 0) + r["n"]
+        summary.statuses[r["status"]] = summary.statuses.get(r["status"], 0) + r["n"]
+    return result

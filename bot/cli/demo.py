@@ -93,7 +93,10 @@ async def run_demo(data_dir: Path) -> None:
             f"Anna is an admin of this demo; '{team_group.title}' is the prevention team of "
             f"{TEAM_MUNICIPALITY}. Start with /start, or :help for the sandbox commands.\n"
             ":calendar lists the next calendar messages for the current chat; "
-            ":deliver N sends number N now."
+            ":deliver N sends number N now.\n"
+            "A short wijkschouw: subscribe the group, then '/wijkschouw <date> 19:00 "
+            "speeltuin'; ':location LAT LON', ':photo' and ':reply N text' do what a phone "
+            "would (the README walks through it)."
         )
         listed: list[Occurrence] = []
 

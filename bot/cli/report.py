@@ -13,7 +13,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.advisers.stats import advice_summary, by_source_ref, delivery_counts, subscribers
+from bot.advisers.stats import (
+    advice_summary,
+    by_source_ref,
+    delivery_counts,
+    inspection_summary,
+    subscribers,
+)
 from bot.cli.common import add_output, load_or_report, open_database
 from bot.config import Config
 from bot.csv_files import write_csv
@@ -97,6 +103,16 @@ async def collect(config: Config, start_day: date, end_day: date) -> list[Row]:
                 ("advice", slug, "", "median_days_to_claim", _num(advice.median_days_to_claim)),
                 ("advice", slug, "", "median_days_to_close", _num(advice.median_days_to_close)),
             ]
+            inspections = (await inspection_summary(db, [slug], start, end))[slug]
+            rows.append(("wijkschouw", slug, "", "held", inspections.held))
+            rows += [
+                ("wijkschouw_findings", slug, category, "findings", n)
+                for category, n in sorted(inspections.categories.items())
+            ]
+            rows += [
+                ("wijkschouw_status", slug, status, "findings", n)
+                for status, n in sorted(inspections.statuses.items())
+            ]
             for year, count in (await FigureStore(db).per_year([slug])).items():
                 rows.append(("figures", slug, str(year), "burglaries", count))
         return rows
@@ -114,6 +130,9 @@ def summary(config: Config, start: date, end: date, rows: list[Row]) -> str:
 
     def total_prefix(prefix: str, metric: str) -> int:
         return sum(int(v) for s, _m, _i, k, v in rows if s.startswith(prefix) and k == metric)
+
+    def per_item(section: str) -> int:
+        return sum(int(v) for s, _m, _i, _k, v in rows if s == section)
 
     names = {m.slug: m.name for m in config.municipalities}
     lines = [
@@ -135,6 +154,11 @@ def summary(config: Config, start: date, end: date, rows: list[Row]) -> str:
         f"- Open: {total('advice', 'open')}, claimed: {total('advice', 'claimed')}, "
         f"closed: {total('advice', 'closed')}",
         "",
+        "## Wijkschouw",
+        f"- Held: {total('wijkschouw', 'held')}, findings: {per_item('wijkschouw_findings')}",
+        "- By category: " + _items("wijkschouw_findings", rows),
+        "- Status now: " + _items("wijkschouw_status", rows),
+        "",
         "## Home burglaries per year",
         "",
         "| municipality | " + " | ".join(_years(rows)) + " |",
@@ -150,3 +174,12 @@ def summary(config: Config, start: date, end: date, rows: list[Row]) -> str:
 
 def _years(rows: list[Row]) -> list[str]:
     return sorted({item for section, _m, item, _k, _v in rows if section == "figures"})
+
+
+def _items(section: str, rows: list[Row]) -> str:
+    """ "lighting 3, greenery 1" over all municipalities, or "none"."""
+    totals: dict[str, int] = {}
+    for s, _m, item, _k, value in rows:
+        if s == section:
+            totals[item] = totals.get(item, 0) + int(value)
+    return ", ".join(f"{item} {n}" for item, n in sorted(totals.items())) or "none"

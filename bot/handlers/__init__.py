@@ -8,14 +8,18 @@ from bot.handlers import (
     campaign_wizard,
     campaigns,
     common,
+    findings,
     membership,
     privacy,
     reports,
     roles,
+    selfcheck,
     subscription,
     tailoring,
     team,
     topic_offer,
+    wijkschouw,
+    wijkschouw_team,
 )
 from bot.services import BotApplication
 
@@ -31,6 +35,13 @@ def register_all(app: BotApplication) -> None:
     alerts.register(app)
     tailoring.register(app)
     reports.register(app)
+    # The finding conversation and the self-check own `/start ws_…` and `/start zelftest`: before
+    # the plain /start; the conversation's /cancel before the advice's "nothing to cancel". Their
+    # reply handlers only take replies to their own prompts, so the team's replies still pass.
+    findings.register(app)
+    selfcheck.register(app)
+    wijkschouw.register(app)
+    wijkschouw_team.register(app)
     subscription.register(app)
     topic_offer.register(app)
     common.register(app)

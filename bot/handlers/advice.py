@@ -35,6 +35,7 @@ from bot.config import Municipality
 from bot.handlers import conversation
 from bot.handlers.conversation import END, persistent_conversation
 from bot.i18n import N_, Html, Translator
+from bot.selfcheck.scoring import COMPLETE_RE, complete
 from bot.services import BotApplication, BotContext
 from bot.storage.advice import AdviceRequest, NewRequest
 from bot.teamwork import DRAFT_KEY, municipality_name, post_request
@@ -141,6 +142,7 @@ def _summary(_: Translator, context: BotContext, draft: Draft) -> str:
             "Preferred moments: {moments}",
             moments=", ".join(_(MOMENTS[m]) for m in draft["moments"]),
         ),
+        *([_("Self-check answers: attached")] if draft.get("selfcheck") else []),
         "",
         _("Is everything correct?"),
     ]
@@ -148,17 +150,27 @@ def _summary(_: Translator, context: BotContext, draft: Draft) -> str:
 
 
 async def _ask(
-    update: Update, context: BotContext, draft: Draft, step: str, intro: str = ""
+    update: Update,
+    context: BotContext,
+    draft: Draft,
+    step: str,
+    intro: str = "",
+    carry: str = "",
 ) -> str:
-    """Show the question of `step` (after `intro`) and return it as the new conversation state."""
+    """Show the question of `step` (after `intro`) and return it as the new conversation state.
+
+    `carry`: self-check answers offered with the request. Until consent they travel only in the
+    reason and consent buttons, not in the persisted draft.
+    """
 
     async def send(text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         await _send(update, context, f"{intro}\n\n{text}" if intro else text, markup)
 
     _ = await context.translator(update)
     cancel = _cancel_row(_)
+    suffix = f":{carry}" if carry else ""
     if step == REASON:
-        rows = [[_button(_(label), f"reason:{key}")] for key, label in REASONS.items()]
+        rows = [[_button(_(label), f"reason:{key}{suffix}")] for key, label in REASONS.items()]
         await send(
             _("Why would you like prevention advice?"),
             InlineKeyboardMarkup([*rows, cancel]),
@@ -194,7 +206,12 @@ async def _ask(
             "Do you agree?",
             days=retention,
         )
-        markup = InlineKeyboardMarkup([[_button(_("I agree"), "agree")], cancel])
+        if carry:
+            text += "\n\n" + _(
+                "<i>Your self-check answers are stored with the request too, so the adviser can "
+                "prepare. The team sees your answers, not your score.</i>"
+            )
+        markup = InlineKeyboardMarkup([[_button(_("I agree"), f"agree{suffix}")], cancel])
         await send(text, markup)
     elif step == SUMMARY:
         markup = InlineKeyboardMarkup(
@@ -224,6 +241,17 @@ async def _lost(update: Update, context: BotContext) -> int:
 
 async def start(update: Update, context: BotContext) -> str | int:
     """/advice, /advies or the button after /start."""
+    return await _begin(update, context)
+
+
+async def start_with_selfcheck(update: Update, context: BotContext) -> str | int:
+    """The button under a self-check result: the answers are offered with the request."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    answers = update.callback_query.data.rsplit(":", 1)[1]
+    return await _begin(update, context, answers if complete(answers) else "")
+
+
+async def _begin(update: Update, context: BotContext, carry: str = "") -> str | int:
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None and context.user_data is not None
     services = context.services
@@ -256,19 +284,28 @@ async def start(update: Update, context: BotContext) -> str | int:
         "Free prevention advice: an adviser visits your home and tells you how to make it "
         "harder for burglars. It takes a few questions; /cancel stops at any moment."
     )
-    return await _ask(update, context, context.user_data[DRAFT_KEY], REASON, intro)
+    return await _ask(update, context, context.user_data[DRAFT_KEY], REASON, intro, carry)
+
+
+def _carried(update: Update) -> str:
+    """Self-check answers riding on a reason or consent press ("...:<answers>"), else ""."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    parts = update.callback_query.data.split(":")
+    return parts[-1] if len(parts) > 2 and complete(parts[-1]) else ""
 
 
 async def on_reason(update: Update, context: BotContext) -> str | int:
     draft = _draft(context, consented=False)
     assert update.callback_query is not None and update.callback_query.data is not None
-    key = update.callback_query.data.rsplit(":", 1)[1]
+    key = update.callback_query.data.split(":")[2]
     if draft is None:
         return await _lost(update, context)
     if key not in REASONS:
         return REASON
     draft["reason"] = key
-    return await _next(update, context, draft, REASON)
+    if draft.get("editing"):
+        return await _ask(update, context, draft, SUMMARY)
+    return await _ask(update, context, draft, CONSENT, carry=_carried(update))
 
 
 async def on_postcode(update: Update, context: BotContext) -> str | int:
@@ -353,15 +390,20 @@ async def on_municipality(update: Update, context: BotContext) -> str | int:
     return await _ask(update, context, draft, HOUSE_NUMBER)
 
 
-async def _no_free_advice(update: Update, context: BotContext, municipality: Municipality) -> int:
-    _ = await context.translator(update)
+def no_free_advice_text(_: Translator, municipality: Municipality) -> str:
+    """Where residents of a municipality without free advice can go instead."""
     alternative = municipality.advice_alternative.get(_.locale) or _(DEFAULT_ALTERNATIVE)
     text = _(
         "{municipality} does not offer free prevention advice.",
         municipality=municipality.name,
     )
     # Config text is plain text from the operator: escaped like any other value.
-    await _send(update, context, f"{text}\n\n{html.escape(alternative, quote=False)}")
+    return f"{text}\n\n{html.escape(alternative, quote=False)}"
+
+
+async def _no_free_advice(update: Update, context: BotContext, municipality: Municipality) -> int:
+    _ = await context.translator(update)
+    await _send(update, context, no_free_advice_text(_, municipality))
     assert context.user_data is not None
     context.user_data.pop(DRAFT_KEY, None)
     log.info("advice request ended: no free advice in %s", municipality.slug)
@@ -469,6 +511,8 @@ async def on_agree(update: Update, context: BotContext) -> str | int:
     # Anything else in the draft was typed before consent (an older version's draft): dropped.
     draft = {key: draft[key] for key in BEFORE_CONSENT if key in draft}
     draft.update(moments=[], consent=True)
+    if answers := _carried(update):
+        draft["selfcheck"] = answers
     context.user_data[DRAFT_KEY] = draft
     return await _ask(update, context, draft, POSTCODE)
 
@@ -521,6 +565,7 @@ async def on_confirm(update: Update, context: BotContext) -> int:
             house_number=draft["house_number"],
             phone=draft.get("phone"),
             moments=tuple(draft["moments"]),
+            selfcheck=draft.get("selfcheck"),
         ),
         now,
         now.astimezone(services.config.locale.tz).year,
@@ -617,9 +662,10 @@ def register(app: BotApplication) -> None:
             entry_points=[
                 CommandHandler(["advice", "advies"], start, filters=private),
                 _press(start, "start"),
+                _press(start_with_selfcheck, f"sc:{COMPLETE_RE}"),
             ],
             states={
-                REASON: [_press(on_reason, r"reason:\w+"), buttons_only],
+                REASON: [_press(on_reason, rf"reason:\w+(:{COMPLETE_RE})?"), buttons_only],
                 POSTCODE: [MessageHandler(text, on_postcode)],
                 CONFIRM_MUNICIPALITY: [
                     _press(on_municipality, "mun_ok"),
@@ -639,7 +685,7 @@ def register(app: BotApplication) -> None:
                     _press(on_moments_done, "moments_done"),
                     buttons_only,
                 ],
-                CONSENT: [_press(on_agree, "agree"), buttons_only],
+                CONSENT: [_press(on_agree, f"agree(:{COMPLETE_RE})?"), buttons_only],
                 SUMMARY: [
                     _press(on_confirm, "confirm"),
                     _press(on_change, "change"),

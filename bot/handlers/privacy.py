@@ -8,6 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot import neighbourhood_privacy
 from bot.advice.privacy import export_document
 from bot.services import BotApplication, BotContext
 from bot.teamwork import refresh_team_message
@@ -34,6 +35,14 @@ async def privacy(update: Update, context: BotContext) -> None:
         "it; /stop ends your subscription.",
         days=context.services.config.privacy.retention_days,
     )
+    text += "\n\n" + _(
+        "<b>Wijkschouw and self-check</b>: with a finding you report I keep your Telegram id, "
+        "only for /mydata and /forgetme; the group and the municipality never see who reported "
+        "it. Photos are stored without location and camera details. {days} days after a "
+        "wijkschouw is closed, no Telegram ids are kept with it. Self-check answers are kept only "
+        "when you ask for a reminder (until it is sent) or send them with an advice request.",
+        days=context.services.config.privacy.retention_days,
+    )
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
@@ -49,6 +58,7 @@ async def my_data(update: Update, context: BotContext) -> None:
         await services.advice.for_user(user.id),
         services.now(),
         [grant for grant in await services.roles.all() if grant.user_id == user.id],
+        extra=await neighbourhood_privacy.personal_data(services, user.id),
     )
     await message.reply_document(
         InputFile(document, filename="buurtwacht-mydata.json"),
@@ -73,6 +83,12 @@ async def forget_me(update: Update, context: BotContext) -> None:
             "Do you want me to delete your data? Your subscription stops and the personal "
             "details of your advice requests are removed; an open request is withdrawn. "
             "This cannot be undone."
+        )
+        + "\n\n"
+        + _(
+            "Your notes and photos of wijkschouw findings go too (the findings stay for the "
+            "municipality without them), and so does a pending self-check reminder. Photos the "
+            "municipality already received in Telegram stay in its chat."
         ),
         reply_markup=markup,
     )
@@ -90,6 +106,7 @@ async def forget_button(update: Update, context: BotContext) -> None:
     requests = await services.advice.forget_user(user.id, services.now())
     await services.chats.delete(user.id)
     await services.roles.forget_label(user.id)
+    await neighbourhood_privacy.forget(services, context.bot, user.id)
     # A draft in PTB's persisted data may hold a name or phone number too.
     context.application.drop_user_data(user.id)
     context.application.drop_chat_data(user.id)

@@ -10,11 +10,20 @@ from telegram.constants import ParseMode
 from telegram.ext import CommandHandler
 
 from bot.advisers.charts import ChartLabels, burglary_chart
-from bot.advisers.stats import advice_summary, by_source_ref, delivery_counts, subscribers
+from bot.advisers.stats import (
+    InspectionSummary,
+    advice_summary,
+    by_source_ref,
+    delivery_counts,
+    inspection_summary,
+    subscribers,
+)
 from bot.advisers.texts import chunks, counts_text, find_municipality, scope_text
 from bot.auth import guard
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext
+from bot.wijkschouw.model import CATEGORIES, STATUS_NAMES
+from bot.wijkschouw.texts import category_text, status_text
 
 PERIOD = timedelta(days=30)
 
@@ -83,9 +92,38 @@ async def stats(update: Update, context: BotContext) -> None:
         ),
         "",
         _("<b>Alerts</b>: {n}", n=sum(alerts.values())),
+        "",
+        _("<b>Wijkschouw</b>"),
     ]
+    inspections = await inspection_summary(services.db, scope, now - PERIOD, now)
+    for slug, summary in inspections.items():
+        if summary.held:
+            lines += inspection_lines(_, names[slug], summary)
+    if not any(s.held for s in inspections.values()):
+        lines.append(_("No wijkschouw was held in this period."))
     for text in chunks(lines):
         await message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+def inspection_lines(_: Translator, name: str, summary: InspectionSummary) -> list[str]:
+    """A municipality's walks: how many, findings per category, and where they stand."""
+    return [
+        _(
+            "{name}: {held} held, {findings} findings",
+            name=name,
+            held=summary.held,
+            findings=summary.findings,
+        ),
+        " · ".join(
+            f"{category_text(_, key)} {summary.categories[key]}"
+            for key in CATEGORIES
+            if summary.categories.get(key)
+        ),
+        " · ".join(
+            f"{status_text(_, status)} {summary.statuses.get(status, 0)}"
+            for status in STATUS_NAMES
+        ),
+    ]
 
 
 async def figures(update: Update, context: BotContext) -> None:

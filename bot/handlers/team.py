@@ -17,7 +17,12 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.advice.requests import STATUS_NAMES, Action, allowed
-from bot.advice.validation import AppointmentError, parse_appointment, parse_note
+from bot.advice.validation import (
+    APPOINTMENT_PROBLEMS,
+    AppointmentError,
+    parse_appointment,
+    parse_note,
+)
 from bot.auth import is_bot_admin, is_chat_member
 from bot.i18n import Html, Translator
 from bot.services import BotApplication, BotContext
@@ -284,12 +289,8 @@ async def team_reply(update: Update, context: BotContext) -> None:
         try:
             moment = parse_appointment(text, services.now(), services.config.locale.tz)
         except AppointmentError as exc:
-            errors = {
-                "format": _("I could not read that date and time."),
-                "past": _("That moment is in the past."),
-                "too_far": _("That is more than a year ahead."),
-            }
-            await _prompt(context, chat.id, user, request, action, _, errors[exc.reason])
+            error = _(APPOINTMENT_PROBLEMS[exc.reason])
+            await _prompt(context, chat.id, user, request, action, _, error)
             return
         changed = await services.advice.transition(
             request.id,

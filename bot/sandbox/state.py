@@ -201,6 +201,7 @@ class SentMessage:
     document: SentFile | None = None
     reply_to_message_id: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    media_group_id: str | None = None  # the album a photo or document was sent in
     deleted: bool = False
     edits: int = 0
     edit_date: int | None = None
@@ -246,6 +247,8 @@ class SentMessage:
                 data["caption_entities"] = self.entities
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
             data["reply_markup"] = self.reply_markup
+        if self.media_group_id is not None:
+            data["media_group_id"] = self.media_group_id
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
         return data
@@ -266,6 +269,7 @@ class SentMessage:
                 "reply_markup",
                 "reply_to_message_id",
                 "params",
+                "media_group_id",
                 "deleted",
                 "edits",
                 "edit_date",

@@ -22,7 +22,16 @@ from bot.advice.requests import (
 from bot.storage.database import Database, from_db_time, to_db_time
 
 # Cleared by /forgetme and by the retention purge; what stays is anonymous.
-PERSONAL_FIELDS = ("user_id", "name", "postcode", "house_number", "phone", "moments", "note")
+PERSONAL_FIELDS = (
+    "user_id",
+    "name",
+    "postcode",
+    "house_number",
+    "phone",
+    "moments",
+    "note",
+    "selfcheck",
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,8 @@ class AdviceRequest:
     team_chat_id: int | None
     team_message_id: int | None
     erased_at: datetime | None
+    # Answers of the home self-check the resident attached (bot/selfcheck/scoring.py), or None.
+    selfcheck: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -74,6 +85,7 @@ class NewRequest:
     house_number: str
     phone: str | None
     moments: tuple[str, ...]
+    selfcheck: str | None = None
 
 
 def _time(value: str | None) -> datetime | None:
@@ -106,6 +118,7 @@ def _row(row: aiosqlite.Row) -> AdviceRequest:
         team_chat_id=row["team_chat_id"],
         team_message_id=row["team_message_id"],
         erased_at=_time(row["erased_at"]),
+        selfcheck=row["selfcheck"],
     )
 
 
@@ -151,8 +164,9 @@ class AdviceStore:
             cursor = await conn.execute(
                 """
                 INSERT INTO advice_requests (reference, user_id, locale, municipality, reason,
-                    name, postcode, house_number, phone, moments, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    name, postcode, house_number, phone, moments, created_at, updated_at,
+                    selfcheck)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     reference(year, seq[0]),
@@ -167,6 +181,7 @@ class AdviceStore:
                     ",".join(new.moments),
                     stamp,
                     stamp,
+                    new.selfcheck,
                 ),
             )
             request_id = cursor.lastrowid

@@ -279,4 +279,89 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX audit_log_last ON audit_log (last_at)",
         "CREATE INDEX audit_log_actor ON audit_log (actor_id, outcome, at)",
     ),
+    # 8: the neighbourhood inspection (wijkschouw) and the home self-check.
+    (
+        # One walk in a neighbourhood group; `code` is the unguessable part of the deep link
+        # participants use to report findings in a private chat. finishing_at: who sends the
+        # summary and report after closing holds it, so they go out once.
+        """
+        CREATE TABLE inspections (
+            id                INTEGER PRIMARY KEY,
+            code              TEXT NOT NULL UNIQUE,
+            chat_id           INTEGER NOT NULL REFERENCES chats (chat_id)
+                                  ON UPDATE CASCADE ON DELETE CASCADE,
+            municipality      TEXT NOT NULL,
+            neighbourhood     TEXT,
+            walk_at           TEXT NOT NULL,
+            meeting_point     TEXT NOT NULL,
+            organiser_id      INTEGER,
+            state             TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
+            invite_message_id INTEGER,
+            created_at        TEXT NOT NULL,
+            closed_at         TEXT,
+            summary_sent_at   TEXT,
+            reported_at       TEXT,
+            finishing_at      TEXT
+        )
+        """,
+        # At most one open walk per group.
+        "CREATE UNIQUE INDEX inspections_open ON inspections (chat_id) WHERE state = 'open'",
+        "CREATE INDEX inspections_closed ON inspections (municipality, closed_at)",
+        """
+        CREATE TABLE inspection_participants (
+            inspection_id INTEGER NOT NULL REFERENCES inspections (id) ON DELETE CASCADE,
+            user_id       INTEGER NOT NULL,
+            joined_at     TEXT NOT NULL,
+            PRIMARY KEY (inspection_id, user_id)
+        )
+        """,
+        "CREATE INDEX inspection_participants_user ON inspection_participants (user_id)",
+        # reporter_id only serves the reporter's own /mydata and /forgetme; it is never shown.
+        # photo is a file name in the data folder's media directory (EXIF removed).
+        """
+        CREATE TABLE inspection_findings (
+            id            INTEGER PRIMARY KEY,
+            inspection_id INTEGER NOT NULL REFERENCES inspections (id) ON DELETE CASCADE,
+            number        INTEGER NOT NULL,
+            reporter_id   INTEGER,
+            category      TEXT NOT NULL,
+            note          TEXT,
+            street        TEXT,
+            latitude      REAL,
+            longitude     REAL,
+            photo         TEXT,
+            status        TEXT NOT NULL DEFAULT 'open'
+                              CHECK (status IN ('open', 'forwarded', 'solved', 'not_ours')),
+            status_reason TEXT,
+            status_at     TEXT,
+            created_at    TEXT NOT NULL,
+            UNIQUE (inspection_id, number)
+        )
+        """,
+        "CREATE INDEX inspection_findings_reporter ON inspection_findings (reporter_id)",
+        # The message in a team group (or an adviser's chat) on which findings are marked. No
+        # reference to chats: an admin who gets the report may have no chats row, and a board
+        # left in a group that became a supergroup cannot be pressed anyway.
+        """
+        CREATE TABLE inspection_boards (
+            inspection_id INTEGER NOT NULL REFERENCES inspections (id) ON DELETE CASCADE,
+            chat_id       INTEGER NOT NULL,
+            message_id    INTEGER NOT NULL,
+            PRIMARY KEY (inspection_id, chat_id)
+        )
+        """,
+        # Self-check answers are kept only for a reminder the resident asked for (deleted when
+        # it is sent) or with an advice request (advice_requests.selfcheck, a personal field).
+        """
+        CREATE TABLE selfcheck_reminders (
+            user_id    INTEGER PRIMARY KEY,
+            answers    TEXT NOT NULL,
+            locale     TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            due_at     TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX selfcheck_reminders_due ON selfcheck_reminders (due_at)",
+        "ALTER TABLE advice_requests ADD COLUMN selfcheck TEXT",
+    ),
 ]

@@ -44,6 +44,13 @@ async def fill_until_summary(
     await press(emu, user, user, "Recent burglary at my home")
     assert "Do you agree?" in emu.last(user).text
     await press(emu, user, user, "I agree")
+    return await details_until_summary(emu, user, phone=phone, postcode=postcode)
+
+
+async def details_until_summary(
+    emu: BotApiEmulator, user: int, *, phone: str | None = PHONE, postcode: str = POSTCODE
+) -> SentMessage:
+    """After "I agree": address, name, contact and moments up to the summary."""
     assert "postcode" in emu.last(user).text
     assert "Is that right?" in (await say(emu, user, user, postcode)).text
     await press(emu, user, user, "Yes")
