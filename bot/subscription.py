@@ -18,7 +18,8 @@ TOPICS: dict[str, str] = {
     "valuables": N_("Registering valuables (Stop Heling)"),
     "alerts": N_("Neighbourhood alerts"),
 }
-DEFAULT_TOPICS = frozenset({"burglary"})
+# Neighbourhood alerts are on unless switched off, as residents know it from Burgernet.
+DEFAULT_TOPICS = frozenset({"burglary", "alerts"})
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
 Step = Literal["municipality", "neighbourhood", "topics", "language", "menu"]

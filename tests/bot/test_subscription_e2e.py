@@ -52,7 +52,7 @@ async def test_resident_subscribes_changes_and_stops(emu: BotApiEmulator, bot: B
     chat = await bot.services.chats.get(anna)
     assert chat is not None and chat.subscribed and chat.active
     assert (chat.municipality, chat.neighbourhood, chat.locale) == ("enschede", "Oost", "en")
-    assert chat.topics == {"burglary", "holidays"}
+    assert chat.topics == {"burglary", "holidays", "alerts"}  # alerts are on by default
 
     # /settings: switch to a municipality without neighbourhoods, saved at once.
     assert "Your settings" in await say(emu, anna, anna, "/settings")
@@ -124,7 +124,7 @@ async def test_subscription_survives_restart(emu: BotApiEmulator, bot: BotHarnes
     await subscribe_resident(emu, user)
     await bot.restart()
     chat = await bot.services.chats.get(user)
-    assert chat is not None and chat.topics == {"holidays", "students"}
+    assert chat is not None and chat.topics == {"holidays", "students", "alerts"}
     assert "Municipality: Borne" in await say(emu, user, user, "/settings")
 
 
@@ -193,7 +193,7 @@ async def test_group_subscription_by_admin_only(emu: BotApiEmulator, bot: BotHar
     assert (await bot.services.chats.get(group)).municipality is None  # type: ignore[union-attr]
 
     await press(emu, admin, group, "Hengelo")
-    await press(emu, admin, group, "⬜ Neighbourhood alerts")
+    assert "✅ Neighbourhood alerts" in [b[0] for row in emu.last(group).buttons() for b in row]
     await press(emu, admin, group, "Confirm")
     chat = await bot.services.chats.get(group)
     assert chat is not None and chat.kind == "group" and chat.subscribed
