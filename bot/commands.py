@@ -73,7 +73,7 @@ COMMANDS: list[CommandSpec] = [
     ),
     CommandSpec(
         "calendar",
-        N_("Tailor the calendar; /calendar ics for your agenda"),
+        N_("Your year: calendar messages, campaigns, alerts; /calendar ics for your agenda"),
         PRIVATE,
         "adviser",
         ("kalender",),

@@ -75,7 +75,15 @@ def _button(text: str, action: str) -> InlineKeyboardButton:
 
 
 def _draft(context: BotContext) -> Draft:
-    return conversation.draft(context, DRAFT_KEY)
+    draft = conversation.draft(context, DRAFT_KEY)
+    if "texts" in draft and "sources" not in draft:
+        # Persisted by the version before languages were asked (mid-wizard across an upgrade).
+        texts = draft["texts"]
+        first = {text: loc for loc, text in reversed(texts.items())}  # a shared text: its first
+        draft.update(
+            sources={loc: first[text] for loc, text in texts.items()}, pending=[], campaign_id=None
+        )
+    return draft
 
 
 def _audience(draft: Draft) -> Audience:

@@ -204,3 +204,23 @@ async def test_a_scheduled_campaign_gets_a_new_text_and_lists_show_titles(
     # Gone out: no new text any more.
     (listing,) = await say(emu, eva, "/campaigns")
     assert f"Edit text #{campaign.id}" not in labels(listing)
+
+
+async def test_a_draft_from_before_the_language_question_still_works(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """A draft persisted mid-wizard by the previous version (no languages recorded) survives the
+    upgrade: a text shared by the languages is still sent once."""
+    bot.services.now = lambda: NOW
+    eva = await adviser(emu, bot, "Eva", "enschede")
+    await campaign_text(emu, eva, "Lock up")
+    await press(emu, eva, "Next", replies=1)
+    await say(emu, eva, "tomorrow 19:00", replies=2)
+    assert bot.app is not None
+    draft = bot.app.user_data[eva]["campaign_draft"]
+    for key in ("sources", "pending", "campaign_id", "last"):
+        del draft[key]
+    answer = await press(emu, eva, "Test send", replies=1)
+    assert answer["text"] == "Sent to you only."
+    await press(emu, eva, "Confirm", message_id=emu.sent(eva)[-2].message_id, replies=1)
+    assert "goes out on 21 October 2027 19:00" in (emu.last(eva).text or "")
