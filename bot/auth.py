@@ -130,6 +130,11 @@ async def guard(
     if chat is None or chat.type != Chat.PRIVATE:
         await _tell(update, _("Please use this in a private chat with me."))
         return None
+    if user is not None:
+        # Others write to staff too (approval requests, invite notices): in their language.
+        await context.services.chats.ensure(
+            user.id, "private", context.services.i18n.pick(user.language_code)
+        )
     return roles
 
 

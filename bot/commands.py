@@ -26,6 +26,9 @@ class CommandSpec:
     aliases: tuple[str, ...] = ()
 
 
+# /cancel works inside every conversation (wizards, prompts) and is not in the menus.
+CANCEL = ("cancel", "annuleren")
+
 PRIVATE: frozenset[Where] = frozenset({"private"})
 GROUP: frozenset[Where] = frozenset({"group"})
 BOTH: frozenset[Where] = frozenset({"private", "group"})
@@ -75,10 +78,12 @@ COMMANDS: list[CommandSpec] = [
     ),
     CommandSpec("requests", N_("Open advice requests of this team"), GROUP, "team", ("aanvragen",)),
     CommandSpec("campaign", N_("Write and schedule a campaign"), PRIVATE, "adviser", ("campagne",)),
-    CommandSpec("campaigns", N_("Upcoming and recent campaigns"), PRIVATE, "adviser"),
+    CommandSpec(
+        "campaigns", N_("Upcoming and recent campaigns"), PRIVATE, "adviser", ("campagnes",)
+    ),
     CommandSpec(
         "calendar",
-        N_("Tailor the calendar; /calendar ics for your agenda"),
+        N_("Your year: calendar messages, campaigns, alerts; /calendar ics for your agenda"),
         PRIVATE,
         "adviser",
         ("kalender",),

@@ -19,8 +19,9 @@ TOPICS: dict[str, str] = {
     "alerts": N_("Neighbourhood alerts"),
 }
 # What a new subscription starts with: the seed report's core messages (burglary prevention,
-# the school-holiday reminders, Stop Heling). Students and alerts are opt-in.
-DEFAULT_TOPICS = frozenset({"burglary", "holidays", "valuables"})
+# the school-holiday reminders, Stop Heling) and neighbourhood alerts, which are on unless
+# switched off, as residents know it from Burgernet. Students are opt-in.
+DEFAULT_TOPICS = frozenset({"burglary", "holidays", "valuables", "alerts"})
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
 Step = Literal["municipality", "neighbourhood", "topics", "language", "menu"]

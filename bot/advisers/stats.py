@@ -2,7 +2,8 @@
 
 Every figure is computed from the rows themselves (chats, broadcasts and deliveries, advice
 requests, alerts), restricted to the municipalities the reader may see; deliveries count by the
-recipient's municipality, so a campaign for two municipalities splits cleanly.
+recipient's municipality, so a campaign for two municipalities splits cleanly. Deliveries of
+chats erased by /forgetme count from their anonymous tallies (bot/storage/tallies.py).
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from datetime import datetime
 
 from bot.advice.requests import CLOSED, OPEN
 from bot.storage.database import Database, from_db_time, to_db_time
-
-# Telegram's reason when a private chat blocked the bot ("Forbidden: bot was blocked by the user").
-BLOCKED_MARK = "blocked"
+from bot.storage.tallies import BLOCKED_MARK
 
 
 def _in(column: str, values: Iterable[str]) -> tuple[str, list[str]]:
@@ -107,45 +106,58 @@ async def delivery_counts(
     end: datetime | None = None,
 ) -> dict[str, BroadcastCounts]:
     """Deliveries per broadcast key by outcome, optionally for recipients in `municipalities`,
-    for `keys`, or for broadcasts due in [start, end)."""
-    clauses, params = ["1 = 1"], []
-    if municipalities is not None:
-        where, values = _in("c.municipality", municipalities)
-        clauses.append(where)
-        params += values
-    if keys is not None:
-        where, values = _in("b.key", keys)
-        clauses.append(where)
-        params += values
-    if start is not None:
-        clauses.append("b.due_at >= ?")
-        params.append(to_db_time(start))
-    if end is not None:
-        clauses.append("b.due_at < ?")
-        params.append(to_db_time(end))
+    for `keys`, or for broadcasts due in [start, end); with the outcomes of erased chats."""
+
+    def where(municipality: str) -> tuple[str, list[str]]:
+        clauses, params = ["1 = 1"], []
+        if municipalities is not None:
+            clause, values = _in(municipality, municipalities)
+            clauses.append(clause)
+            params += values
+        if keys is not None:
+            clause, values = _in("b.key", keys)
+            clauses.append(clause)
+            params += values
+        if start is not None:
+            clauses.append("b.due_at >= ?")
+            params.append(to_db_time(start))
+        if end is not None:
+            clauses.append("b.due_at < ?")
+            params.append(to_db_time(end))
+        return " AND ".join(clauses), params
+
+    live, live_params = where("c.municipality")
+    kept, kept_params = where("t.municipality")
     rows = await db.fetchall(
         f"""
-        SELECT b.key, b.source, b.ref, d.state, d.reason, d.not_before
+        SELECT b.key, b.source, b.ref, d.state,
+               COALESCE(d.reason, '') LIKE ? AS blocked, d.not_before, 1 AS n
         FROM deliveries d
         JOIN broadcasts b ON b.key = d.broadcast_key
         JOIN chats c ON c.chat_id = d.chat_id
-        WHERE {" AND ".join(clauses)}
+        WHERE {live}
+        UNION ALL
+        SELECT b.key, b.source, b.ref, t.state, t.blocked, NULL, t.n
+        FROM delivery_tallies t
+        JOIN broadcasts b ON b.key = t.broadcast_key
+        WHERE {kept}
         """,
-        params,
+        [f"%{BLOCKED_MARK}%", *live_params, *kept_params],
     )
     result: dict[str, BroadcastCounts] = {}
     for r in rows:
         counts = result.setdefault(r["key"], BroadcastCounts(r["source"], r["ref"])).counts
+        n = int(r["n"])
         if r["state"] == "sent":
-            counts.sent += 1
+            counts.sent += n
         elif r["state"] == "failed":
-            counts.failed += 1
-            counts.blocked += BLOCKED_MARK in (r["reason"] or "").lower()
+            counts.failed += n
+            counts.blocked += n * int(r["blocked"])
         elif r["state"] == "pending":
             if from_db_time(r["not_before"]) > now:
-                counts.held += 1
+                counts.held += n
             else:
-                counts.pending += 1
+                counts.pending += n
     return result
 
 

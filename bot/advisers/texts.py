@@ -9,6 +9,9 @@ from telegram.constants import MessageLimit
 from bot.advisers.stats import Counts
 from bot.config import Config
 from bot.i18n import Translator
+from messages.telegram_html import plain_text
+
+TITLE_LENGTH = 48
 
 
 def scope_text(_: Translator, config: Config, municipalities: Iterable[str]) -> str:
@@ -17,6 +20,27 @@ def scope_text(_: Translator, config: Config, municipalities: Iterable[str]) -> 
     if slugs >= {m.slug for m in config.municipalities}:
         return _("the whole region")
     return ", ".join(m.name for m in config.municipalities if m.slug in slugs)
+
+
+def title_of(html: str, limit: int = TITLE_LENGTH) -> str:
+    """A message's title as a reader sees it: its first line, shortened to whole words."""
+    line = next((ln.strip() for ln in plain_text(html).splitlines() if ln.strip()), "")
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1].rsplit(" ", 1)[0] or line[: limit - 1]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+def duration_text(_: Translator, days: float | None) -> str:
+    """A median time as people say it: "less than an hour", "5 hours", "3 days"."""
+    if days is None:
+        return "–"
+    hours = days * 24
+    if hours < 1:
+        return _("less than an hour")
+    if hours < 48:
+        return _.ngettext("{n} hour", "{n} hours", round(hours))
+    return _.ngettext("{n} day", "{n} days", round(days))
 
 
 def find_municipality(config: Config, wanted: str) -> str | None:

@@ -1,7 +1,9 @@
-"""`buurtwacht report --from DATE --to DATE [--out DIR]`: the half-year report for the partners'
-meeting, as `report.csv` (one figure per row) and a short `report.md` summary.
+"""`buurtwacht report --from DATE --to DATE [--out DIR] [--locale nl|en]`: the half-year report
+for the partners' meeting, as `report.csv` (one figure per row) and a short `report.md` summary.
 
-It reads the same figures as /stats (bot.advisers.stats), for the whole region.
+It reads the same figures as /stats (bot.advisers.stats), for the whole region. The summary is
+for people and comes in the configured languages (default: the configuration's default); the
+CSV is for spreadsheets and keeps fixed English keys in every language, so formulas keep working.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from bot.cli.common import add_output, load_or_report, open_database
 from bot.config import Config
 from bot.csv_files import write_csv
 from bot.files import UnsafeOutput, open_output, output_folder
+from bot.i18n import Catalogues, Translator
 from bot.storage.alerts import AlertStore
 from bot.storage.campaigns import CampaignStore
 from bot.storage.database import utcnow
 from bot.storage.figures import FigureStore
+from bot.wijkschouw.texts import category_text, status_text
 
 Row = tuple[str, str, str, str, int | float | str]  # section, municipality, item, metric, value
 
@@ -38,6 +42,7 @@ def add(subparsers: Any) -> None:
     parser.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
     parser.add_argument("--config", default="config.toml")
     add_output(parser, "--out", "folder for report.csv and report.md", default=Path("."))
+    parser.add_argument("--locale", help="language of report.md (default: the configuration's)")
     parser.set_defaults(func=run)
 
 
@@ -48,6 +53,11 @@ def run(args: argparse.Namespace) -> int:
     if args.end < args.start:
         print("--to must not be before --from", file=sys.stderr)
         return 2
+    locale = args.locale or config.locale.default
+    if locale not in config.locale.available:
+        print(f"--locale: one of {', '.join(config.locale.available)}", file=sys.stderr)
+        return 2
+    _ = Catalogues(config.locale.available, config.locale.default, config.locale.tz).get(locale)
     rows = asyncio.run(collect(config, args.start, args.end))
     try:
         folder = output_folder(args.out)
@@ -56,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             open_output(folder / "report.md", force=args.force) as md_file,
         ):
             write_csv(csv_file, ["section", "municipality", "item", "metric", "value"], rows)
-            md_file.write(summary(config, args.start, args.end, rows))
+            md_file.write(summary(_, config, args.start, args.end, rows))
     except UnsafeOutput as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -122,7 +132,7 @@ def _num(value: float | None) -> float | str:
     return "" if value is None else round(value, 1)
 
 
-def summary(config: Config, start: date, end: date, rows: list[Row]) -> str:
+def summary(_: Translator, config: Config, start: date, end: date, rows: list[Row]) -> str:
     """A few lines for people: totals per section; the CSV holds the detail."""
 
     def total(section: str, metric: str) -> int:
@@ -135,40 +145,62 @@ def summary(config: Config, start: date, end: date, rows: list[Row]) -> str:
         return sum(int(v) for s, _m, _i, _k, v in rows if s == section)
 
     names = {m.slug: m.name for m in config.municipalities}
+    years = _years(rows)
     lines = [
-        f"# Buurtwacht report {start.isoformat()} – {end.isoformat()}",
+        "# "
+        + _(
+            "Buurtwacht report {start} – {end}",
+            start=_.fmt_date(start, "d MMMM y"),
+            end=_.fmt_date(end, "d MMMM y"),
+        ),
         "",
-        "## Reach",
-        f"- Private chats subscribed: {total('reach', 'private_chats')}",
-        f"- Groups subscribed: {total('reach', 'groups')}",
-        f"- Net change in subscribers in the period: {total('reach', 'net_change_in_period'):+d}",
+        "## " + _("Reach"),
+        "- " + _("Private chats subscribed: {n}", n=total("reach", "private_chats")),
+        "- " + _("Groups subscribed: {n}", n=total("reach", "groups")),
+        "- "
+        + _(
+            "Net change in subscribers in the period: {n}",
+            n=f"{total('reach', 'net_change_in_period'):+d}",
+        ),
         "",
-        "## Messages",
-        f"- Campaigns: {sum(1 for r in rows if r[0] == 'campaigns')}",
-        f"- Deliveries sent: {total_prefix('deliveries_', 'sent')}, "
-        f"failed: {total_prefix('deliveries_', 'failed')} "
-        f"(blocked: {total_prefix('deliveries_', 'blocked')})",
-        f"- Neighbourhood alerts: {total('alerts', 'alerts')}",
+        "## " + _("Messages"),
+        "- " + _("Campaigns: {n}", n=sum(1 for r in rows if r[0] == "campaigns")),
+        "- "
+        + _(
+            "Deliveries sent: {sent}, failed: {failed} (blocked: {blocked})",
+            sent=total_prefix("deliveries_", "sent"),
+            failed=total_prefix("deliveries_", "failed"),
+            blocked=total_prefix("deliveries_", "blocked"),
+        ),
+        "- " + _("Neighbourhood alerts: {n}", n=total("alerts", "alerts")),
         "",
-        "## Advice requests",
-        f"- Open: {total('advice', 'open')}, claimed: {total('advice', 'claimed')}, "
-        f"closed: {total('advice', 'closed')}",
+        "## " + _("Advice requests"),
+        "- "
+        + _(
+            "Open: {open}, claimed: {claimed}, closed: {closed}",
+            open=total("advice", "open"),
+            claimed=total("advice", "claimed"),
+            closed=total("advice", "closed"),
+        ),
         "",
-        "## Wijkschouw",
-        f"- Held: {total('wijkschouw', 'held')}, findings: {per_item('wijkschouw_findings')}",
-        "- By category: " + _items("wijkschouw_findings", rows),
-        "- Status now: " + _items("wijkschouw_status", rows),
+        "## " + _("Neighbourhood inspections (wijkschouw)"),
+        "- "
+        + _(
+            "Held: {held}, findings: {findings}",
+            held=total("wijkschouw", "held"),
+            findings=per_item("wijkschouw_findings"),
+        ),
+        "- " + _("By category: {items}", items=_items(_, "wijkschouw_findings", rows)),
+        "- " + _("Status now: {items}", items=_items(_, "wijkschouw_status", rows)),
         "",
-        "## Home burglaries per year",
+        "## " + _("Home burglaries per year"),
         "",
-        "| municipality | " + " | ".join(_years(rows)) + " |",
-        "|---|" + "---|" * len(_years(rows)),
+        f"| {_('municipality')} | " + " | ".join(years) + " |",
+        "|---|" + "---|" * len(years),
     ]
     for slug, name in names.items():
         per_year = {i: v for s, m, i, _k, v in rows if s == "figures" and m == slug}
-        lines.append(
-            f"| {name} | " + " | ".join(str(per_year.get(y, "")) for y in _years(rows)) + " |"
-        )
+        lines.append(f"| {name} | " + " | ".join(str(per_year.get(y, "")) for y in years) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -176,10 +208,11 @@ def _years(rows: list[Row]) -> list[str]:
     return sorted({item for section, _m, item, _k, _v in rows if section == "figures"})
 
 
-def _items(section: str, rows: list[Row]) -> str:
-    """ "lighting 3, greenery 1" over all municipalities, or "none"."""
+def _items(_: Translator, section: str, rows: list[Row]) -> str:
+    """ "💡 Lighting 3, 🌳 Greenery 1" (or statuses) over all municipalities, or "none"."""
     totals: dict[str, int] = {}
     for s, _m, item, _k, value in rows:
         if s == section:
             totals[item] = totals.get(item, 0) + int(value)
-    return ", ".join(f"{item} {n}" for item, n in sorted(totals.items())) or "none"
+    name = category_text if section == "wijkschouw_findings" else status_text
+    return ", ".join(f"{name(_, item)} {n}" for item, n in sorted(totals.items())) or _("none")

@@ -161,7 +161,7 @@ async def on_text(update: Update, context: BotContext) -> str | int:
         context,
         _(
             "👆 This is the alert as recipients will see it. Send it now to <b>{chats}</b> "
-            "(groups, and residents who chose alerts)?",
+            "(the groups and residents here that have neighbourhood alerts on)?",
             chats=count_chats(_, count),
         ),
         InlineKeyboardMarkup([[_button(_("Send now"), "send"), _button(_("Cancel"), "cancel")]]),

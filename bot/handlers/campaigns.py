@@ -9,6 +9,8 @@ reschedule dialog runs in the wizard's persistent conversation "campaign" (state
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -16,8 +18,8 @@ from telegram.ext import CommandHandler
 
 from bot.advisers.broadcasts import schedule_campaign
 from bot.advisers.moments import MomentProblem, parse_moment
-from bot.advisers.stats import delivery_counts
-from bot.advisers.texts import counts_text, scope_text
+from bot.advisers.stats import Counts, delivery_counts
+from bot.advisers.texts import counts_text, scope_text, title_of
 from bot.auth import Roles, guard, user_roles
 from bot.delivery import TelegramSender
 from bot.handlers import conversation
@@ -25,13 +27,16 @@ from bot.handlers.conversation import END, send, spend
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.campaigns import Campaign
+from bot.teamwork import chat_translator
 from scheduler.delivery import Content, DeliveryError
+from scheduler.quiet import quiet_release
 
 log = logging.getLogger(__name__)
 
 PREFIX = "cmp"
 RESCHEDULE_KEY = "campaign_reschedule"
 RESCHEDULE = "reschedule"  # a state of the conversation "campaign"
+MOMENT_FORMAT = "d MMMM y HH:mm"
 
 
 def _button(text: str, action: str) -> InlineKeyboardButton:
@@ -62,36 +67,71 @@ async def send_as_recipients_see_it(
 # --- approval --------------------------------------------------------------------------------
 
 
-async def _approvers(services: Services, campaign: Campaign) -> list[int]:
-    """Admins and advisers whose scope covers the campaign, except its author."""
+async def approvers(services: Services, author_id: int, municipalities: Iterable[str]) -> list[int]:
+    """Who may approve a campaign of `author_id` for `municipalities`: other advisers whose
+    scope covers every one of them, and admins other than the author."""
     candidates = set(services.config.admins.user_ids) | {
         g.user_id for g in await services.roles.all()
     }
     result = []
-    for user_id in sorted(candidates - {campaign.author_id}):
+    for user_id in sorted(candidates - {author_id}):
         roles = await user_roles(services, user_id)
-        if roles.covers(campaign.audience.municipalities):
+        if roles.covers(municipalities):
             result.append(user_id)
     return result
 
 
+def release_text(_: Translator, services: Services, due: datetime, kinds: Iterable[str]) -> str:
+    """When a campaign reaches its recipients: at its moment (or now), and private chats only
+    after the quiet hours, as the engine holds them."""
+    now = services.now()
+    start = max(due, now)
+    delivery = services.config.delivery
+    held = (
+        quiet_release(start, delivery.quiet_start, delivery.quiet_end, services.config.locale.tz)
+        if "private" in kinds
+        else None
+    )
+    moment = _.fmt_datetime(start, MOMENT_FORMAT)
+    if held is None:
+        return _("It goes out now.") if due <= now else _("It goes out on {moment}.", moment=moment)
+    release = _.fmt_datetime(held, MOMENT_FORMAT)
+    if "group" not in kinds:
+        return _("Private chats get it on {release}, when the quiet hours end.", release=release)
+    if due <= now:
+        return _(
+            "Groups get it now; private chats on {release}, when the quiet hours end.",
+            release=release,
+        )
+    return _(
+        "Groups get it on {moment}; private chats on {release}, when the quiet hours end.",
+        moment=moment,
+        release=release,
+    )
+
+
 async def ask_approval(context: BotContext, campaign: Campaign) -> int:
+    """Send the campaign and the question to everyone who may approve it; how many were asked
+    (someone who never opened a chat with the bot cannot be messaged)."""
     services = context.services
     asked = 0
-    for user_id in await _approvers(services, campaign):
+    for user_id in await approvers(services, campaign.author_id, campaign.audience.municipalities):
         chat = await services.chats.get(user_id)
         if chat is None:
-            continue  # never opened a chat with the bot: cannot be messaged
+            continue
         _ = services.i18n.get(chat.locale)
         if await send_as_recipients_see_it(context, user_id, campaign.content, [chat.locale]):
             continue
+        due = campaign.due_at
         await context.bot.send_message(
             user_id,
             _(
-                "👆 Campaign #{id} for {audience}, at {moment}, waits for your approval.",
+                "👆 Campaign #{id} for {audience} waits for your approval. {release}",
                 id=campaign.id,
                 audience=scope_text(_, services.config, campaign.audience.municipalities),
-                moment=_.fmt_datetime(campaign.due_at, "d MMMM y HH:mm"),
+                release=_("It goes out as soon as it is approved.")
+                if due <= services.now()
+                else _("It goes out on {moment}.", moment=_.fmt_datetime(due, MOMENT_FORMAT)),
             ),
             reply_markup=InlineKeyboardMarkup(
                 [
@@ -109,12 +149,19 @@ async def ask_approval(context: BotContext, campaign: Campaign) -> int:
 # --- /campaigns ------------------------------------------------------------------------------
 
 
-def _status(_: Translator, campaign: Campaign, broadcast: tuple[str, str | None] | None) -> str:
+def _status(
+    _: Translator,
+    campaign: Campaign,
+    broadcast: tuple[str, str | None] | None,
+    counts: Counts | None,
+) -> str:
     if campaign.state == "cancelled":
         return _("cancelled")
     if campaign.state == "awaiting_approval":
         return _("awaiting approval")
     state = broadcast[0] if broadcast else "planned"
+    if state == "materialized" and counts is not None and counts.held + counts.pending:
+        return _("being sent")  # e.g. private chats held until the quiet hours end
     if state == "materialized":
         return _("sent")
     if state == "skipped":
@@ -142,11 +189,12 @@ async def _campaigns_view(
     lines, rows = [_("<b>Campaigns</b>")], []
     for c in campaigns:
         broadcast = await services.outbox.get_broadcast(c.key)
-        status = _status(_, c, broadcast)
+        status = _status(_, c, broadcast, counts[c.key].counts if c.key in counts else None)
         lines.append(
             _(
-                "#{id} · {moment} · {audience} · <b>{status}</b>",
+                "#{id} <b>{title}</b> · {moment} · {audience} · <b>{status}</b>",
                 id=c.id,
+                title=title_of(c.content.text(_.locale)),
                 moment=_.fmt_datetime(c.due_at, "d MMM y HH:mm"),
                 audience=scope_text(_, services.config, c.audience.municipalities),
                 status=status,
@@ -154,17 +202,17 @@ async def _campaigns_view(
         )
         if c.key in counts:
             lines.append("   " + counts_text(_, counts[c.key].counts))
-        upcoming = c.state == "awaiting_approval" or (
-            c.state == "scheduled" and (broadcast is None or broadcast[0] == "planned")
-        )
-        if upcoming and roles.covers(c.audience.municipalities):
-            row = [
-                _button(_("Cancel #{id}", id=c.id), f"x:{c.id}"),
-                _button(_("Reschedule #{id}", id=c.id), f"rs:{c.id}"),
-            ]
+        if await is_upcoming(services, c) and roles.covers(c.audience.municipalities):
+            rows.append(
+                [
+                    _button(_("Cancel #{id}", id=c.id), f"x:{c.id}"),
+                    _button(_("Reschedule #{id}", id=c.id), f"rs:{c.id}"),
+                ]
+            )
+            second = [_button(_("Edit text #{id}", id=c.id), f"ed:{c.id}")]
             if c.state == "awaiting_approval" and c.author_id != user_id:
-                row.append(_button(_("Approve #{id}", id=c.id), f"ap:{c.id}"))
-            rows.append(row)
+                second.append(_button(_("Approve #{id}", id=c.id), f"ap:{c.id}"))
+            rows.append(second)
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -179,7 +227,15 @@ async def list_campaigns(update: Update, context: BotContext) -> None:
     await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-async def _campaign_for(update: Update, context: BotContext, action: str) -> Campaign | None:
+async def is_upcoming(services: Services, campaign: Campaign) -> bool:
+    """Not gone out and not cancelled: it may still be cancelled, moved or given a new text."""
+    if campaign.state == "awaiting_approval":
+        return True
+    broadcast = await services.outbox.get_broadcast(campaign.key)
+    return campaign.state == "scheduled" and (broadcast is None or broadcast[0] == "planned")
+
+
+async def campaign_for(update: Update, context: BotContext, action: str) -> Campaign | None:
     """The campaign of a button, when the presser's scope covers its whole audience."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -197,7 +253,7 @@ async def _campaign_for(update: Update, context: BotContext, action: str) -> Cam
 
 
 async def on_cancel_campaign(update: Update, context: BotContext) -> None:
-    campaign = await _campaign_for(update, context, "cancel")
+    campaign = await campaign_for(update, context, "cancel")
     if campaign is None:
         return
     query, user = update.callback_query, update.effective_user
@@ -230,7 +286,7 @@ async def on_approve(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
     approve = query.data.split(":")[1] == "ap"
-    campaign = await _campaign_for(update, context, "approve" if approve else "reject")
+    campaign = await campaign_for(update, context, "approve" if approve else "reject")
     if campaign is None:
         return
     _ = await context.translator(update)
@@ -264,23 +320,35 @@ async def on_approve(update: Update, context: BotContext) -> None:
     action = "campaign.approve" if approve else "campaign.reject"
     await services.audit.record(user.id, action, str(campaign.id), now=services.now())
     await query.edit_message_reply_markup(None)
+    decided = await services.campaigns.get(campaign.id)
+    assert decided is not None
+    release = release_text(_, services, decided.due_at, decided.audience.kinds)
     await query.answer(
-        _("Campaign #{id} is approved.", id=campaign.id)
+        _("Campaign #{id} is approved. {release}", id=campaign.id, release=release)
         if approve
         else _("Campaign #{id} is rejected.", id=campaign.id)
     )
-    author = await services.chats.get(campaign.author_id)
-    _a = services.i18n.get(author.locale if author else None)
-    await context.bot.send_message(
-        campaign.author_id,
-        _a("Your campaign #{id} was approved.", id=campaign.id)
-        if approve
-        else _a("Your campaign #{id} was rejected.", id=campaign.id),
+    await _tell_author(context, decided, approve)
+
+
+async def _tell_author(context: BotContext, campaign: Campaign, approved: bool) -> None:
+    """The author hears the decision in their own language, and when an approved one goes out."""
+    services = context.services
+    _ = await chat_translator(services, campaign.author_id, None)
+    text = (
+        _(
+            "Your campaign #{id} was approved. {release}",
+            id=campaign.id,
+            release=release_text(_, services, campaign.due_at, campaign.audience.kinds),
+        )
+        if approved
+        else _("Your campaign #{id} was rejected.", id=campaign.id)
     )
+    await context.bot.send_message(campaign.author_id, text)
 
 
 async def on_reschedule(update: Update, context: BotContext) -> str | int:
-    campaign = await _campaign_for(update, context, "reschedule")
+    campaign = await campaign_for(update, context, "reschedule")
     if campaign is None:
         return END
     assert context.user_data is not None
@@ -339,7 +407,7 @@ async def on_reschedule_text(update: Update, context: BotContext) -> str | int:
 
 def register(app: BotApplication) -> None:
     """After bot.handlers.campaign_wizard's conversation, which also handles the rs: button."""
-    app.add_handler(CommandHandler("campaigns", list_campaigns))
+    app.add_handler(CommandHandler(["campaigns", "campagnes"], list_campaigns))
     # Bound to the campaign row: each handler checks the role and the campaign's state.
     app.add_handler(conversation.press(PREFIX, on_cancel_campaign, r"x:\d+", bound=False))
     app.add_handler(conversation.press(PREFIX, on_approve, r"(ap|rj):\d+", bound=False))

@@ -22,6 +22,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.commands import CANCEL
 from bot.handlers import prompts
 from bot.services import BotContext
 from messages.telegram_html import text_problems
@@ -128,7 +129,7 @@ def buttons_only() -> MessageHandler[BotContext, object]:
 
 def cancel_fallbacks(prefix: str, callback: Any) -> list[BaseHandler[Any, Any, Any]]:
     """/cancel (/annuleren) and the Cancel button (`<prefix>:cancel`), both to `callback`."""
-    return [CommandHandler(["cancel", "annuleren"], callback), press(prefix, callback, "cancel")]
+    return [CommandHandler(list(CANCEL), callback), press(prefix, callback, "cancel")]
 
 
 def persistent_conversation(

@@ -245,24 +245,27 @@ async def on_location(update: Update, context: BotContext) -> str | int:
 
 
 async def _typed(
-    update: Update, context: BotContext, parse: Callable[[str], str | None], problem: str
-) -> str | None:
-    """The typed text as `parse` reads it, or None after telling the user `problem`."""
+    update: Update, context: BotContext, parse: Callable[[str], str | None]
+) -> tuple[str | None, Translator]:
+    """The typed text as `parse` reads it (None when it does not fit), and the translator for
+    telling the user why."""
     message = update.effective_message
     assert message is not None
-    value = parse(message.text or "")
-    if value is None:
-        _ = await context.translator(update)
-        await message.reply_text(_(problem))
-    return value
+    return parse(message.text or ""), await context.translator(update)
+
+
+async def _reply(update: Update, text: str) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(text)
 
 
 async def on_street(update: Update, context: BotContext) -> str | int:
     draft = _draft(context)
     if draft is None:
         return await _lost(update, context)
-    street = await _typed(update, context, parse_street, STREET_PROBLEM)
+    street, _ = await _typed(update, context, parse_street)
     if street is None:
+        await _reply(update, _(STREET_PROBLEM))
         return PLACE
     draft.update(street=street, latitude=None, longitude=None)
     return await _place_noted(update, context, draft)
@@ -294,8 +297,9 @@ async def on_note(update: Update, context: BotContext) -> str | int:
     draft = _draft(context)
     if draft is None:
         return await _lost(update, context)
-    note = await _typed(update, context, parse_note, NOTE_PROBLEM)
+    note, _ = await _typed(update, context, parse_note)
     if note is None:
+        await _reply(update, _(NOTE_PROBLEM))
         return NOTE
     draft["note"] = note
     return await _summary(update, context, draft)

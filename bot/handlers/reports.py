@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 from datetime import timedelta
 
 from telegram import Update
@@ -18,18 +19,47 @@ from bot.advisers.stats import (
     inspection_summary,
     subscribers,
 )
-from bot.advisers.texts import chunks, counts_text, find_municipality, scope_text
+from bot.advisers.texts import (
+    chunks,
+    counts_text,
+    duration_text,
+    find_municipality,
+    scope_text,
+    title_of,
+)
 from bot.auth import guard
 from bot.i18n import Translator
-from bot.services import BotApplication, BotContext
+from bot.services import BotApplication, BotContext, Services
 from bot.wijkschouw.model import CATEGORIES, STATUS_NAMES
 from bot.wijkschouw.texts import category_text, status_text
 
 PERIOD = timedelta(days=30)
 
 
-def _days(_: Translator, value: float | None) -> str:
-    return "–" if value is None else _("{n} days", n=round(value, 1))
+def subscribers_text(_: Translator, private: int, groups: int) -> str:
+    """'1 private chat, 2 groups' (also for the report)."""
+    return ", ".join(
+        [
+            _.ngettext("{n} private chat", "{n} private chats", private),
+            _.ngettext("{n} group", "{n} groups", groups),
+        ]
+    )
+
+
+async def _label(services: Services, _: Translator, source: str, ref: str) -> str:
+    """What a reader calls a broadcast: a campaign or a calendar message by its title."""
+    if source == "campaign":
+        campaign = await services.campaigns.get(int(ref)) if ref.isdigit() else None
+        title = title_of(campaign.content.text(_.locale)) if campaign else "?"
+        return _("Campaign #{id}: {title}", id=ref, title=title)
+    if source == "alert":
+        return _("Alert #{id}", id=ref)
+    if source == "alert-follow-up":
+        return _("Follow-up of alert #{id}", id=ref)
+    try:
+        return title_of(services.calendar.get(ref).text(_.locale))
+    except KeyError:  # an entry removed from the calendar since
+        return ref
 
 
 async def stats(update: Update, context: BotContext) -> None:
@@ -55,10 +85,9 @@ async def stats(update: Update, context: BotContext) -> None:
     for slug, s in (await subscribers(services.db, scope, now - PERIOD)).items():
         lines.append(
             _(
-                "{name}: {private} private, {groups} groups ({change} in 30 days)",
+                "{name}: {subscribers} ({change} in 30 days)",
                 name=names[slug],
-                private=s.private,
-                groups=s.groups,
+                subscribers=subscribers_text(_, s.private, s.groups),
                 change=f"{s.change:+d}",
             )
         )
@@ -66,11 +95,7 @@ async def stats(update: Update, context: BotContext) -> None:
     lines += ["", _("<b>Deliveries</b>")]
     totals = by_source_ref(per_key)
     for (source, ref), counts in totals.items():
-        label = {
-            "campaign": _("Campaign #{id}", id=ref),
-            "alert": _("Alert #{id}", id=ref),
-            "alert-follow-up": _("Follow-up of alert #{id}", id=ref),
-        }.get(source, ref)
+        label = html.escape(await _label(services, _, source, ref))
         lines.append(f"{label}: {counts_text(_, counts)}")
     if not totals:
         lines.append(_("Nothing was sent in this period."))
@@ -87,8 +112,8 @@ async def stats(update: Update, context: BotContext) -> None:
         ),
         _(
             "median time to claim: {claim}; to close: {close}",
-            claim=_days(_, advice.median_days_to_claim),
-            close=_days(_, advice.median_days_to_close),
+            claim=duration_text(_, advice.median_days_to_claim),
+            close=duration_text(_, advice.median_days_to_close),
         ),
         "",
         _("<b>Alerts</b>: {n}", n=sum(alerts.values())),

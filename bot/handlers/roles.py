@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Iterable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -18,6 +19,7 @@ from bot.advisers.texts import chunks, find_municipality, scope_text
 from bot.auth import guard, refresh_staff_menu
 from bot.services import BotApplication, BotContext
 from bot.storage.roles import ALL, INVITE_TTL, Role
+from bot.teamwork import chat_translator
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +97,21 @@ async def accept_invite(update: Update, context: BotContext) -> None:
         ),
         parse_mode=ParseMode.HTML,
     )
-    admin_chat = await services.chats.get(result.created_by)
-    _a = services.i18n.get(admin_chat.locale if admin_chat else None)
+    await _tell_inviter(context, result.created_by, label, scope)
+
+
+async def _tell_inviter(
+    context: BotContext, admin_id: int, label: str, scope: Iterable[str]
+) -> None:
+    """The admin who made the invite hears it was used, in the admin's own language."""
+    services = context.services
+    _ = await chat_translator(services, admin_id, None)
     await context.bot.send_message(
-        result.created_by,
-        _a(
+        admin_id,
+        _(
             "{name} accepted your invite and is now an adviser for {scope}.",
             name=label,
-            scope=scope_text(_a, services.config, scope),
+            scope=scope_text(_, services.config, scope),
         ),
         parse_mode=ParseMode.HTML,
     )
@@ -174,8 +183,16 @@ async def revoke_button(update: Update, context: BotContext) -> None:
         await query.edit_message_text(_("Nothing was changed."))
     elif action == "rv":
         user_id, role = rest
+        grant = next(
+            (g for g in await services.roles.all() if str(g.user_id) == user_id and g.role == role),
+            None,
+        )
         await query.edit_message_text(
-            _("Revoke the {role} role of user {id}?", role=role, id=int(user_id)),
+            _(
+                "Revoke the role of {name} ({role})?",
+                name=grant.label if grant and grant.label else _("user {id}", id=user_id),
+                role=_("Admin") if role == "admin" else _("Adviser"),
+            ),
             reply_markup=InlineKeyboardMarkup(
                 [
                     [

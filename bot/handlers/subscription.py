@@ -138,6 +138,12 @@ async def start(update: Update, context: BotContext) -> None:
         preselect = config.municipality(match.group(1))
     if payload and preselect is None:
         note = _("I don't know the municipality in this link, so please choose it yourself.")
+    elif preselect is not None:
+        note = _(
+            "You came through the link of <b>{name}</b>, so I have chosen {name} for you. "
+            "You can change it later with /settings.",
+            name=preselect.name,
+        )
     greeting = _(
         "Welcome to <b>Buurtwacht</b>! All year round I send you short tips against burglary "
         "in your neighbourhood, at the moments that matter: dark evenings, holidays, the start "

@@ -364,4 +364,24 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX selfcheck_reminders_due ON selfcheck_reminders (due_at)",
         "ALTER TABLE advice_requests ADD COLUMN selfcheck TEXT",
     ),
+    # 9: delivery outcomes of erased chats, kept as anonymous counts so that /stats and the
+    # report do not lose past deliveries when someone uses /forgetme (deliveries of a chat are
+    # deleted with it). And neighbourhood alerts became a topic that groups can switch off:
+    # groups subscribed before got every alert, so they keep the topic on.
+    (
+        """
+        CREATE TABLE delivery_tallies (
+            broadcast_key TEXT NOT NULL REFERENCES broadcasts (key) ON DELETE CASCADE,
+            municipality  TEXT NOT NULL DEFAULT '',
+            state         TEXT NOT NULL,
+            blocked       INTEGER NOT NULL CHECK (blocked IN (0, 1)),
+            n             INTEGER NOT NULL CHECK (n > 0),
+            PRIMARY KEY (broadcast_key, municipality, state, blocked)
+        )
+        """,
+        """
+        UPDATE chats SET topics = topics || ',alerts'
+        WHERE kind = 'group' AND topics != '' AND (',' || topics || ',') NOT LIKE '%,alerts,%'
+        """,
+    ),
 ]

@@ -77,6 +77,22 @@ def _audience_sql(audience: Audience) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
+def _broadcast_row(b: PlannedBroadcast, now: str) -> tuple[Any, ...]:
+    """The values of a new `broadcasts` row, in the column order of the INSERTs below."""
+    return (
+        b.key,
+        b.source,
+        b.ref,
+        b.municipality,
+        to_db_time(b.due_at),
+        int(b.hold_quiet),
+        audience_to_json(b.audience) if b.audience else None,
+        content_to_json(b.content) if b.content else None,
+        now,
+        now,
+    )
+
+
 @dataclass(frozen=True)
 class Override:
     action: Literal["skip", "replace"]
@@ -94,26 +110,20 @@ class OutboxStore:
         where, params = _audience_sql(audience)
         return int(await self.db.fetchval(f"SELECT COUNT(*) FROM chats c WHERE {where}", params))
 
+    async def audience_locales(self, audience: Audience) -> dict[str, int]:
+        """The audience's chats per language (each gets the text of its locale)."""
+        where, params = _audience_sql(audience)
+        rows = await self.db.fetchall(
+            f"SELECT c.locale, COUNT(*) AS n FROM chats c WHERE {where} GROUP BY c.locale", params
+        )
+        return {row["locale"]: int(row["n"]) for row in rows}
+
     # --- broadcasts (planner side) ----------------------------------------------------------
 
     async def plan(self, broadcasts: Sequence[PlannedBroadcast]) -> None:
         """Insert new planned broadcasts; move the due time of ones not yet materialised."""
         now = to_db_time(utcnow())
-        rows = [
-            (
-                b.key,
-                b.source,
-                b.ref,
-                b.municipality,
-                to_db_time(b.due_at),
-                int(b.hold_quiet),
-                audience_to_json(b.audience) if b.audience else None,
-                content_to_json(b.content) if b.content else None,
-                now,
-                now,
-            )
-            for b in broadcasts
-        ]
+        rows = [_broadcast_row(b, now) for b in broadcasts]
         async with self.db.transaction() as conn:
             await conn.executemany(
                 """
@@ -126,6 +136,38 @@ class OutboxStore:
                 """,
                 rows,
             )
+
+    async def set_planned(self, broadcast: PlannedBroadcast) -> bool:
+        """Plan a broadcast with its content, audience and moment as given, also when its key
+        was planned or skipped before (a campaign moved, given a new text, or approved again);
+        False when it has gone out already."""
+        now = to_db_time(utcnow())
+        return (
+            await self.db.execute(
+                """
+                INSERT INTO broadcasts (key, source, ref, municipality, due_at, state, hold_quiet,
+                                        audience, content, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?, ?)
+                ON CONFLICT (key) DO UPDATE SET state = 'planned', reason = NULL,
+                    due_at = excluded.due_at, audience = excluded.audience,
+                    content = excluded.content, updated_at = excluded.updated_at
+                WHERE broadcasts.state IN ('planned', 'skipped')
+                """,
+                _broadcast_row(broadcast, now),
+            )
+            == 1
+        )
+
+    async def replace_planned_content(self, key: str, content: Content) -> bool:
+        """A new text for a broadcast that has not gone out; False when it has."""
+        return (
+            await self.db.execute(
+                "UPDATE broadcasts SET content = ?, updated_at = ? "
+                "WHERE key = ? AND state = 'planned'",
+                (content_to_json(content), to_db_time(utcnow()), key),
+            )
+            == 1
+        )
 
     async def planned_until(self, until: datetime) -> list[PlannedBroadcast]:
         rows = await self.db.fetchall(

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.sandbox.emulator import BotApiEmulator
-from tests.advisers.helpers import adviser, group, press, resident, say
+from bot.subscription import DEFAULT_TOPICS
+from tests.advisers.helpers import adviser, group, labels, press, resident, say
 from tests.harness import BotHarness
 
 ALERTS = frozenset({"burglary", "alerts"})
@@ -73,3 +74,43 @@ async def test_alert_by_day_needs_one_confirmation(emu: BotApiEmulator, bot: Bot
     await say(emu, eva, "Inbraken vandaag", replies=2)
     await press(emu, eva, "Send now", replies=1)
     assert "goes out to 1 chat now" in (emu.last(eva).text or "")
+
+
+async def test_alerts_are_on_by_default_and_off_is_honoured(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """As residents know it from Burgernet: a new subscriber gets alerts unless they switch them
+    off, and a group that switched them off gets none."""
+    services = bot.services
+    services.now = lambda: datetime(2027, 6, 9, 12, 0, tzinfo=UTC)
+    nora = emu.add_user("Nora", language_code="nl").id
+    await say(emu, nora, "/start")
+    await press(emu, nora, "Losser")
+    topics = emu.last(nora)
+    assert "✅ Buurtwaarschuwingen" in labels(topics)
+    await press(emu, nora, "Bevestigen")
+    assert "Buurtwaarschuwingen" in (emu.last(nora).text or "")
+
+    karin = emu.add_user("Karin", language_code="en").id
+    quiet = emu.add_group("Quiet street", admins=[karin]).id
+    await emu.wait_sent(quiet, 1)
+    await say(emu, karin, "/subscribe", chat=quiet)
+    await emu.wait_answer(emu.press(karin, quiet, emu.last(quiet).message_id, "Losser"))
+    await emu.wait_answer(
+        emu.press(karin, quiet, emu.last(quiet).message_id, "✅ Neighbourhood alerts")
+    )
+    await emu.wait_answer(emu.press(karin, quiet, emu.last(quiet).message_id, "Confirm"))
+    chat = await services.chats.get(quiet)
+    assert chat is not None and chat.topics == DEFAULT_TOPICS - {"alerts"}
+    loud = await group(emu, bot, "Loud street", karin, "losser")  # the default topics
+    in_quiet, in_loud = len(emu.sent(quiet)), len(emu.sent(loud))
+
+    eva = await adviser(emu, bot, "Eva", "losser")
+    await say(emu, eva, "/alert")
+    (_preview, question) = await say(emu, eva, "Inbraken vandaag", replies=2)
+    assert "2 chats" in (question.text or "")  # Nora and the loud group
+    await press(emu, eva, "Send now", replies=1)
+    assert "Inbraken vandaag" in ((await emu.wait_sent(nora, 2))[-1].text or "")
+    assert "Inbraken vandaag" in ((await emu.wait_sent(loud, in_loud + 1))[-1].text or "")
+    await emu.wait_idle()
+    assert len(emu.sent(quiet)) == in_quiet

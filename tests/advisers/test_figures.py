@@ -138,7 +138,7 @@ async def test_stats_and_half_year_report(
     text = stats.text or ""
     assert (
         "Statistics for Enschede" in text
-        and "Enschede: 1 private, 0 groups (+1 in 30 days)" in text
+        and "Enschede: 1 private chat, 0 groups (+1 in 30 days)" in text
     )
     assert "Hengelo" not in text
 
@@ -154,6 +154,8 @@ async def test_stats_and_half_year_report(
         path,
         "--out",
         str(out),
+        "--locale",
+        "en",
     ]
     assert await asyncio.to_thread(cli, args) == 0
     rows = list(csv.DictReader((out / "report.csv").open(encoding="utf-8")))

@@ -75,7 +75,9 @@ async def test_roles_revoke_with_confirmation_and_audit(
     await say(emu, admin, "/revoke")
     message = emu.last(admin)
     await press(emu, admin, "Dirk – Adviser")
-    assert "Revoke the adviser role" in (emu.message(admin, message.message_id).text or "")
+    assert "Revoke the role of Dirk (Adviser)?" in (
+        emu.message(admin, message.message_id).text or ""
+    )
     await press(emu, admin, "Yes, revoke")
     assert "revoked" in (emu.message(admin, message.message_id).text or "")
     assert await bot.services.roles.of(dirk) == {}

@@ -399,6 +399,8 @@ async def test_stats_and_report_count_walks(
             config_file(tmp_path, bot.config),
             "--out",
             str(out),
+            "--locale",
+            "en",
         ],
     )
     assert code == 0
@@ -407,5 +409,7 @@ async def test_stats_and_report_count_walks(
     assert ["wijkschouw_findings", "enschede", "lighting", "findings", "2"] in rows
     assert ["wijkschouw_status", "enschede", "forwarded", "findings", "1"] in rows
     markdown = (out / "report.md").read_text("utf-8")
-    assert "## Wijkschouw" in markdown and "Held: 1, findings: 3" in markdown
-    assert "greenery 1, lighting 2" in markdown and "forwarded 1, open 2" in markdown
+    assert "## Neighbourhood inspections (wijkschouw)" in markdown
+    assert "Held: 1, findings: 3" in markdown
+    assert "By category: 🌳 Greenery 1, 💡 Lighting 2" in markdown
+    assert "Status now: forwarded 1, open 2" in markdown
