@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -32,6 +32,7 @@ from scheduler.delivery import (
     DeliveryEngine,
     Permanent,
     RetryLater,
+    Sent,
     Transient,
     workers_for,
 )
@@ -47,21 +48,22 @@ class TelegramSender:
         self.bot = bot
         self.extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid_broadcast else {}
 
-    async def __call__(self, chat_id: int, text: str, image: Path | None) -> int:
+    async def __call__(
+        self, chat_id: int, text: str, image: Path | None, image_id: str | None = None
+    ) -> Sent:
         try:
-            if image is not None:
-                with image.open("rb") as photo:
-                    message = await self.bot.send_photo(
-                        chat_id, photo, caption=text, parse_mode=ParseMode.HTML, **self.extra
-                    )
-            else:
-                message = await self.bot.send_message(
-                    chat_id,
-                    text,
-                    parse_mode=ParseMode.HTML,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                    **self.extra,
-                )
+            if image_id is not None or image is not None:
+                message = await self._photo(chat_id, text, image, image_id)
+                file_id = message.photo[-1].file_id if message.photo else None
+                return Sent(message.message_id, file_id)
+            message = await self.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                **self.extra,
+            )
+            return Sent(message.message_id)
         # Order matters: BadRequest and TimedOut are subclasses of NetworkError.
         except RetryAfter as exc:
             seconds = exc.retry_after
@@ -82,7 +84,24 @@ class TelegramSender:
             raise Transient(exc.message) from exc
         except TelegramError as exc:  # anything else Telegram refuses is not worth a retry
             raise Permanent(exc.message) from exc
-        return message.message_id
+
+    async def _photo(
+        self, chat_id: int, caption: str, image: Path | None, image_id: str | None
+    ) -> Message:
+        """By file_id when Telegram has the photo already, else uploaded from the file."""
+        if image_id is not None:
+            return await self.bot.send_photo(
+                chat_id, image_id, caption=caption, parse_mode=ParseMode.HTML, **self.extra
+            )
+        assert image is not None
+        try:
+            photo = image.open("rb")
+        except OSError as exc:
+            raise Permanent(f"image unreadable: {image.name}: {exc.strerror}") from exc
+        with photo:
+            return await self.bot.send_photo(
+                chat_id, photo, caption=caption, parse_mode=ParseMode.HTML, **self.extra
+            )
 
 
 def academic_overrides(config: Config) -> dict[int, date]:

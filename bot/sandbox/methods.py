@@ -213,6 +213,7 @@ class BotApiMethods(SandboxWorld):
                 value.filename, value.file.read(), value.content_type, file_id, file_id + "u"
             )
             self._files[file_id] = file
+            self.stats.uploads += 1
             return file
         if isinstance(value, str) and value:
             if value in self._files:

@@ -88,6 +88,7 @@ class Stats:
     requests: Counter[str] = field(default_factory=Counter)
     too_many_requests: int = 0
     messages_sent: int = 0
+    uploads: int = 0  # files received as bytes (a file_id sent back is no upload)
     errors: Counter[int] = field(default_factory=Counter)
 
 

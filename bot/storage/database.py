@@ -139,6 +139,12 @@ class Database:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def data_version(self) -> int:
+        """Changes whenever another connection, in any process, commits (SQLite's own counter)."""
+        async with self._r.execute("PRAGMA data_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
     async def user_version(self) -> int:
         async with self._w.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()
