@@ -16,7 +16,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.auth import refresh_staff_menu
 from bot.config import Config
-from bot.delivery import AlreadyRunning, InstanceLock, build_engine, build_planner
+from bot.delivery import build_engine, build_planner
 from bot.handlers import register_all
 from bot.i18n import Catalogues
 from bot.menus import publish_menus
@@ -115,14 +115,11 @@ async def serve(
     """
     services: Services = app.bot_data["services"]
     tg = services.config.telegram
-    lock = InstanceLock(services.config.storage.path)
-    if not lock.acquire():
-        raise AlreadyRunning(f"another Buurtwacht process holds {lock.path}; refusing to start")
-    try:
-        async with app:
-            await app.start()
+    async with app:  # initialize (getMe: an invalid token fails here) ... shutdown
+        await app.start()
+        assert app.updater is not None
+        try:
             await on_startup(app)
-            assert app.updater is not None
             if tg.mode == "webhook":
                 await app.updater.start_webhook(
                     listen=tg.webhook.listen,
@@ -137,11 +134,11 @@ async def serve(
             log.info("bot @%s is running (%s)", app.bot.username, tg.mode)
             if ready is not None:
                 ready.set()
-            try:
-                await stop.wait()
-            finally:
+            await stop.wait()
+        finally:
+            # Also after a failed start (a port in use, a full disk): stop what did start, so
+            # the real error surfaces instead of PTB's "This Application is still running!".
+            if app.updater.running:
                 await app.updater.stop()
-                await on_shutdown(app)
-                await app.stop()
-    finally:
-        lock.release()
+            await on_shutdown(app)
+            await app.stop()

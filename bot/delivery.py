@@ -169,18 +169,27 @@ class AlreadyRunning(RuntimeError):
 
 
 class InstanceLock:
-    """One sending process per database: an advisory lock on `<db>.lock`.
+    """One sending process per database: an advisory lock on `<real path of the db>.lock`.
 
-    The kernel releases it when the process dies, even by SIGKILL, so a crash never leaves a
-    stale lock; a second process (e.g. `calendar send` while the bot runs) only writes rows.
+    The path is resolved first, so a symlink or another relative path to the same file meets the
+    same lock. A database with more than one hard link is refused: SQLite names its -wal and
+    -shm files after the path, so two names for one file would corrupt it. The kernel releases
+    the lock when the process dies, even by SIGKILL, so a crash never leaves a stale lock; a
+    second process (e.g. `calendar send` while the bot runs) only writes rows.
     """
 
     def __init__(self, db_path: str | Path) -> None:
-        self.path = Path(f"{db_path}.lock")
+        self.db_path = Path(db_path).resolve()
+        self.path = self.db_path.with_name(self.db_path.name + ".lock")
         self._fh: TextIO | None = None
 
     def acquire(self) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.db_path.exists() and (links := self.db_path.stat().st_nlink) > 1:
+            raise AlreadyRunning(
+                f"database {self.db_path} has {links} hard links; SQLite keeps its journal per "
+                "name, so use one path to it (a symlink is fine)"
+            )
         fh = self.path.open("a")
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -198,3 +207,11 @@ class InstanceLock:
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
+
+    def __enter__(self) -> InstanceLock:
+        if not self.acquire():
+            raise AlreadyRunning(f"another Buurtwacht process holds {self.path}; refusing to start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -15,6 +15,7 @@ from telegram import Bot
 from bot.cli.common import open_database
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import InstanceLock, academic_overrides, build_calendar_source, build_engine
+from bot.startup import report
 from bot.storage import Database
 from bot.storage.database import utcnow
 from bot.storage.outbox import OutboxStore
@@ -163,7 +164,11 @@ def cmd_send(args: argparse.Namespace) -> int:
         print(exc)
         return 2
     munis = [slug for slug, _ in _municipalities(config, args.municipality)]
-    return asyncio.run(send_now(config, token, args.entry_id, munis))
+    try:
+        return asyncio.run(send_now(config, token, args.entry_id, munis))
+    except Exception as exc:  # one line, no traceback (and never the token)
+        print(f"buurtwacht calendar send: {report(exc, config, [token])}", file=sys.stderr)
+        return 1
 
 
 async def send_now(config: Config, token: str, entry_id: str, municipalities: list[str]) -> int:
