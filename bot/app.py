@@ -16,10 +16,11 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.auth import refresh_staff_menu
 from bot.config import Config
-from bot.delivery import build_engine, build_planner
+from bot.delivery import build_engine, build_limiter, build_planner
 from bot.handlers import register_all
 from bot.i18n import Catalogues
 from bot.menus import publish_menus
+from bot.ratelimit import SharedRateLimiter
 from bot.services import BotApplication, BotContext, Services
 from bot.storage import Database
 from bot.storage.advice import AdviceStore
@@ -31,8 +32,9 @@ from bot.storage.outbox import OutboxStore
 from bot.storage.persistence import SqlitePersistence
 from bot.storage.roles import AuditLog, RoleStore
 from bot.storage.teams import TeamStore
-from bot.teamwork import schedule_advice_jobs
+from bot.teamwork import TeamPoster, schedule_advice_jobs
 from messages.loader import load_calendar
+from scheduler.limiter import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +59,21 @@ def build_services(config: Config, db: Database) -> Services:
 
 
 def build_application(
-    services: Services, token: str, *, base_url: str = "", persistence_interval: float = 1.0
+    services: Services,
+    token: str,
+    *,
+    base_url: str = "",
+    persistence_interval: float = 1.0,
+    limiter: RateLimiter | None = None,
 ) -> BotApplication:
+    """`limiter`: Telegram's limits as the configuration states them, unless given (tests
+    against an emulator whose limits are off give one without)."""
+    limiter = limiter or build_limiter(services.config)
     builder = (
         ApplicationBuilder()
         .token(token)
+        # One budget for every request: replies first, broadcasts within their ceiling.
+        .rate_limiter(SharedRateLimiter(limiter))
         .persistence(SqlitePersistence(services.db, update_interval=persistence_interval))
         .context_types(ContextTypes(context=BotContext))
         # Updates are processed one at a time: ConversationHandler is not safe with concurrency.
@@ -71,11 +83,12 @@ def build_application(
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
     app = builder.build()
     services.engine = build_engine(
-        services.config, services.outbox, app.bot, lambda: services.now()
+        services.config, services.outbox, app.bot, lambda: services.now(), limiter
     )
     services.planner = build_planner(
         services.config, services.calendar, services.outbox, services.engine, lambda: services.now()
     )
+    services.team_poster = TeamPoster(services, app.bot)
     app.bot_data["services"] = services
     register_all(app)
     return app
@@ -94,6 +107,7 @@ async def on_startup(app: BotApplication) -> None:
     await publish_staff_menus(app.bot, services)
     schedule_advice_jobs(app)
     services.engine.start()
+    services.team_poster.start()  # posts what waited while the bot was down, then on wake()
     # One scheduler per process: the planner's wake-ups live in PTB's JobQueue scheduler.
     assert app.job_queue is not None
     await services.planner.start(app.job_queue.scheduler)
@@ -102,6 +116,7 @@ async def on_startup(app: BotApplication) -> None:
 async def on_shutdown(app: BotApplication) -> None:
     services: Services = app.bot_data["services"]
     await services.planner.stop()
+    await services.team_poster.stop()
     await services.engine.stop()
 
 

@@ -21,8 +21,10 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.ext import ExtBot
 
 from bot.config import Config
+from bot.ratelimit import RateLimitArgs, SharedRateLimiter
 from bot.storage.outbox import OutboxStore
 from messages.loader import Calendar
 from scheduler.calendar_source import CalendarSource
@@ -44,9 +46,13 @@ from scheduler.planner import Planner, Resolver
 class TelegramSender:
     """Sends one delivery and maps every Telegram error to what the engine should do."""
 
-    def __init__(self, bot: Bot, *, paid_broadcast: bool = False) -> None:
+    def __init__(self, bot: Bot, *, paid_broadcast: bool = False, booked: bool = False) -> None:
+        """`booked`: the engine's sends, whose slot the engine booked in the shared limiter;
+        other sends (a preview to an adviser) go through the limiter hook as interactive."""
         self.bot = bot
         self.extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid_broadcast else {}
+        if booked and isinstance(bot, ExtBot) and bot.rate_limiter is not None:
+            self.extra["rate_limit_args"] = {"booked": True}
 
     async def __call__(
         self, chat_id: int, text: str, image: Path | None, image_id: str | None = None
@@ -108,16 +114,36 @@ def academic_overrides(config: Config) -> dict[int, date]:
     return {int(y): date.fromisoformat(v) for y, v in config.calendar.academic_year_start.items()}
 
 
-def build_engine(
-    config: Config, outbox: OutboxStore, bot: Bot, now: Callable[[], datetime]
-) -> DeliveryEngine:
+def build_limiter(config: Config) -> RateLimiter:
+    """The one budget of a process: the engine books in it, every other request goes through
+    `SharedRateLimiter` on it."""
     d = config.delivery
-    limiter = RateLimiter(
+    return RateLimiter(
         d.global_per_second,
+        paid=d.paid_broadcast,
         per_chat_interval=1.0 / d.per_chat_per_second,
         group_per_minute=d.per_group_per_minute,
     )
-    sender = TelegramSender(bot, paid_broadcast=d.paid_broadcast)
+
+
+def build_bot(token: str, base_url: str, limiter: RateLimiter) -> ExtBot[RateLimitArgs]:
+    """A Bot for the command line (`calendar send`), on the same limiter as the engine."""
+    return ExtBot(
+        token,
+        base_url=base_url or "https://api.telegram.org/bot",
+        rate_limiter=SharedRateLimiter(limiter),
+    )
+
+
+def build_engine(
+    config: Config,
+    outbox: OutboxStore,
+    bot: Bot,
+    now: Callable[[], datetime],
+    limiter: RateLimiter,
+) -> DeliveryEngine:
+    d = config.delivery
+    sender = TelegramSender(bot, paid_broadcast=d.paid_broadcast, booked=True)
     return DeliveryEngine(
         outbox,
         sender,

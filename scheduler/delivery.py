@@ -39,7 +39,7 @@ from scheduler.limiter import RateLimiter
 log = logging.getLogger(__name__)
 
 # A worker waits this long at most for one chat's limit; longer waits park the row instead.
-CHAT_WAIT_IN_WORKER = 1.0
+CHAT_WAIT_IN_WORKER = 1.5
 # While idle, the outbox is checked this often for rows written by another process (e.g.
 # `buurtwacht calendar send --now` while the bot runs): one `PRAGMA data_version` read.
 POLL_INTERVAL = 1.0

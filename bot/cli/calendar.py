@@ -10,11 +10,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot
-
 from bot.cli.common import open_database
 from bot.config import Config, ConfigError, load_config
-from bot.delivery import InstanceLock, academic_overrides, build_calendar_source, build_engine
+from bot.delivery import (
+    InstanceLock,
+    academic_overrides,
+    build_bot,
+    build_calendar_source,
+    build_engine,
+    build_limiter,
+)
 from bot.startup import report
 from bot.storage import Database
 from bot.storage.database import utcnow
@@ -181,12 +186,12 @@ async def send_now(config: Config, token: str, entry_id: str, municipalities: li
     await db.open()
     outbox = OutboxStore(db)
     source = build_calendar_source(config, load_calendar(), outbox)
-    base_url = config.telegram.base_url or None
-    bot = Bot(token, base_url=base_url or "https://api.telegram.org/bot")
+    limiter = build_limiter(config)
+    bot = build_bot(token, config.telegram.base_url, limiter)
     lock = InstanceLock(config.storage.path)
     try:
         async with bot:
-            engine = build_engine(config, outbox, bot, utcnow)
+            engine = build_engine(config, outbox, bot, utcnow, limiter)
             now = utcnow()
             today = now.astimezone(config.locale.tz).date().isoformat()
             for slug in municipalities:
