@@ -226,10 +226,11 @@ class BotApiMethods(SandboxWorld):
 
     def _deliver(self, chat: SandboxChat, message: SentMessage) -> dict[str, Any]:
         """Apply the flood limits, then store the message and give its API object."""
-        retry = self._limiter.retry_after(self.limits, chat.id, chat.is_group)
+        paid = message.params.get("allow_paid_broadcast") in (True, "true", "True")
+        retry = self._limiter.retry_after(self.limits, chat.id, chat.is_group, paid)
         if retry is not None:
             raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
-        self._limiter.record(chat.id, chat.is_group)
+        self._limiter.record(chat.id, chat.is_group, paid)
         message.message_id = chat.next_message_id
         chat.next_message_id += 1
         self._sent.setdefault(chat.id, []).append(message)
