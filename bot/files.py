@@ -53,8 +53,14 @@ def open_private(path: Path) -> int:
 
 
 def private_file(path: Path) -> None:
-    """Create `path` empty if missing, and make it 0600 (see open_private)."""
-    os.close(open_private(path))
+    """Create `path` empty and 0600 if missing, else make it 0600. A file whose mode cannot be
+    changed (not ours, immutable) is left to its opener, which says what is wrong with it (the
+    database check names a read-only file)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE))
+    except FileExistsError:
+        with suppress(PermissionError):
+            path.chmod(FILE_MODE)
 
 
 def tighten(path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -29,6 +29,9 @@ from bot.storage.topic_offers import TopicOfferStore
 from messages.loader import Calendar
 from scheduler.delivery import DeliveryEngine
 from scheduler.planner import Planner
+
+if TYPE_CHECKING:
+    from bot.teamwork import TeamPoster
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Services:
     # Built with the Application, because they send through its Bot.
     engine: DeliveryEngine = field(init=False)
     planner: Planner = field(init=False)
+    team_poster: TeamPoster = field(init=False)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -8,8 +8,12 @@ a moved clock instead of waiting for 09:00.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from datetime import datetime, time, timedelta
+import time
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from typing import Literal
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -43,7 +47,9 @@ ACTION_CODES: dict[str, Action] = {
 }
 DRAFT_KEY = "advice"
 DRAFT_MAX_AGE = timedelta(days=1)
-DAILY_AT = time(9, 0)
+DAILY_AT = dt_time(9, 0)
+POST_BACKOFF = (10.0, 600.0)  # seconds: first retry of a failed team post, and the cap
+INLINE_POST_WAIT = 0.1  # a handler posts itself only when the group can take it this soon
 Event = Literal["created", "claim", "plan", "done", "not_possible"]
 
 
@@ -148,31 +154,113 @@ def team_keyboard(_: Translator, request: AdviceRequest) -> InlineKeyboardMarkup
 
 
 async def post_request(services: Services, bot: Bot, request: AdviceRequest) -> bool:
-    """Post a request in its municipality's team group; False when no team is linked or the
-    group cannot be reached (the request stays unposted and is retried daily)."""
+    """Post a request in its municipality's team group; False when no team is linked. Telegram
+    errors propagate: the request stays unposted and TeamPoster retries it."""
     team = await services.teams.team_of(request.municipality)
     if team is None:
         log.info("advice request id=%s waits: no team for %s", request.id, request.municipality)
         return False
     _ = await chat_translator(services, team, None)
-    try:
-        message = await bot.send_message(
-            team,
-            team_text(_, services, request),
-            parse_mode=ParseMode.HTML,
-            reply_markup=team_keyboard(_, request),
-        )
-    except TelegramError as exc:
-        log.warning(
-            "could not post advice request id=%s to team chat_id=%s: %s",
-            request.id,
-            team,
-            type(exc).__name__,
-        )
-        return False
+    message = await bot.send_message(
+        team,
+        team_text(_, services, request),
+        parse_mode=ParseMode.HTML,
+        reply_markup=team_keyboard(_, request),
+    )
     await services.advice.set_team_message(request.id, team, message.message_id)
     log.info("advice request id=%s posted to team chat_id=%s", request.id, team)
     return True
+
+
+class TeamPoster:
+    """Posts new requests in their team's group from a durable queue: the open requests that
+    have a team but no team message yet (rows, so a restart loses none).
+
+    `post_ready()` (from a handler) posts at once what a team group can take without waiting;
+    everything else is posted by one background task, in order, through the shared limiter,
+    which keeps the group's 20 messages per minute and retries a 429 after retry_after. Any
+    other failure is retried with backoff (POST_BACKOFF), not at the next 09:00 run. So a burst
+    of requests never holds up the replies to residents, and no request waits for a day.
+    """
+
+    def __init__(self, services: Services, bot: Bot) -> None:
+        self.services, self.bot = services, bot
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()  # one poster at a time: a request is never posted twice
+        self._task: asyncio.Task[None] | None = None
+        self._retry: dict[int, tuple[float, float]] = {}  # request id -> (retry at, backoff)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="team-poster")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def queue_position(self, request: AdviceRequest) -> int:
+        """1 + the requests before this one still waiting for the same team group."""
+        team = await self.services.teams.team_of(request.municipality)
+        if team is None:
+            return 0
+        served = set(await self.services.teams.municipalities_of(team))
+        waiting = [r.id for r in await self.services.advice.unposted() if r.municipality in served]
+        return waiting.index(request.id) + 1 if request.id in waiting else 0
+
+    async def post_ready(self) -> int:
+        """Post now what the team groups can take without waiting; the rest waits its turn."""
+        posted = 0
+        if not self._lock.locked():
+            async with self._lock:
+                posted = await self._post_waiting(wait=False)
+        self.wake()
+        return posted
+
+    async def _post_waiting(self, *, wait: bool) -> int:
+        limiter = self.services.engine.limiter
+        posted = 0
+        for request in await self.services.advice.unposted():
+            team = await self.services.teams.team_of(request.municipality)
+            retry_at, backoff = self._retry.get(request.id, (0.0, 0.0))
+            if team is None or time.monotonic() < retry_at:
+                continue
+            if not wait and limiter.chat_wait(team, True) > INLINE_POST_WAIT:
+                continue
+            try:
+                posted += await post_request(self.services, self.bot, request)
+            except TelegramError as exc:
+                backoff = min(POST_BACKOFF[1], max(POST_BACKOFF[0], backoff * 2))
+                self._retry[request.id] = (time.monotonic() + backoff, backoff)
+                log.warning(
+                    "could not post advice request id=%s (%s); retrying in %g s",
+                    request.id,
+                    type(exc).__name__,
+                    backoff,
+                )
+            else:
+                self._retry.pop(request.id, None)
+        return posted
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                async with self._lock:
+                    await self._post_waiting(wait=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database: the requests stay queued
+                log.warning("team posts: %s: %s", type(exc).__name__, exc)
+            now = time.monotonic()
+            wait = min((at for at, _ in self._retry.values()), default=now + 60.0) - now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(1.0, wait))
 
 
 async def refresh_team_message(services: Services, bot: Bot, request: AdviceRequest) -> None:
@@ -248,15 +336,6 @@ async def notify_resident(
 
 
 # ----------------------------------------------------------------------------- daily jobs
-
-
-async def post_waiting(services: Services, bot: Bot) -> int:
-    """Post open requests that have a team now but no team message yet; returns how many."""
-    posted = 0
-    for request in await services.advice.unposted():
-        if await services.teams.team_of(request.municipality) is not None:
-            posted += await post_request(services, bot, request)
-    return posted
 
 
 async def remind_teams(services: Services, bot: Bot, now: datetime) -> int:
@@ -364,9 +443,10 @@ def drop_stale_drafts(app: BotApplication, now: datetime, key: str = DRAFT_KEY) 
 
 
 async def advice_daily(context: BotContext) -> None:
-    """The 09:00 job: retry posting, remind teams, tell admins, purge (requests, audit)."""
+    """The 09:00 job: remind teams, tell admins, purge (requests, audit) and nudge the team
+    poster."""
     services, bot, now = context.services, context.bot, context.services.now()
-    await post_waiting(services, bot)
+    await services.team_poster.post_ready()
     await remind_teams(services, bot, now)
     await notify_admins_without_team(services, bot)
     await purge_expired(services, bot, now)

@@ -22,8 +22,10 @@ from bot.config import Config, parse_config
 from bot.sandbox.emulator import BotApiEmulator
 from bot.services import BotApplication, Services
 from bot.storage import Database
+from scheduler.limiter import RateLimiter
 
 ROOT = Path(__file__).resolve().parents[1]
+UNLIMITED = 1e6
 ADMIN_ID = 999001
 HANDLED_GROUP = 10_000  # a bot admin in the test configuration, not a sandbox-created user
 
@@ -50,6 +52,9 @@ class BotHarness:
     config: Config
     # Set to control "now" for the bot's domain logic from the very start (planner, engine).
     clock: Callable[[], datetime] | None = None
+    # The bot's limiter (Telegram's limits); default: the configuration's, or none when the
+    # emulator's limits are off.
+    limiter: RateLimiter | None = None
     app: BotApplication | None = None
     db: Database | None = None
     _stop: asyncio.Event | None = None
@@ -67,7 +72,14 @@ class BotHarness:
         services = build_services(self.config, self.db)
         if self.clock is not None:
             services.now = self.clock
-        self.app = build_application(services, self.emu.token, base_url=self.emu.base_url)
+        # Against an emulator without flood limits the bot paces nothing either, so that tests of
+        # conversations need not wait a second per reply; tests of the limits switch them on.
+        limiter = self.limiter
+        if limiter is None and not self.emu.limits.enabled:
+            limiter = RateLimiter(UNLIMITED, per_chat_interval=0, group_per_minute=int(UNLIMITED))
+        self.app = build_application(
+            services, self.emu.token, base_url=self.emu.base_url, limiter=limiter
+        )
         # Last of all groups, after the real handlers (and error handlers) are done with it:
         # tells the emulator so that `emu.wait_idle()` is exact rather than timed.
         self.app.add_handler(TypeHandler(Update, self._handled), group=HANDLED_GROUP)

@@ -10,15 +10,21 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot
-
 from bot.advisers.agenda import calendar_items, ics_events, in_order
 from bot.advisers.texts import find_municipality, scope_text
 from bot.cli.common import add_output, open_database
 from bot.config import Config, ConfigError, load_config
-from bot.delivery import InstanceLock, academic_overrides, build_calendar_source, build_engine
+from bot.delivery import (
+    InstanceLock,
+    academic_overrides,
+    build_bot,
+    build_calendar_source,
+    build_engine,
+    build_limiter,
+)
 from bot.files import UnsafeOutput, open_output
 from bot.i18n import Catalogues
+from bot.startup import report
 from bot.storage import Database
 from bot.storage.database import utcnow
 from bot.storage.outbox import OutboxStore
@@ -248,7 +254,11 @@ def cmd_send(args: argparse.Namespace) -> int:
         print(exc)
         return 2
     munis = [slug for slug, _ in _municipalities(config, args.municipality)]
-    return asyncio.run(send_now(config, token, args.entry_id, munis))
+    try:
+        return asyncio.run(send_now(config, token, args.entry_id, munis))
+    except Exception as exc:  # one line, no traceback (and never the token)
+        print(f"buurtwacht calendar send: {report(exc, config, [token])}", file=sys.stderr)
+        return 1
 
 
 async def send_now(config: Config, token: str, entry_id: str, municipalities: list[str]) -> int:
@@ -261,12 +271,12 @@ async def send_now(config: Config, token: str, entry_id: str, municipalities: li
     await db.open()
     outbox = OutboxStore(db)
     source = build_calendar_source(config, load_calendar(), outbox)
-    base_url = config.telegram.base_url or None
-    bot = Bot(token, base_url=base_url or "https://api.telegram.org/bot")
+    limiter = build_limiter(config)
+    bot = build_bot(token, config.telegram.base_url, limiter)
     lock = InstanceLock(config.storage.path)
     try:
         async with bot:
-            engine = build_engine(config, outbox, bot, utcnow)
+            engine = build_engine(config, outbox, bot, utcnow, limiter)
             now = utcnow()
             today = now.astimezone(config.locale.tz).date().isoformat()
             for slug in municipalities:

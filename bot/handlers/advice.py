@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -38,7 +39,7 @@ from bot.i18n import N_, Html, Translator
 from bot.selfcheck.scoring import COMPLETE_RE, complete
 from bot.services import BotApplication, BotContext
 from bot.storage.advice import AdviceRequest, NewRequest
-from bot.teamwork import DRAFT_KEY, municipality_name, post_request
+from bot.teamwork import DRAFT_KEY, municipality_name
 
 log = logging.getLogger(__name__)
 
@@ -585,19 +586,31 @@ async def on_confirm(update: Update, context: BotContext) -> int:
         "the prevention team of {name}",
         name=municipality_name(services, result.municipality),
     )
-    await _send(
-        update,
-        context,
-        _(
-            "Thank you! Your request is registered as <b>{reference}</b>.\n\n"
-            "What happens next: {team} takes on your request and contacts you, usually within a "
-            "few working days, to plan a visit at one of your preferred moments. I will keep you "
-            "informed here. /myrequests shows the status.",
-            reference=result.reference,
-            team=Html(team),
-        ),
+    text = _(
+        "Thank you! Your request is registered as <b>{reference}</b>.\n\n"
+        "What happens next: {team} takes on your request and contacts you, usually within a "
+        "few working days, to plan a visit at one of your preferred moments. I will keep you "
+        "informed here. /myrequests shows the status.",
+        reference=result.reference,
+        team=Html(team),
     )
-    await post_request(services, context.bot, result)
+    # Telegram lets the bot post 20 messages a minute in the team's group: say so when the
+    # request has to wait its turn, rather than promise what the queue cannot keep.
+    position = await services.team_poster.queue_position(result)
+    if position > 1:
+        per_minute = services.config.delivery.per_group_per_minute
+        minutes = math.ceil(position / per_minute)
+        text += "\n\n" + _.ngettext(
+            "Many requests are coming in right now: yours is number {position} in line for "
+            "the team and reaches them within about {minutes} minute.",
+            "Many requests are coming in right now: yours is number {position} in line for "
+            "the team and reaches them within about {minutes} minutes.",
+            minutes,
+            position=position,
+            minutes=minutes,
+        )
+    await _send(update, context, text)
+    await services.team_poster.post_ready()
     return END
 
 

@@ -32,7 +32,6 @@ from bot.teamwork import (
     TEAM_PREFIX,
     municipality_name,
     notify_resident,
-    post_request,
     refresh_team_message,
 )
 
@@ -106,9 +105,7 @@ async def link_team(update: Update, context: BotContext) -> None:
         ),
         parse_mode=ParseMode.HTML,
     )
-    for request in await services.advice.unposted():
-        if request.municipality == result:
-            await post_request(services, context.bot, request)
+    await services.team_poster.post_ready()  # requests that waited for a team
 
 
 def _age(_: Translator, request: AdviceRequest, context: BotContext) -> str:

@@ -220,6 +220,7 @@ class BotApiMethods(SandboxWorld):
                 value.filename, value.file.read(), value.content_type, file_id, file_id + "u"
             )
             self._files[file_id] = file
+            self.stats.uploads += 1
             return file
         if isinstance(value, str) and value:
             if value in self._files:
@@ -232,15 +233,16 @@ class BotApiMethods(SandboxWorld):
 
     def _deliver(self, chat: SandboxChat, message: SentMessage) -> dict[str, Any]:
         """Apply the flood limits, then store the message and give its API object."""
-        self._admit(chat)
+        self._admit(chat, message.params.get("allow_paid_broadcast") in (True, "true", "True"))
         return self._store(chat, message)
 
-    def _admit(self, chat: SandboxChat) -> None:
-        """One send through the flood limits, or Telegram's 429."""
-        retry = self._limiter.retry_after(self.limits, chat.id, chat.is_group)
+    def _admit(self, chat: SandboxChat, paid: bool = False) -> None:
+        """One send through the flood limits (paid broadcasts on their own track), or
+        Telegram's 429."""
+        retry = self._limiter.retry_after(self.limits, chat.id, chat.is_group, paid)
         if retry is not None:
             raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
-        self._limiter.record(chat.id, chat.is_group)
+        self._limiter.record(chat.id, chat.is_group, paid)
 
     def _store(self, chat: SandboxChat, message: SentMessage) -> dict[str, Any]:
         message.message_id = chat.next_message_id

@@ -14,20 +14,27 @@ from typing import Any, Literal
 
 from bot.storage.chats import with_events
 from bot.storage.database import Database, from_db_time, to_db_time, utcnow
-from scheduler.delivery import Audience, Content, Delivery
+from scheduler.delivery import Audience, Content, Delivery, Outcome
 from scheduler.planner import PlannedBroadcast
 
 
 def content_to_json(content: Content) -> str:
-    return json.dumps(
-        {"texts": content.texts, "image": str(content.image) if content.image else None},
-        ensure_ascii=False,
-    )
+    data: dict[str, Any] = {
+        "texts": content.texts,
+        "image": str(content.image) if content.image else None,
+    }
+    if content.image_id:
+        data["image_id"] = content.image_id
+    return json.dumps(data, ensure_ascii=False)
 
 
 def content_from_json(value: str) -> Content:
     data = json.loads(value)
-    return Content(texts=data["texts"], image=Path(data["image"]) if data.get("image") else None)
+    return Content(
+        texts=data["texts"],
+        image=Path(data["image"]) if data.get("image") else None,
+        image_id=data.get("image_id"),
+    )
 
 
 def audience_to_json(audience: Audience) -> str:
@@ -103,6 +110,7 @@ class Override:
 class OutboxStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._seen_version: int | None = None
 
     # --- audience -------------------------------------------------------------------------
 
@@ -302,58 +310,70 @@ class OutboxStore:
             for r in rows
         ]
 
-    async def next_due(self) -> datetime | None:
+    async def next_due(self, exclude: Sequence[int] = ()) -> datetime | None:
+        excluded = ",".join(str(int(i)) for i in exclude) or "0"
         value = await self.db.fetchval(
-            "SELECT MIN(not_before) FROM deliveries WHERE state = 'pending'"
+            "SELECT MIN(not_before) FROM deliveries "
+            f"WHERE state = 'pending' AND id NOT IN ({excluded})"
         )
         return from_db_time(value) if value else None
+
+    async def changed(self) -> bool:
+        """True when any connection (this process or another) committed since the last call:
+        one `PRAGMA data_version` read, cheap enough to ask every second while idle."""
+        version = await self.db.data_version()
+        changed, self._seen_version = version != self._seen_version, version
+        return changed
 
     async def content(self, key: str) -> Content:
         value = await self.db.fetchval("SELECT content FROM broadcasts WHERE key = ?", (key,))
         return content_from_json(value)
 
-    async def _finish(
-        self,
-        delivery_id: int,
-        state: str,
-        reason: str | None,
-        now: datetime,
-        message_id: int | None = None,
-    ) -> None:
+    async def remember_image(self, key: str, file_id: str) -> None:
+        """Keep Telegram's file_id of a broadcast's photo, so a resend never uploads it again."""
         await self.db.execute(
-            "UPDATE deliveries SET state = ?, reason = ?, message_id = ?, updated_at = ? "
-            "WHERE id = ?",
-            (state, reason, message_id, to_db_time(now), delivery_id),
+            "UPDATE broadcasts SET content = json_set(content, '$.image_id', ?), updated_at = ? "
+            "WHERE key = ?",
+            (file_id, to_db_time(utcnow()), key),
         )
 
-    async def mark_sent(self, delivery_id: int, message_id: int, now: datetime) -> None:
-        await self._finish(delivery_id, "sent", None, now, message_id)
-
-    async def mark_failed(self, delivery_id: int, reason: str, now: datetime) -> None:
-        await self._finish(delivery_id, "failed", reason, now)
-
-    async def mark_skipped(self, delivery_id: int, reason: str, now: datetime) -> None:
-        await self._finish(delivery_id, "skipped", reason, now)
-
-    async def retry_at(
-        self, delivery_id: int, when: datetime, reason: str, attempt: bool, now: datetime
-    ) -> None:
-        await self.db.execute(
-            "UPDATE deliveries SET not_before = ?, reason = ?, attempts = attempts + ?, "
-            "updated_at = ? WHERE id = ?",
-            (to_db_time(when), reason, int(attempt), to_db_time(now), delivery_id),
-        )
-
-    async def deactivate_chat(self, chat_id: int) -> None:
+    async def record(self, outcomes: Sequence[Outcome], now: datetime) -> None:
+        """The engine's outcomes in one transaction: finished rows, retries, and the chats a
+        send found unreachable."""
+        at = to_db_time(now)
+        finished = [
+            (o.state, o.reason, o.message_id, at, o.delivery_id)
+            for o in outcomes
+            if o.state != "pending"
+        ]
+        retries = [
+            (to_db_time(o.not_before or now), o.reason, int(o.attempt), at, o.delivery_id)
+            for o in outcomes
+            if o.state == "pending"
+        ]
+        unreachable = sorted({o.chat_id for o in outcomes if o.deactivate})
         async with self.db.transaction() as conn:
-
-            async def change() -> None:
-                await conn.execute(
-                    "UPDATE chats SET active = 0, updated_at = ? WHERE chat_id = ?",
-                    (to_db_time(utcnow()), chat_id),
+            if finished:
+                await conn.executemany(
+                    "UPDATE deliveries SET state = ?, reason = ?, message_id = ?, updated_at = ? "
+                    "WHERE id = ?",
+                    finished,
                 )
+            if retries:
+                await conn.executemany(
+                    "UPDATE deliveries SET not_before = ?, reason = ?, attempts = attempts + ?, "
+                    "updated_at = ? WHERE id = ?",
+                    retries,
+                )
+            if unreachable:
 
-            await with_events(conn, [chat_id], change)
+                async def deactivate() -> None:
+                    await conn.executemany(
+                        "UPDATE chats SET active = 0, updated_at = ? WHERE chat_id = ?",
+                        [(at, chat_id) for chat_id in unreachable],
+                    )
+
+                await with_events(conn, unreachable, deactivate)
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A send reported a supergroup upgrade: move the chat (and by cascade its rows)."""
