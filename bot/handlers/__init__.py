@@ -9,6 +9,7 @@ from bot.handlers import (
     campaigns,
     common,
     membership,
+    presses,
     privacy,
     reports,
     roles,
@@ -17,6 +18,22 @@ from bot.handlers import (
     team,
 )
 from bot.services import BotApplication
+from bot.teamwork import TEAM_PREFIX
+
+# Every callback prefix the bot puts on a button, and who may press it at all. A press with
+# another prefix, or a staff prefix pressed by someone without the role, never reaches a
+# feature's handler (bot/handlers/presses.py).
+PRESSES: dict[str, presses.Who] = {
+    subscription.CALLBACK_PREFIX: "anyone",
+    subscription.STOP_PREFIX: "anyone",
+    privacy.PREFIX: "anyone",
+    advice.PREFIX: "anyone",
+    TEAM_PREFIX: "anyone",
+    alerts.PREFIX: "adviser",
+    campaigns.PREFIX: "adviser",
+    tailoring.PREFIX: "adviser",
+    roles.PREFIX: "admin",
+}
 
 
 def register_all(app: BotApplication) -> None:
@@ -37,3 +54,5 @@ def register_all(app: BotApplication) -> None:
     privacy.register(app)
     # Must stay last: replies to whatever no feature handled.
     common.register_fallbacks(app)
+    # In group -1, so before all of the above; reads the patterns registered above.
+    presses.register(app, PRESSES)

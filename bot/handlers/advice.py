@@ -32,7 +32,7 @@ from bot.advice.validation import (
     parse_postcode,
 )
 from bot.config import Municipality
-from bot.handlers import conversation
+from bot.handlers import conversation, prompts
 from bot.handlers.conversation import END, persistent_conversation
 from bot.i18n import N_, Html, Translator
 from bot.services import BotApplication, BotContext
@@ -266,6 +266,7 @@ async def on_reason(update: Update, context: BotContext) -> str | int:
     if draft is None:
         return await _lost(update, context)
     if key not in REASONS:
+        await prompts.refuse_outdated(update, context)
         return REASON
     draft["reason"] = key
     return await _next(update, context, draft, REASON)
@@ -346,6 +347,7 @@ async def on_municipality(update: Update, context: BotContext) -> str | int:
     slug = action.split(":", 1)[1] if action.startswith("mun:") else draft.get("municipality")
     municipality = context.services.config.municipality(slug)
     if municipality is None:
+        await prompts.refuse_outdated(update, context)
         return CHOOSE_MUNICIPALITY
     draft["municipality"] = municipality.slug
     if not municipality.free_advice:
@@ -496,6 +498,7 @@ async def on_edit(update: Update, context: BotContext) -> str | int:
     assert update.callback_query is not None and update.callback_query.data is not None
     step = update.callback_query.data.rsplit(":", 1)[1]
     if step not in (REASON, POSTCODE, NAME, CONTACT, MOMENTS_STEP):
+        await prompts.refuse_outdated(update, context)
         return CHANGE
     draft["editing"] = True
     return await _ask(update, context, draft, step)

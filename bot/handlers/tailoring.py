@@ -4,6 +4,10 @@ An adviser sees the next 30 days of calendar messages for a municipality and may
 time or always), replace its text for that municipality, or go back to the default. Overrides are
 the calendar issue's storage (calendar_overrides) and are looked up when a message becomes due, so
 a change counts even after planning. Callback data: a municipality index, a date and an entry id.
+
+Every press is checked in this order: the presser's role covers the municipality
+(bot.auth.guard), the press is on the /calendar message the bot sent them in this chat (flow
+PREFIX in bot/handlers/prompts.py), and the data names a real entry and date.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.auth import guard, guard_municipality_press
 from bot.config import Municipality
 from bot.delivery import academic_overrides
-from bot.handlers import conversation
+from bot.handlers import conversation, prompts
 from bot.handlers.conversation import END, persistent_conversation, send, spend
 from bot.i18n import Html, Translator
 from bot.services import BotApplication, BotContext
@@ -28,6 +32,8 @@ from scheduler.moments import MomentResolver
 from scheduler.occurrences import Occurrence, occurrences_for_municipalities
 
 PREFIX = "cal"
+# <municipality index>:<yyyymmdd>:<entry id> in callback data.
+OCCURRENCE = r"\d+:\d{8}:[a-z0-9-]+"
 REPLACE_KEY = "calendar_replace"
 REPLACE = "replace"
 DAYS = 30
@@ -66,13 +72,16 @@ async def calendar(update: Update, context: BotContext) -> None:
     scope = [m for m in config.municipalities if m.slug in roles.municipalities]
     if len(scope) == 1:
         text, markup = await _list_view(context, _, scope[0])
-        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        return
-    buttons = [_button(m.name, f"m:{config.municipalities.index(m)}") for m in scope]
-    await message.reply_text(
-        _("Which municipality's calendar do you want to tailor?"),
-        reply_markup=InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)]),
-    )
+        shown = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    else:
+        buttons = [_button(m.name, f"m:{config.municipalities.index(m)}") for m in scope]
+        shown = await message.reply_text(
+            _("Which municipality's calendar do you want to tailor?"),
+            reply_markup=InlineKeyboardMarkup(
+                [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+            ),
+        )
+    prompts.bind(context, shown)
 
 
 async def _list_view(
@@ -108,6 +117,8 @@ def _parse(data: str, context: BotContext) -> tuple[Municipality, date, str] | N
     parts = data.split(":", 4)
     municipalities = context.services.config.municipalities
     try:
+        if not parts[2].isdigit():
+            return None
         municipality = municipalities[int(parts[2])]
         day = datetime.strptime(parts[3], "%Y%m%d").date()
         entry_id = context.services.calendar.get(parts[4]).id
@@ -118,7 +129,7 @@ def _parse(data: str, context: BotContext) -> tuple[Municipality, date, str] | N
 
 async def on_municipality(update: Update, context: BotContext) -> None:
     municipality = await guard_municipality_press(update, context, "calendar.view")
-    if municipality is None:
+    if municipality is None or not await prompts.claim(update, context, PREFIX):
         return
     query = update.callback_query
     assert query is not None
@@ -138,6 +149,10 @@ async def _checked_occurrence(
     target = f"{slug}:{parsed[2]}:{parsed[1]}" if parsed else query.data
     if not await guard(update, context, action, municipalities=[slug], target=target):
         return None
+    if not await prompts.claim(update, context, PREFIX):
+        return None
+    if parsed is None:
+        await prompts.refuse_outdated(update, context)
     return parsed
 
 
@@ -212,10 +227,10 @@ async def on_occurrence(update: Update, context: BotContext) -> None:
     await query.answer()
 
 
-async def on_replace(update: Update, context: BotContext) -> str | int:
+async def on_replace(update: Update, context: BotContext) -> str | None:
     parsed = await _checked_occurrence(update, context, "calendar.replace")
     if parsed is None:
-        return END
+        return None
     query = update.callback_query
     assert query is not None and query.data is not None and context.user_data is not None
     municipality, _day, entry_id = parsed
@@ -254,7 +269,9 @@ async def on_replace_text(update: Update, context: BotContext) -> str | int:
     context.user_data.pop(REPLACE_KEY, None)
     _ = await context.translator(update)
     text, markup = await _occurrence_view(context, _, municipality, day, entry_id)
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    prompts.bind(
+        context, await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    )
     return END
 
 
@@ -299,7 +316,7 @@ def register(app: BotApplication) -> None:
     app.add_handler(
         persistent_conversation(
             "tailor",
-            entry_points=[CallbackQueryHandler(on_replace, pattern=rf"^{PREFIX}:r:")],
+            entry_points=[CallbackQueryHandler(on_replace, pattern=rf"^{PREFIX}:r:{OCCURRENCE}$")],
             states={
                 REPLACE: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_replace_text)],
             },
@@ -308,4 +325,6 @@ def register(app: BotApplication) -> None:
     )
     app.add_handler(CommandHandler(["calendar", "kalender"], calendar))
     app.add_handler(CallbackQueryHandler(on_municipality, pattern=rf"^{PREFIX}:m:\d+$"))
-    app.add_handler(CallbackQueryHandler(on_occurrence, pattern=rf"^{PREFIX}:(o|s1|sa|d):"))
+    app.add_handler(
+        CallbackQueryHandler(on_occurrence, pattern=rf"^{PREFIX}:(o|s1|sa|d):{OCCURRENCE}$")
+    )
