@@ -103,23 +103,24 @@ def team_text(_: Translator, services: Services, request: AdviceRequest) -> str:
                 when=_.fmt_datetime(request.claimed_at, fmt),
             )
         )
+    elif request.claimed_at and not request.erased:
+        # The member asked to be forgotten: the claim stays, their name does not.
+        lines.append(_("✋ Claimed on {when}", when=_.fmt_datetime(request.claimed_at, fmt)))
     if request.planned_for:
         lines.append(_("📅 Appointment: {when}", when=_.fmt_datetime(request.planned_for, fmt)))
+    closed = _.fmt_datetime(request.closed_at, fmt) if request.closed_at else ""
+    by = request.closed_by_name
     if request.closed_at and request.status == "done":
         lines.append(
-            _(
-                "✅ Done on {when} by {name}",
-                when=_.fmt_datetime(request.closed_at, fmt),
-                name=request.closed_by_name or "",
-            )
+            _("✅ Done on {when} by {name}", when=closed, name=by)
+            if by
+            else _("✅ Done on {when}", when=closed)
         )
     if request.closed_at and request.status == "not_possible":
         lines.append(
-            _(
-                "⛔ Not possible ({when}, {name})",
-                when=_.fmt_datetime(request.closed_at, fmt),
-                name=request.closed_by_name or "",
-            )
+            _("⛔ Not possible ({when}, {name})", when=closed, name=by)
+            if by
+            else _("⛔ Not possible ({when})", when=closed)
         )
         if request.note:
             lines.append(_("Reason: {reason}", reason=request.note))

@@ -11,6 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.advice.privacy import export_document
 from bot.erasure import forget_ptb_state
 from bot.handlers import prompts
+from bot.handlers.team import forget_member_prompts
 from bot.services import BotApplication, BotContext
 from bot.teamwork import refresh_team_message
 
@@ -53,6 +54,7 @@ async def my_data(update: Update, context: BotContext) -> None:
         await services.advice.for_user(user.id),
         services.now(),
         [grant for grant in await services.roles.all() if grant.user_id == user.id],
+        await services.advice.handled_by(user.id),
     )
     await message.reply_document(
         InputFile(document, filename="buurtwacht-mydata.json"),
@@ -97,14 +99,21 @@ async def forget_button(update: Update, context: BotContext) -> None:
         return
     services = context.services
     requests = await services.advice.forget_user(user.id, services.now())
+    handled = await services.advice.forget_team_member(user.id, services.now())
     await services.chats.delete(user.id)
     await services.roles.forget_label(user.id)
+    forget_member_prompts(context.application, user.id)
     # Drafts in PTB's persisted data may hold a name or phone number too, and a conversation
     # in progress must not wait for a draft that is gone.
     forget_ptb_state(context.application, user.id)
-    for request in requests:
+    for request in [*requests, *handled]:
         await refresh_team_message(services, context.bot, request)
-    log.info("forgot user_id=%s: %d advice request(s) erased", user.id, len(requests))
+    log.info(
+        "forgot user_id=%s: %d advice request(s) erased, %d handled as a team member",
+        user.id,
+        len(requests),
+        len(handled),
+    )
     await query.edit_message_text(
         _("Done: your subscription and personal details are deleted. Take care!")
     )

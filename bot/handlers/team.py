@@ -137,7 +137,8 @@ async def list_requests(update: Update, context: BotContext) -> None:
                 municipality=municipality_name(context.services, r.municipality),
                 age=_age(_, r, context),
                 status=_(STATUS_NAMES[r.status]),
-                claimer=r.claimed_by_name or _("not claimed"),
+                claimer=r.claimed_by_name
+                or (_("a team member") if r.claimed_at else _("not claimed")),
             )
         )
     await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
@@ -159,7 +160,8 @@ async def _checked_request(
         return None, "request of another team"
     if request.erased or not allowed(action, request.status):
         return request, "state"
-    if action == "plan" and request.claimed_by != user.id:
+    # A claimer who asked to be forgotten left no id: then any member may plan it.
+    if action == "plan" and request.claimed_by not in (None, user.id):
         return request, "not the claimer"
     return request, ""
 
@@ -252,6 +254,20 @@ async def _prompt(
     for key in [k for k, p in prompts.items() if p.get("request") == request.id]:
         del prompts[key]  # one open question per request
     prompts[str(prompt.message_id)] = {"request": request.id, "user": user.id, "action": action}
+
+
+def forget_member_prompts(app: BotApplication, user_id: int) -> None:
+    """/forgetme by a team member: their open questions in team groups (which hold their id)
+    are dropped; a reply to one is then ignored like any other message."""
+    for chat_id, data in app.chat_data.items():
+        prompts = data.get(PROMPTS_KEY)
+        if not isinstance(prompts, dict):
+            continue
+        mine = [key for key, prompt in prompts.items() if prompt.get("user") == user_id]
+        for key in mine:
+            del prompts[key]
+        if mine:
+            app.mark_data_for_update_persistence(chat_ids=chat_id)
 
 
 async def team_reply(update: Update, context: BotContext) -> None:

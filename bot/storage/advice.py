@@ -21,8 +21,21 @@ from bot.advice.requests import (
 )
 from bot.storage.database import Database, from_db_time, to_db_time
 
-# Cleared by /forgetme and by the retention purge; what stays is anonymous.
-PERSONAL_FIELDS = ("user_id", "name", "postcode", "house_number", "phone", "moments", "note")
+# Cleared by /forgetme and by the retention purge; what stays is anonymous. The team member's
+# id and name go too: on an anonymous request they serve no purpose.
+PERSONAL_FIELDS = (
+    "user_id",
+    "name",
+    "postcode",
+    "house_number",
+    "phone",
+    "moments",
+    "note",
+    "claimed_by",
+    "claimed_by_name",
+    "closed_by",
+    "closed_by_name",
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,7 @@ class AdviceRequest:
     claimed_at: datetime | None
     planned_for: datetime | None
     closed_at: datetime | None
+    closed_by: int | None
     closed_by_name: str | None
     note: str | None
     team_chat_id: int | None
@@ -101,6 +115,7 @@ def _row(row: aiosqlite.Row) -> AdviceRequest:
         claimed_at=_time(row["claimed_at"]),
         planned_for=_time(row["planned_for"]),
         closed_at=_time(row["closed_at"]),
+        closed_by=row["closed_by"],
         closed_by_name=row["closed_by_name"],
         note=row["note"],
         team_chat_id=row["team_chat_id"],
@@ -196,6 +211,37 @@ class AdviceStore:
         )
         return [_row(r) for r in rows]
 
+    async def handled_by(self, user_id: int) -> list[AdviceRequest]:
+        """Requests a team member claimed or closed: their id and name are stored there."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM advice_requests WHERE claimed_by = ? OR closed_by = ? "
+            "ORDER BY created_at, id",
+            (user_id, user_id),
+        )
+        return [_row(r) for r in rows]
+
+    async def forget_team_member(self, user_id: int, now: datetime) -> list[AdviceRequest]:
+        """/forgetme by a team member: their id and name leave the requests they handled.
+
+        The requests themselves stay as they are (a claim stays a claim: any member of the team
+        may then plan it). Returns them as they are now, for editing their team messages.
+        """
+        stamp = to_db_time(now)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE advice_requests SET claimed_by = NULL, claimed_by_name = NULL, "
+                "updated_at = ? WHERE claimed_by = ? RETURNING id",
+                (stamp, user_id),
+            )
+            ids = {row[0] for row in await cursor.fetchall()}
+            cursor = await conn.execute(
+                "UPDATE advice_requests SET closed_by = NULL, closed_by_name = NULL, "
+                "updated_at = ? WHERE closed_by = ? RETURNING id",
+                (stamp, user_id),
+            )
+            ids |= {row[0] for row in await cursor.fetchall()}
+        return [r for r in [await self.get(i) for i in sorted(ids)] if r is not None]
+
     async def open_for(self, municipalities: list[str]) -> list[AdviceRequest]:
         """Open requests of these municipalities, oldest first."""
         marks = ", ".join("?" for _ in municipalities)
@@ -245,7 +291,7 @@ class AdviceStore:
             assert planned_for is not None
             sets["planned_for"] = to_db_time(planned_for)
         else:
-            sets |= {"closed_at": stamp, "closed_by_name": by_name, "note": note}
+            sets |= {"closed_at": stamp, "closed_by": by, "closed_by_name": by_name, "note": note}
         assignments = ", ".join(f"{k} = :{k}" for k in sets)
         states = ", ".join(f"'{s}'" for s in sources)
         changed = await self.db.execute(

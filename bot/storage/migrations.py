@@ -251,4 +251,17 @@ MIGRATIONS: list[tuple[str, ...]] = [
         WHERE subscribed = 1 AND active = 1 AND municipality IS NOT NULL
         """,
     ),
+    # 6: who closed a request (done / not possible), so that a team member's /mydata and
+    # /forgetme find their name there too. Earlier rows only had the name: where it is the
+    # claimer's, the claimer closed it; other closers stay unknown (their names stay in
+    # closed_by_name until the request's retention ends).
+    (
+        "ALTER TABLE advice_requests ADD COLUMN closed_by INTEGER",
+        """
+        UPDATE advice_requests SET closed_by = claimed_by
+        WHERE closed_by_name IS NOT NULL AND closed_by_name = claimed_by_name
+        """,
+        "CREATE INDEX advice_requests_claimed_by ON advice_requests (claimed_by)",
+        "CREATE INDEX advice_requests_closed_by ON advice_requests (closed_by)",
+    ),
 ]
