@@ -27,6 +27,8 @@ SCHOOL_REGIONS = ("noord", "midden", "zuid")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 PC4_RANGE_RE = re.compile(r"^(\d{4})(?:-(\d{4}))?$")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# A prevention team cannot take more; a higher cap would be no cap against a flood.
+MAX_REQUESTS_PER_HOUR = 1000
 
 
 class ConfigError(Exception):
@@ -135,6 +137,14 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class AdviceConfig:
+    # At most this many new requests per municipality in any hour / any 24 hours; beyond it
+    # residents are asked to try again later and the admins are told (once per period).
+    per_municipality_per_hour: int = 30
+    per_municipality_per_day: int = 100
+
+
+@dataclass(frozen=True)
 class CampaignConfig:
     # Four eyes: another adviser or an admin of the same municipality approves a campaign first.
     require_approval: bool = False
@@ -166,6 +176,7 @@ class Config:
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    advice: AdviceConfig = field(default_factory=AdviceConfig)
     campaigns: CampaignConfig = field(default_factory=CampaignConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
     municipalities: list[Municipality] = field(default_factory=list)
@@ -318,6 +329,17 @@ def _semantic_problems(cfg: Config) -> list[str]:
             problems.append(f"alerts.{key}: expected HH:MM, got {getattr(cfg.alerts, key)!r}")
     if cfg.privacy.retention_days < 1:
         problems.append("privacy.retention_days: must be at least 1")
+    per_hour = cfg.advice.per_municipality_per_hour
+    per_day = cfg.advice.per_municipality_per_day
+    if not 1 <= per_hour <= MAX_REQUESTS_PER_HOUR:
+        problems.append(
+            f"advice.per_municipality_per_hour: must be from 1 to {MAX_REQUESTS_PER_HOUR}"
+        )
+    if not per_hour <= per_day <= 24 * per_hour:
+        problems.append(
+            "advice.per_municipality_per_day: must be at least per_municipality_per_hour and "
+            "at most 24 times it"
+        )
     if not cfg.municipalities:
         problems.append("municipalities: at least one municipality is required")
     seen: dict[str, int] = {}

@@ -22,6 +22,7 @@ from bot.advice.requests import (
     REASONS,
     REMIND_AFTER_WORKING_DAYS,
     Action,
+    Refusal,
     allowed,
     working_days_since,
 )
@@ -29,6 +30,7 @@ from bot.advice.validation import format_phone
 from bot.i18n import Html, Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.advice import AdviceRequest
+from bot.telegram_errors import tell
 
 log = logging.getLogger(__name__)
 
@@ -321,6 +323,43 @@ async def notify_admins_without_team(services: Services, bot: Bot) -> dict[str, 
     return waiting
 
 
+async def notify_admins_of_cap(
+    services: Services, bot: Bot, municipality: str, refusal: Refusal, now: datetime
+) -> bool:
+    """A municipality reached its cap of requests: the admins hear it once per hour or day,
+    each in their own language."""
+    if not await services.advice.claim_cap_notice(municipality, refusal, now):
+        return False
+    caps = services.config.advice
+    for admin in services.config.admins.user_ids:
+        _ = await chat_translator(services, admin, None)
+        name = municipality_name(services, municipality)
+        if refusal == "municipality_hour":
+            n = caps.per_municipality_per_hour
+            text = _.ngettext(
+                "{name} reached its limit of {n} advice request in an hour.",
+                "{name} reached its limit of {n} advice requests in an hour.",
+                n,
+                name=name,
+            )
+        else:
+            n = caps.per_municipality_per_day
+            text = _.ngettext(
+                "{name} reached its limit of {n} advice request in a day.",
+                "{name} reached its limit of {n} advice requests in a day.",
+                n,
+                name=name,
+            )
+        text += "\n" + _(
+            "New requests are refused for now; residents are asked to confirm again later. "
+            "Is something going on (an alert, a campaign, misuse)? The limits are "
+            "[advice] in the configuration."
+        )
+        await tell(bot, admin, text)
+    log.info("admins told: %s reached its %s", municipality, refusal)
+    return True
+
+
 async def purge_expired(services: Services, bot: Bot, now: datetime) -> int:
     """Retention: personal fields of requests closed longer than retention_days ago."""
     cutoff = retention_cutoff(now, services.config.privacy.retention_days)
@@ -355,6 +394,8 @@ async def advice_daily(context: BotContext) -> None:
     await remind_teams(services, bot, now)
     await notify_admins_without_team(services, bot)
     await purge_expired(services, bot, now)
+    marks = await services.advice.purge_limit_marks(now)
+    log.info("request limits: %d mark(s) past the window deleted", marks)
     drop_stale_drafts(context.application, now)
 
 

@@ -23,7 +23,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.advice.requests import MOMENTS, REASONS, STATUS_NAMES
+from bot.advice.requests import (
+    CAP_PERIODS,
+    MOMENTS,
+    REASONS,
+    STATUS_NAMES,
+    LimitCheck,
+    MunicipalityCaps,
+)
 from bot.advice.validation import (
     format_phone,
     parse_house_number,
@@ -37,7 +44,7 @@ from bot.handlers.conversation import END, persistent_conversation
 from bot.i18n import N_, Html, Translator
 from bot.services import BotApplication, BotContext
 from bot.storage.advice import AdviceRequest, NewRequest
-from bot.teamwork import DRAFT_KEY, municipality_name, post_request
+from bot.teamwork import DRAFT_KEY, municipality_name, notify_admins_of_cap, post_request
 
 log = logging.getLogger(__name__)
 
@@ -504,7 +511,7 @@ async def on_edit(update: Update, context: BotContext) -> str | int:
     return await _ask(update, context, draft, step)
 
 
-async def on_confirm(update: Update, context: BotContext) -> int:
+async def on_confirm(update: Update, context: BotContext) -> int | str:
     draft = _draft(context)
     user = update.effective_user
     if draft is None:
@@ -513,6 +520,7 @@ async def on_confirm(update: Update, context: BotContext) -> int:
     services = context.services
     _ = await context.translator(update)
     now = services.now()
+    caps = services.config.advice
     result = await services.advice.create(
         NewRequest(
             user_id=user.id,
@@ -527,7 +535,21 @@ async def on_confirm(update: Update, context: BotContext) -> int:
         ),
         now,
         now.astimezone(services.config.locale.tz).year,
+        MunicipalityCaps(caps.per_municipality_per_hour, caps.per_municipality_per_day),
     )
+    if isinstance(result, LimitCheck) and result.refused in CAP_PERIODS:
+        # The municipality's cap, not the resident's: the draft stays for a later Confirm.
+        assert result.refused is not None
+        bot = context.bot
+        await notify_admins_of_cap(services, bot, draft["municipality"], result.refused, now)
+        when = result.next_possible or now
+        intro = _(
+            "Very many requests for {municipality} came in just now. Please press Confirm "
+            "again from {when}, or /cancel.",
+            municipality=municipality_name(services, draft["municipality"]),
+            when=_.fmt_datetime(when, "d MMMM HH:mm"),
+        )
+        return await _ask(update, context, draft, SUMMARY, intro)
     context.user_data.pop(DRAFT_KEY, None)
     if not isinstance(result, AdviceRequest):
         await _send(

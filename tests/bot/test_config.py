@@ -101,3 +101,18 @@ def test_check_config_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     bad_toml.write_text("[storage\n", "utf-8")
     assert main(["check-config", str(bad_toml)]) == 1
     assert "not valid TOML" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("per_hour", "per_day", "key"),
+    [
+        (0, 10, "per_municipality_per_hour"),
+        (1001, 2000, "per_municipality_per_hour"),
+        (10, 5, "per_municipality_per_day"),
+        (10, 241, "per_municipality_per_day"),
+    ],
+)
+def test_advice_caps_have_bounds(per_hour: int, per_day: int, key: str) -> None:
+    raw = example()
+    raw["advice"].update(per_municipality_per_hour=per_hour, per_municipality_per_day=per_day)
+    assert [p for p in problems_of(raw) if p.startswith(f"advice.{key}:")]
