@@ -10,13 +10,11 @@ of PTB's is still on its way), then the WAL is folded into the database file and
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterable
 
 from telegram.ext import ConversationHandler
 
-from bot.services import BotApplication
-
-log = logging.getLogger(__name__)
+from bot.services import BotApplication, Services
 
 
 def end_conversations(app: BotApplication, user_id: int, chat_id: int | None = None) -> int:
@@ -48,3 +46,18 @@ def forget_ptb_state(app: BotApplication, user_id: int) -> None:
     end_conversations(app, user_id)
     app.drop_user_data(user_id)
     app.drop_chat_data(user_id)
+
+
+async def complete_erasure(
+    app: BotApplication, *, user_ids: Iterable[int] = (), chat_ids: Iterable[int] = ()
+) -> None:
+    """After an erasure: PTB's persistence is written now, then the WAL is checkpointed.
+
+    `user_ids` and `chat_ids` are those whose data this update changed (a draft popped): PTB
+    would only mark them for writing once the handler returns, which is after the checkpoint.
+    """
+    services: Services = app.bot_data["services"]
+    app.mark_data_for_update_persistence(chat_ids=list(chat_ids), user_ids=list(user_ids))
+    # Waits for a write of PTB's own that may be on its way with the old data, then writes.
+    await app.update_persistence()
+    await services.db.checkpoint()

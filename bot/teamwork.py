@@ -27,6 +27,7 @@ from bot.advice.requests import (
     working_days_since,
 )
 from bot.advice.validation import format_phone
+from bot.erasure import complete_erasure
 from bot.i18n import Html, Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.advice import AdviceRequest
@@ -387,16 +388,22 @@ def drop_stale_drafts(app: BotApplication, now: datetime) -> int:
     return len(dropped)
 
 
-async def advice_daily(context: BotContext) -> None:
-    """The 09:00 job: retry posting, remind teams, tell admins, purge."""
-    services, bot, now = context.services, context.bot, context.services.now()
-    await post_waiting(services, bot)
-    await remind_teams(services, bot, now)
-    await notify_admins_without_team(services, bot)
-    await purge_expired(services, bot, now)
+async def run_daily(app: BotApplication, now: datetime) -> None:
+    """The 09:00 job's body: retry posting, remind teams, tell admins, then the erasures of the
+    day (retention, the limits' marks, stale drafts), folded out of the WAL at once."""
+    services: Services = app.bot_data["services"]
+    await post_waiting(services, app.bot)
+    await remind_teams(services, app.bot, now)
+    await notify_admins_without_team(services, app.bot)
+    await purge_expired(services, app.bot, now)
     marks = await services.advice.purge_limit_marks(now)
     log.info("request limits: %d mark(s) past the window deleted", marks)
-    drop_stale_drafts(context.application, now)
+    drop_stale_drafts(app, now)
+    await complete_erasure(app)
+
+
+async def advice_daily(context: BotContext) -> None:
+    await run_daily(context.application, context.services.now())
 
 
 def schedule_advice_jobs(app: BotApplication) -> None:

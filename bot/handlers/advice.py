@@ -39,6 +39,7 @@ from bot.advice.validation import (
     parse_postcode,
 )
 from bot.config import Municipality
+from bot.erasure import complete_erasure
 from bot.handlers import conversation, prompts
 from bot.handlers.conversation import END, persistent_conversation
 from bot.i18n import N_, Html, Translator
@@ -220,8 +221,17 @@ async def _next(update: Update, context: BotContext, draft: Draft, done: str) ->
     return await _ask(update, context, draft, NEXT[done])
 
 
+async def _erase_draft(update: Update, context: BotContext) -> None:
+    """The draft (with whatever personal details it held) goes, from the WAL too."""
+    assert context.user_data is not None and update.effective_user is not None
+    context.user_data.pop(DRAFT_KEY, None)
+    await complete_erasure(context.application, user_ids=[update.effective_user.id])
+
+
 async def _lost(update: Update, context: BotContext) -> int:
-    """The draft is gone (expired after a day, or /forgetme): start over."""
+    """The draft is gone (expired after a day, /forgetme, or an older version's draft without
+    consent that `_draft` dropped): start over."""
+    await _erase_draft(update, context)
     _ = await context.translator(update)
     await _send(
         update, context, _("This request is no longer in progress. Start again with /advice.")
@@ -371,8 +381,7 @@ async def _no_free_advice(update: Update, context: BotContext, municipality: Mun
     )
     # Config text is plain text from the operator: escaped like any other value.
     await _send(update, context, f"{text}\n\n{html.escape(alternative, quote=False)}")
-    assert context.user_data is not None
-    context.user_data.pop(DRAFT_KEY, None)
+    await _erase_draft(update, context)
     log.info("advice request ended: no free advice in %s", municipality.slug)
     return END
 
@@ -473,12 +482,15 @@ async def on_agree(update: Update, context: BotContext) -> str | int:
     assert context.user_data is not None
     draft = _draft(context, consented=False)
     if draft is None or draft.get("reason") not in REASONS:
-        context.user_data.pop(DRAFT_KEY, None)
         return await _lost(update, context)
-    # Anything else in the draft was typed before consent (an older version's draft): dropped.
+    # Anything else in the draft was typed before consent (an older version's draft): erased.
+    typed_before = set(draft) - set(BEFORE_CONSENT)
     draft = {key: draft[key] for key in BEFORE_CONSENT if key in draft}
     draft.update(moments=[], consent=True)
     context.user_data[DRAFT_KEY] = draft
+    if typed_before:
+        assert update.effective_user is not None
+        await complete_erasure(context.application, user_ids=[update.effective_user.id])
     return await _ask(update, context, draft, POSTCODE)
 
 
@@ -583,8 +595,7 @@ async def on_confirm(update: Update, context: BotContext) -> int | str:
 
 async def cancel(update: Update, context: BotContext) -> int:
     """/cancel or the Cancel button, at any step: the draft is deleted."""
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
+    await _erase_draft(update, context)
     _ = await context.translator(update)
     await _send(update, context, _("Cancelled. Nothing has been stored."))
     return END

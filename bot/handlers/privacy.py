@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.advice.privacy import export_document
-from bot.erasure import forget_ptb_state
+from bot.erasure import complete_erasure, forget_ptb_state
 from bot.handlers import prompts
 from bot.handlers.team import forget_member_prompts
 from bot.services import BotApplication, BotContext
@@ -114,6 +114,7 @@ async def forget_button(update: Update, context: BotContext) -> None:
         len(requests),
         len(handled),
     )
+    await complete_erasure(context.application)
     await query.edit_message_text(
         _("Done: your subscription and personal details are deleted. Take care!")
     )

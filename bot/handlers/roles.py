@@ -16,6 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.advisers.texts import chunks, find_municipality, scope_text
 from bot.auth import guard, refresh_staff_menu
+from bot.erasure import complete_erasure
 from bot.handlers import prompts
 from bot.services import BotApplication, BotContext
 from bot.storage.roles import ALL, INVITE_TTL, Role
@@ -225,6 +226,7 @@ async def revoke_button(update: Update, context: BotContext) -> None:
             await services.audit.record(
                 update.effective_user.id, "role.revoke", f"{role}:{user_id}", now=services.now()
             )
+            await complete_erasure(context.application)  # the grant held their name
             await refresh_staff_menu(context.bot, services, user_id)
         await query.edit_message_text(
             _("The role has been revoked.") if done else _("That role was already gone.")

@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.auth import may_manage_chat
-from bot.erasure import end_conversations
+from bot.erasure import complete_erasure, end_conversations
 from bot.handlers import prompts
 from bot.handlers.advice import start_markup as advice_start_markup
 from bot.i18n import Translator
@@ -254,6 +254,7 @@ async def stop_button(update: Update, context: BotContext) -> None:
         end_conversations(context.application, user.id, chat.chat_id)
         if chat.kind == "private":
             context.application.drop_user_data(user.id)
+        await complete_erasure(context.application, chat_ids=[chat.chat_id])
         await query.edit_message_text(
             _("You have been unsubscribed and your settings are deleted. Come back any time.")
         )
