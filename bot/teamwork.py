@@ -199,6 +199,45 @@ async def refresh_team_message(services: Services, bot: Bot, request: AdviceRequ
         )
 
 
+async def move_requests(services: Services, bot: Bot, municipality: str) -> int:
+    """The municipality has a new team: its open requests are posted there (a claim stays a
+    claim, without the old team's member: any member of the new team may plan it). On the old
+    team's messages the resident's details and the buttons go, as that group no longer handles
+    them. Returns how many requests were posted to the new team."""
+    team = await services.teams.team_of(municipality)
+    moved = 0
+    for request in await services.advice.open_for([municipality]):
+        if request.team_chat_id == team and request.team_message_id is not None:
+            continue
+        if request.team_chat_id is not None and request.team_message_id is not None:
+            _ = await chat_translator(services, request.team_chat_id, None)
+            text = "\n".join(
+                [
+                    _(
+                        "<b>Prevention advice {reference}</b> – {municipality}",
+                        reference=request.reference,
+                        municipality=municipality_name(services, request.municipality),
+                    ),
+                    _("Moved to the new prevention team of this municipality."),
+                ]
+            )
+            try:
+                await bot.edit_message_text(
+                    text,
+                    chat_id=request.team_chat_id,
+                    message_id=request.team_message_id,
+                    parse_mode=ParseMode.HTML,
+                )
+            except TelegramError as exc:
+                log.info("old team message of request id=%s: %s", request.id, type(exc).__name__)
+        # Unposted until the new team has it: a failed post is retried by the daily job.
+        await services.advice.hand_over(request.id)
+        handed = await services.advice.get(request.id)
+        assert handed is not None
+        moved += await post_request(services, bot, handed)
+    return moved
+
+
 async def notify_resident(
     services: Services, bot: Bot, request: AdviceRequest, event: Event
 ) -> None:

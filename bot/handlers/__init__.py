@@ -29,6 +29,7 @@ PRESSES: dict[str, presses.Who] = {
     privacy.PREFIX: "anyone",
     advice.PREFIX: "anyone",
     TEAM_PREFIX: "anyone",
+    team.LINK_PREFIX: "anyone",
     alerts.PREFIX: "adviser",
     campaigns.PREFIX: "adviser",
     tailoring.PREFIX: "adviser",

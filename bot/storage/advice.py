@@ -338,6 +338,15 @@ class AdviceStore:
             (chat_id, message_id, request_id),
         )
 
+    async def hand_over(self, request_id: int) -> None:
+        """The request leaves its team's group for a new team: no team message until it is
+        posted there, and the old team's claimer (id and name) is not the new team's."""
+        await self.db.execute(
+            "UPDATE advice_requests SET team_chat_id = NULL, team_message_id = NULL, "
+            "claimed_by = NULL, claimed_by_name = NULL WHERE id = ?",
+            (request_id,),
+        )
+
     async def transition(
         self,
         request_id: int,
