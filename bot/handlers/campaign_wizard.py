@@ -2,10 +2,11 @@
 
 A persistent ConversationHandler (name "campaign"): text (or a photo with a caption), languages,
 audience (with the number of chats), moment, and a preview sent with the very sender the engine
-uses, so the preview is the delivered message. The draft is plain JSON in user_data. Every step
-and every button checks the role again (bot.auth.guard); callback data carries only ids and
-indexes into the configuration. The same conversation also carries the reschedule dialog that a
-button under /campaigns starts (bot.handlers.campaigns).
+uses, in every language (bot/handlers/preview.py), so the preview is the delivered message. The
+draft is plain JSON in user_data. Every step and every button checks the role again
+(bot.auth.guard); callback data carries only ids and indexes into the configuration. The same
+conversation also carries the reschedule dialog that a button under /campaigns starts
+(bot.handlers.campaigns).
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from bot.handlers.campaigns import (
     moment_problem_text,
     on_reschedule,
     on_reschedule_text,
-    send_as_recipients_see_it,
 )
 from bot.handlers.conversation import END, persistent_conversation, send, spend
+from bot.handlers.preview import preview
 from bot.i18n import Translator, count_chats
 from bot.services import BotApplication, BotContext
 from bot.storage.campaigns import Campaign
@@ -449,13 +450,9 @@ async def _preview(update: Update, context: BotContext, draft: Draft) -> str:
     chat = update.effective_chat
     assert chat is not None
     draft["editing"] = False
-    content = _content(draft)
-    failure = await send_as_recipients_see_it(context, chat.id, content, [_.locale])
-    if failure:
-        await context.bot.send_message(
-            chat.id,
-            _("Telegram refused this message: {reason}. Please change the text.", reason=failure),
-        )
+    refusal = await preview(context, _, chat.id, _content(draft))
+    if refusal is not None:
+        await context.bot.send_message(chat.id, refusal)
         draft["editing"] = True
         return await _ask_text(update, context)
     count = await context.services.outbox.audience_size(_audience(draft))
@@ -488,11 +485,8 @@ async def on_test_send(update: Update, context: BotContext) -> str | int:
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and chat is not None
     _ = await context.translator(update)
-    content = _content(_draft(context))
-    # One message per distinct text: "one text for all" is sent once.
-    locales = list({content.text(loc): loc for loc in sorted(content.texts)}.values())
-    failure = await send_as_recipients_see_it(context, chat.id, content, locales)
-    await query.answer(failure or _("Sent to you only."), show_alert=bool(failure))
+    refusal = await preview(context, _, chat.id, _content(_draft(context)))
+    await query.answer(refusal or _("Sent to you only."), show_alert=bool(refusal))
     return PREVIEW
 
 

@@ -22,14 +22,13 @@ from bot.advisers.moments import MomentProblem, parse_moment
 from bot.advisers.stats import delivery_counts
 from bot.advisers.texts import counts_text, scope_text
 from bot.auth import Roles, guard, user_roles
-from bot.delivery import TelegramSender
 from bot.handlers import conversation, prompts
 from bot.handlers.conversation import END, send, spend
+from bot.handlers.preview import send_as_recipients_see_it
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.campaigns import Campaign
 from bot.telegram_errors import tell
-from scheduler.delivery import Content, DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +50,6 @@ def moment_problem_text(_: Translator, problem: MomentProblem) -> str:
         "past": _("That moment has passed. Please choose one in the future."),
         "too_far": _("That is more than a year ahead. Please choose an earlier moment."),
     }[problem]
-
-
-async def send_as_recipients_see_it(
-    context: BotContext, chat_id: int, content: Content, locales: list[str]
-) -> str | None:
-    """Send with the engine's own sender; the reason when Telegram refuses the message."""
-    sender = TelegramSender(context.bot)
-    try:
-        for locale in locales:
-            await sender(chat_id, content.text(locale), content.image)
-    except DeliveryError as exc:
-        return exc.reason
-    return None
 
 
 # --- approval --------------------------------------------------------------------------------
