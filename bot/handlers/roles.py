@@ -263,7 +263,10 @@ def register_deep_link(app: BotApplication) -> None:
         CommandHandler(
             "start",
             accept_invite,
-            filters=filters.ChatType.PRIVATE & filters.Regex(rf"^/start {INVITE_PREFIX}"),
+            # The payload follows the command, which may carry the bot's name (/start@bot):
+            # CommandHandler checks that name is ours; this only looks at the payload.
+            filters=filters.ChatType.PRIVATE
+            & filters.Regex(rf"^/start(@[A-Za-z0-9_]+)?\s+{INVITE_PREFIX}"),
         )
     )
 
