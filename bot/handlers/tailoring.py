@@ -26,7 +26,7 @@ from bot.handlers import conversation, prompts
 from bot.handlers.conversation import END, persistent_conversation, send, spend
 from bot.i18n import Html, Translator
 from bot.services import BotApplication, BotContext
-from messages.validation import plain_text
+from messages.validation import MAX_TEXT_LENGTH, plain_text, telegram_length
 from scheduler.ics import occurrences_to_ics
 from scheduler.moments import MomentResolver
 from scheduler.occurrences import Occurrence, occurrences_for_municipalities
@@ -259,6 +259,16 @@ async def on_replace_text(update: Update, context: BotContext) -> str | int:
         return END
     municipality, day, entry_id = parsed
     services = context.services
+    _ = await context.translator(update)
+    # A calendar text must fit every delivery of its entry, as a caption too.
+    if telegram_length(message.text_html) > MAX_TEXT_LENGTH:
+        await message.reply_text(
+            _(
+                "That text is too long: at most {limit} characters. Please shorten it.",
+                limit=MAX_TEXT_LENGTH,
+            )
+        )
+        return REPLACE
     texts = dict.fromkeys(services.i18n.available, message.text_html)
     await services.outbox.set_override(
         municipality.slug, entry_id, "replace", texts=texts, by=user.id
@@ -267,7 +277,6 @@ async def on_replace_text(update: Update, context: BotContext) -> str | int:
         user.id, "calendar.replace", f"{municipality.slug}:{entry_id}", now=services.now()
     )
     context.user_data.pop(REPLACE_KEY, None)
-    _ = await context.translator(update)
     text, markup = await _occurrence_view(context, _, municipality, day, entry_id)
     prompts.bind(
         context, await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)

@@ -72,3 +72,20 @@ async def test_calendar_ics_has_entries_and_campaigns(emu: BotApiEmulator, bot: 
     uids = [str(e["uid"]) for e in calendar.walk("VEVENT")]
     assert len(uids) > 20 and f"{campaign.key}@buurtwacht" in uids
     assert all(uid.endswith(":enschede@buurtwacht") for uid in uids if uid.count(":") > 1)
+
+
+async def test_a_replacement_that_cannot_go_out_is_refused(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """Found by fuzzing: a 1,100-character replacement was stored (and then every view of it
+    failed "message is too long"); a calendar text must fit as a caption, 1,024 characters."""
+    bot.services.now = lambda: NOW
+    eva = await adviser(emu, bot, "Eva", "enschede")
+    await say(emu, eva, "/calendar")
+    await press(emu, eva, 0)
+    await press(emu, eva, "Replace text", replies=1)
+    (reply,) = await say(emu, eva, "x" * 1100)
+    assert "too long: at most 1024 characters" in (reply.text or "")
+    assert await bot.services.outbox.overrides() == []
+    (view,) = await say(emu, eva, "x" * 1024)  # still asked for the text: this one fits
+    assert "own text for Enschede" in (view.text or "")
