@@ -9,7 +9,13 @@ from pathlib import Path
 
 from bot.sandbox.emulator import BotApiEmulator
 from bot.teamwork import run_daily
-from tests.advice.flow import NAME, fill_until_summary, make_team, press, say, submit
+from tests.advice.flow import (
+    NAME,
+    closed_request,
+    fill_until_summary,
+    press,
+    say,
+)
 from tests.harness import BotHarness
 
 PHONE_DIGITS = b"612345678"
@@ -51,21 +57,10 @@ async def test_cancelled_draft(emu: BotApiEmulator, bot: BotHarness) -> None:
 
 
 async def test_retention_purge_and_stale_draft(emu: BotApiEmulator, bot: BotHarness) -> None:
-    group, _lead, member = await make_team(emu, bot)
-    anna = emu.add_user("Anna", language_code="en").id
-    await submit(emu, anna)
-    post = emu.last(group.id)
-    await press(emu, member, group.id, "Claim", post)
-    await press(emu, member, group.id, "Done", post)
+    await closed_request(emu, bot)
     # Someone else leaves a draft with a name in it and never confirms.
     bert = emu.add_user("Bert", language_code="en").id
-    await say(emu, bert, bert, "/advice")
-    await press(emu, bert, bert, "I want to secure my home")
-    await press(emu, bert, bert, "I agree")
-    await say(emu, bert, bert, "7511 AB")
-    await press(emu, bert, bert, "Yes")
-    await say(emu, bert, bert, "3")
-    await say(emu, bert, bert, "Bartholomeus Stroeve")
+    await fill_until_summary(emu, bert, name="Bartholomeus Stroeve")
     await written(bot, b"Bartholomeus Stroeve")
     assert bot.app is not None
     await run_daily(bot.app, bot.services.now() + timedelta(days=91))

@@ -4,27 +4,11 @@ administrator's confirmation, open requests move to the new team, the old team i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from bot.sandbox.emulator import BotApiEmulator
 from tests.advice.flow import NAME, labels, make_team, press, say, submit
-from tests.harness import BotHarness, make_config
+from tests.harness import BotHarness
 
 OUTDATED = "This button is outdated. Use /settings or /help to continue."
-
-
-@pytest.fixture
-async def admin_bot(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[tuple[BotHarness, int]]:
-    admin = emu.add_user("Admin", language_code="en").id
-    harness = BotHarness(emu, make_config(tmp_path, admins={"user_ids": [admin]}))
-    await harness.start()
-    try:
-        yield harness, admin
-    finally:
-        await harness.stop()
 
 
 async def code_for(emu: BotApiEmulator, admin: int, municipality: str) -> str:

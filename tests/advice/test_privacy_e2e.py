@@ -11,7 +11,7 @@ import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
 from bot.teamwork import purge_expired
-from tests.advice.flow import NAME, make_team, press, say, submit
+from tests.advice.flow import NAME, closed_request, make_team, press, say, submit
 from tests.harness import BotHarness
 
 PHONE_DIGITS = "612345678"
@@ -64,12 +64,7 @@ async def test_forgetme_erases_everywhere(emu: BotApiEmulator, bot: BotHarness) 
 
 
 async def test_retention_purge(emu: BotApiEmulator, bot: BotHarness) -> None:
-    group, _lead, member = await make_team(emu, bot)
-    anna = emu.add_user("Anna", language_code="en").id
-    await submit(emu, anna)
-    post = emu.last(group.id)
-    await press(emu, member, group.id, "Claim", post)
-    await press(emu, member, group.id, "Done", post)
+    group, _member, post = await closed_request(emu, bot)
     services, app_bot = bot.services, bot.app.bot  # type: ignore[union-attr]
     now = services.now()
     assert await purge_expired(services, app_bot, now + timedelta(days=89)) == 0

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.config import Config
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.state import SentMessage
+from bot.services import Services
+from bot.storage.campaigns import Campaign
+from scheduler.delivery import Audience, Content
 from tests.harness import ROOT, BotHarness
 
 
@@ -104,3 +108,14 @@ def config_file(tmp_path: Path, config: Config) -> str:
         text.replace('path = "buurtwacht.sqlite3"', f'path = "{config.storage.path}"'), "utf-8"
     )
     return str(path)
+
+
+async def waiting_campaign(services: Services, author: int, now: datetime) -> Campaign:
+    """A campaign for Enschede, due tomorrow, that waits for approval."""
+    return await services.campaigns.create(
+        author,
+        Content({"nl": "x", "en": "x"}),
+        Audience(frozenset({"enschede"})),
+        now + timedelta(days=1),
+        "awaiting_approval",
+    )

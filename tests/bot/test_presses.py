@@ -5,13 +5,12 @@ answered "outdated" and no message or row changes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.state import SentMessage
-from scheduler.delivery import Audience, Content
 from tests.advice.flow import make_team, press, say, submit
-from tests.advisers.helpers import adviser
+from tests.advisers.helpers import adviser, waiting_campaign
 from tests.harness import BotHarness
 
 OUTDATED = "This button is outdated. Use /settings or /help to continue."
@@ -123,13 +122,7 @@ async def test_staff_presses_need_the_role_then_their_own_message(
     services = bot.services
     services.now = lambda: NOW
     eva = await adviser(emu, bot, "Eva", "enschede")
-    campaign = await services.campaigns.create(
-        eva,
-        Content({"nl": "x", "en": "x"}),
-        Audience(frozenset({"enschede"})),
-        NOW + timedelta(days=1),
-        "awaiting_approval",
-    )
+    campaign = await waiting_campaign(services, eva, NOW)
     rita = emu.add_user("Rita", language_code="en").id
     await say(emu, rita, rita, "/help")
     entry = services.calendar.entries[0].id
