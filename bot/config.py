@@ -52,6 +52,8 @@ PAID_BULK_PER_SECOND = 1000
 MAX_TELEGRAM_ID = 2**52
 # An inline keyboard holds at most 100 buttons; a list shown as buttons leaves room for others.
 MAX_BUTTONS = 90
+# A prevention team cannot take more; a higher cap would be no cap against a flood.
+MAX_REQUESTS_PER_HOUR = 1000
 
 
 class ConfigError(Exception):
@@ -324,6 +326,19 @@ class AuditConfig:
 
 
 @dataclass(frozen=True)
+class AdviceConfig:
+    # At most this many new requests per municipality in any hour / any 24 hours; beyond it
+    # residents are asked to try again later and the admins are told (once per period).
+    per_municipality_per_hour: int = field(
+        default=30, metadata=limits(whole(1, MAX_REQUESTS_PER_HOUR))
+    )
+    # From per_municipality_per_hour to 24 times it (a cross check).
+    per_municipality_per_day: int = field(
+        default=100, metadata=limits(whole(1, 24 * MAX_REQUESTS_PER_HOUR))
+    )
+
+
+@dataclass(frozen=True)
 class CampaignConfig:
     # Four eyes: another adviser or an admin of the same municipality approves a campaign first.
     require_approval: bool = False
@@ -356,6 +371,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
+    advice: AdviceConfig = field(default_factory=AdviceConfig)
     campaigns: CampaignConfig = field(default_factory=CampaignConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
     municipalities: list[Municipality] = field(
@@ -609,6 +625,16 @@ def _calendar_problems(cfg: Config) -> list[str]:
     ]
 
 
+def _advice_problems(cfg: Config) -> list[str]:
+    per_hour, per_day = cfg.advice.per_municipality_per_hour, cfg.advice.per_municipality_per_day
+    if not per_hour <= per_day <= 24 * per_hour:
+        return [
+            "advice.per_municipality_per_day: must be at least per_municipality_per_hour and "
+            "at most 24 times it"
+        ]
+    return []
+
+
 def _admin_problems(cfg: Config) -> list[str]:
     ids = cfg.admins.user_ids
     return ["admins.user_ids: a user id is listed twice"] if len(set(ids)) != len(ids) else []
@@ -652,6 +678,7 @@ CROSS_CHECKS: tuple[Callable[[Config], list[str]], ...] = (
     _telegram_problems,
     _delivery_ceiling,
     _calendar_problems,
+    _advice_problems,
     _admin_problems,
     _municipality_problems,
 )

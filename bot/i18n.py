@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.support import NullTranslations, Translations
 
@@ -54,6 +55,10 @@ class Translator:
 
     def fmt_time(self, moment: datetime) -> str:
         return format_time(moment, "short", tzinfo=self.tz, locale=self.locale)
+
+    def language_name(self, locale: str) -> str:
+        """The name of language `locale` in this translator's language ("Engels" in Dutch)."""
+        return Locale.parse(locale).get_language_name(self.locale) or locale
 
 
 def _escaped(values: dict[str, object]) -> dict[str, object]:

@@ -27,8 +27,9 @@ async def personal_data(services: Services, user_id: int) -> dict[str, Any]:
 
 
 async def forget(services: Services, bot: Bot, user_id: int) -> None:
-    """Unlink the user from walks (their notes and photos go), drop a pending reminder, show
-    it on the group's and the municipality's messages, and fold the WAL into the file."""
+    """Unlink the user from walks (their notes and photos go), drop a pending reminder, and show
+    it on the group's and the municipality's messages. The caller completes the erasure
+    (bot/erasure.py folds the WAL into the file)."""
     forgotten = await services.inspections.forget_user(user_id)
     for name in forgotten.photos:
         services.media.delete(name)
@@ -36,4 +37,3 @@ async def forget(services: Services, bot: Bot, user_id: int) -> None:
     for inspection_id in forgotten.inspections:
         await refresh_invitation(services, bot, inspection_id)
         await refresh_boards(services, bot, inspection_id)
-    await services.db.checkpoint()

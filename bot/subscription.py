@@ -32,8 +32,9 @@ Mode = Literal["new", "edit"]
 class Draft:
     """The wizard's state, stored in PTB's persisted chat_data as a plain dict.
 
-    `nonce` is part of every button's callback data; a press with another nonce comes from an
-    outdated keyboard and is refused with an explanation.
+    `nonce` is part of every button's callback data and `message_id` is the wizard's message:
+    a press with another nonce, or on another message, comes from an outdated keyboard (or a
+    forged one) and is refused with an explanation.
     """
 
     mode: Mode
@@ -42,6 +43,7 @@ class Draft:
     neighbourhood: str | None = None
     topics: list[str] = field(default_factory=lambda: sorted(DEFAULT_TOPICS))
     nonce: str = field(default_factory=lambda: secrets.token_hex(4))
+    message_id: int | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Draft | None:

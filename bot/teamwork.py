@@ -26,14 +26,17 @@ from bot.advice.requests import (
     REASONS,
     REMIND_AFTER_WORKING_DAYS,
     Action,
+    Refusal,
     allowed,
     working_days_since,
 )
 from bot.advice.validation import format_phone
+from bot.erasure import complete_erasure
 from bot.i18n import Html, Translator
 from bot.selfcheck.texts import answer_lines
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.advice import AdviceRequest
+from bot.telegram_errors import tell
 
 log = logging.getLogger(__name__)
 
@@ -112,23 +115,24 @@ def team_text(_: Translator, services: Services, request: AdviceRequest) -> str:
                 when=_.fmt_datetime(request.claimed_at, fmt),
             )
         )
+    elif request.claimed_at and not request.erased:
+        # The member asked to be forgotten: the claim stays, their name does not.
+        lines.append(_("✋ Claimed on {when}", when=_.fmt_datetime(request.claimed_at, fmt)))
     if request.planned_for:
         lines.append(_("📅 Appointment: {when}", when=_.fmt_datetime(request.planned_for, fmt)))
+    closed = _.fmt_datetime(request.closed_at, fmt) if request.closed_at else ""
+    by = request.closed_by_name
     if request.closed_at and request.status == "done":
         lines.append(
-            _(
-                "✅ Done on {when} by {name}",
-                when=_.fmt_datetime(request.closed_at, fmt),
-                name=request.closed_by_name or "",
-            )
+            _("✅ Done on {when} by {name}", when=closed, name=by)
+            if by
+            else _("✅ Done on {when}", when=closed)
         )
     if request.closed_at and request.status == "not_possible":
         lines.append(
-            _(
-                "⛔ Not possible ({when}, {name})",
-                when=_.fmt_datetime(request.closed_at, fmt),
-                name=request.closed_by_name or "",
-            )
+            _("⛔ Not possible ({when}, {name})", when=closed, name=by)
+            if by
+            else _("⛔ Not possible ({when})", when=closed)
         )
         if request.note:
             lines.append(_("Reason: {reason}", reason=request.note))
@@ -286,6 +290,45 @@ async def refresh_team_message(services: Services, bot: Bot, request: AdviceRequ
         )
 
 
+async def move_requests(services: Services, bot: Bot, municipality: str) -> int:
+    """The municipality has a new team: its open requests are posted there (a claim stays a
+    claim, without the old team's member: any member of the new team may plan it). On the old
+    team's messages the resident's details and the buttons go, as that group no longer handles
+    them. Returns how many requests were handed over; the team poster posts them in the new
+    group through the shared limiter."""
+    team = await services.teams.team_of(municipality)
+    moved = 0
+    for request in await services.advice.open_for([municipality]):
+        if request.team_chat_id == team and request.team_message_id is not None:
+            continue
+        if request.team_chat_id is not None and request.team_message_id is not None:
+            _ = await chat_translator(services, request.team_chat_id, None)
+            text = "\n".join(
+                [
+                    _(
+                        "<b>Prevention advice {reference}</b> – {municipality}",
+                        reference=request.reference,
+                        municipality=municipality_name(services, request.municipality),
+                    ),
+                    _("Moved to the new prevention team of this municipality."),
+                ]
+            )
+            try:
+                await bot.edit_message_text(
+                    text,
+                    chat_id=request.team_chat_id,
+                    message_id=request.team_message_id,
+                    parse_mode=ParseMode.HTML,
+                )
+            except TelegramError as exc:
+                log.info("old team message of request id=%s: %s", request.id, type(exc).__name__)
+        # Unposted until the new team has it: the team poster's durable queue.
+        await services.advice.hand_over(request.id)
+        moved += 1
+    await services.team_poster.post_ready()
+    return moved
+
+
 async def notify_resident(
     services: Services, bot: Bot, request: AdviceRequest, event: Event
 ) -> None:
@@ -402,6 +445,43 @@ async def notify_admins_without_team(services: Services, bot: Bot) -> dict[str, 
     return waiting
 
 
+async def notify_admins_of_cap(
+    services: Services, bot: Bot, municipality: str, refusal: Refusal, now: datetime
+) -> bool:
+    """A municipality reached its cap of requests: the admins hear it once per hour or day,
+    each in their own language."""
+    if not await services.advice.claim_cap_notice(municipality, refusal, now):
+        return False
+    caps = services.config.advice
+    for admin in services.config.admins.user_ids:
+        _ = await chat_translator(services, admin, None)
+        name = municipality_name(services, municipality)
+        if refusal == "municipality_hour":
+            n = caps.per_municipality_per_hour
+            text = _.ngettext(
+                "{name} reached its limit of {n} advice request in an hour.",
+                "{name} reached its limit of {n} advice requests in an hour.",
+                n,
+                name=name,
+            )
+        else:
+            n = caps.per_municipality_per_day
+            text = _.ngettext(
+                "{name} reached its limit of {n} advice request in a day.",
+                "{name} reached its limit of {n} advice requests in a day.",
+                n,
+                name=name,
+            )
+        text += "\n" + _(
+            "New requests are refused for now; residents are asked to confirm again later. "
+            "Is something going on (an alert, a campaign, misuse)? The limits are "
+            "[advice] in the configuration."
+        )
+        await tell(bot, admin, text)
+    log.info("admins told: %s reached its %s", municipality, refusal)
+    return True
+
+
 async def purge_expired(services: Services, bot: Bot, now: datetime) -> int:
     """Retention: personal fields of requests closed longer than retention_days ago."""
     cutoff = retention_cutoff(now, services.config.privacy.retention_days)
@@ -414,12 +494,10 @@ async def purge_expired(services: Services, bot: Bot, now: datetime) -> int:
 
 async def purge_audit(services: Services, now: datetime) -> int:
     """Retention of the audit log (user ids and actions): rows whose last activity is more
-    than audit.retention_days ago go, and the WAL is checkpointed so no copy stays there."""
+    than audit.retention_days ago go (run_daily then folds them out of the WAL)."""
     purged = await services.audit.purge_before(
         now - timedelta(days=services.config.audit.retention_days)
     )
-    if purged:
-        await services.db.checkpoint()
     log.info("audit retention: %d row(s) deleted", purged)
     return purged
 
@@ -442,16 +520,24 @@ def drop_stale_drafts(app: BotApplication, now: datetime, key: str = DRAFT_KEY) 
     return len(dropped)
 
 
-async def advice_daily(context: BotContext) -> None:
-    """The 09:00 job: remind teams, tell admins, purge (requests, audit) and nudge the team
-    poster."""
-    services, bot, now = context.services, context.bot, context.services.now()
+async def run_daily(app: BotApplication, now: datetime) -> None:
+    """The 09:00 job's body: nudge the team poster, remind teams, tell admins, then the
+    erasures of the day (retention of requests and audit rows, the limits' marks, stale
+    drafts), folded out of the WAL at once."""
+    services: Services = app.bot_data["services"]
     await services.team_poster.post_ready()
-    await remind_teams(services, bot, now)
-    await notify_admins_without_team(services, bot)
-    await purge_expired(services, bot, now)
+    await remind_teams(services, app.bot, now)
+    await notify_admins_without_team(services, app.bot)
+    await purge_expired(services, app.bot, now)
     await purge_audit(services, now)
-    drop_stale_drafts(context.application, now)
+    marks = await services.advice.purge_limit_marks(now)
+    log.info("request limits: %d mark(s) past the window deleted", marks)
+    drop_stale_drafts(app, now)
+    await complete_erasure(app)
+
+
+async def advice_daily(context: BotContext) -> None:
+    await run_daily(context.application, context.services.now())
 
 
 def schedule_advice_jobs(app: BotApplication) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from telegram.constants import MessageLimit
 
 from bot.advisers.stats import Counts
 from bot.config import Config
 from bot.i18n import Translator
-from messages.telegram_html import plain_text
+from messages.telegram_html import html_problems, plain_text, telegram_length
+from scheduler.delivery import Content
 
 TITLE_LENGTH = 48
 
@@ -71,3 +73,38 @@ def counts_text(_: Translator, counts: Counts) -> str:
         blocked=counts.blocked,
         held=counts.held,
     )
+
+
+def versions(content: Content, available: Sequence[str], first: str) -> list[str]:
+    """The locales to show an adviser: one per distinct text recipients get, `first` first."""
+    shown: dict[str, str] = {}
+    for locale in sorted(available, key=lambda locale: locale != first):
+        shown.setdefault(content.text(locale), locale)
+    return list(shown.values())
+
+
+@dataclass(frozen=True)
+class VersionProblem:
+    """Why one language's final text cannot go out: too long by `over`, or bad HTML."""
+
+    locale: str
+    length: int
+    limit: int
+    html: tuple[str, ...] = ()
+
+    @property
+    def over(self) -> int:
+        return self.length - self.limit
+
+
+def version_problems(content: Content, available: Sequence[str]) -> list[VersionProblem]:
+    """Each language's final text checked against Telegram: its length as Telegram counts it
+    (a caption when there is an image) and its HTML."""
+    limit = MessageLimit.CAPTION_LENGTH if content.image else MessageLimit.MAX_TEXT_LENGTH
+    problems = []
+    for locale in available:
+        text = content.text(locale)
+        length, html = telegram_length(text), tuple(html_problems(text))
+        if length > limit or html:
+            problems.append(VersionProblem(locale, length, limit, html))
+    return problems

@@ -10,6 +10,7 @@ from bot.handlers import (
     common,
     findings,
     membership,
+    presses,
     privacy,
     reports,
     roles,
@@ -21,7 +22,35 @@ from bot.handlers import (
     wijkschouw,
     wijkschouw_team,
 )
+from bot.inspection_reports import BOARD_PREFIX, CLOSE_PREFIX, JOIN_PREFIX
 from bot.services import BotApplication
+from bot.teamwork import TEAM_PREFIX
+
+# Every callback prefix the bot puts on a button, and who may press it at all. A press with
+# another prefix, or a staff prefix pressed by someone without the role, never reaches a
+# feature's handler (bot/handlers/presses.py).
+PRESSES: dict[str, presses.Who] = {
+    subscription.CALLBACK_PREFIX: "anyone",
+    subscription.STOP_PREFIX: "anyone",
+    privacy.PREFIX: "anyone",
+    advice.PREFIX: "anyone",
+    TEAM_PREFIX: "anyone",
+    team.LINK_PREFIX: "anyone",
+    topic_offer.PREFIX: "anyone",
+    selfcheck.PREFIX: "anyone",
+    # The wijkschouw: the handlers check group membership, the organiser, the team or the
+    # adviser of the walk's municipality live, on the walk's own messages.
+    findings.PREFIX: "anyone",
+    JOIN_PREFIX: "anyone",
+    CLOSE_PREFIX: "anyone",
+    wijkschouw.CONFIRM_PREFIX: "anyone",
+    BOARD_PREFIX: "anyone",
+    wijkschouw_team.MARK_PREFIX: "anyone",
+    alerts.PREFIX: "adviser",
+    campaigns.PREFIX: "adviser",
+    tailoring.PREFIX: "adviser",
+    roles.PREFIX: "admin",
+}
 
 
 def register_all(app: BotApplication) -> None:
@@ -50,3 +79,5 @@ def register_all(app: BotApplication) -> None:
     privacy.register(app)
     # Must stay last: replies to whatever no feature handled.
     common.register_fallbacks(app)
+    # In group -1, so before all of the above; reads the patterns registered above.
+    presses.register(app, PRESSES)

@@ -24,7 +24,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.advice.requests import MOMENTS, REASONS, STATUS_NAMES
+from bot.advice.requests import (
+    CAP_PERIODS,
+    MOMENTS,
+    REASONS,
+    STATUS_NAMES,
+    LimitCheck,
+    MunicipalityCaps,
+)
 from bot.advice.validation import (
     format_phone,
     parse_house_number,
@@ -33,13 +40,14 @@ from bot.advice.validation import (
     parse_postcode,
 )
 from bot.config import Municipality
-from bot.handlers import conversation
+from bot.erasure import complete_erasure
+from bot.handlers import conversation, prompts
 from bot.handlers.conversation import END, persistent_conversation
 from bot.i18n import N_, Html, Translator
 from bot.selfcheck.scoring import COMPLETE_RE, complete
 from bot.services import BotApplication, BotContext
 from bot.storage.advice import AdviceRequest, NewRequest
-from bot.teamwork import DRAFT_KEY, municipality_name
+from bot.teamwork import DRAFT_KEY, municipality_name, notify_admins_of_cap
 
 log = logging.getLogger(__name__)
 
@@ -231,8 +239,17 @@ async def _next(update: Update, context: BotContext, draft: Draft, done: str) ->
     return await _ask(update, context, draft, NEXT[done])
 
 
+async def _erase_draft(update: Update, context: BotContext) -> None:
+    """The draft (with whatever personal details it held) goes, from the WAL too."""
+    assert context.user_data is not None and update.effective_user is not None
+    context.user_data.pop(DRAFT_KEY, None)
+    await complete_erasure(context.application, user_ids=[update.effective_user.id])
+
+
 async def _lost(update: Update, context: BotContext) -> int:
-    """The draft is gone (expired after a day, or /forgetme): start over."""
+    """The draft is gone (expired after a day, /forgetme, or an older version's draft without
+    consent that `_draft` dropped): start over."""
+    await _erase_draft(update, context)
     _ = await context.translator(update)
     await _send(
         update, context, _("This request is no longer in progress. Start again with /advice.")
@@ -302,6 +319,7 @@ async def on_reason(update: Update, context: BotContext) -> str | int:
     if draft is None:
         return await _lost(update, context)
     if key not in REASONS:
+        await prompts.refuse_outdated(update, context)
         return REASON
     draft["reason"] = key
     if draft.get("editing"):
@@ -384,6 +402,7 @@ async def on_municipality(update: Update, context: BotContext) -> str | int:
     slug = action.split(":", 1)[1] if action.startswith("mun:") else draft.get("municipality")
     municipality = context.services.config.municipality(slug)
     if municipality is None:
+        await prompts.refuse_outdated(update, context)
         return CHOOSE_MUNICIPALITY
     draft["municipality"] = municipality.slug
     if not municipality.free_advice:
@@ -405,8 +424,7 @@ def no_free_advice_text(_: Translator, municipality: Municipality) -> str:
 async def _no_free_advice(update: Update, context: BotContext, municipality: Municipality) -> int:
     _ = await context.translator(update)
     await _send(update, context, no_free_advice_text(_, municipality))
-    assert context.user_data is not None
-    context.user_data.pop(DRAFT_KEY, None)
+    await _erase_draft(update, context)
     log.info("advice request ended: no free advice in %s", municipality.slug)
     return END
 
@@ -507,14 +525,17 @@ async def on_agree(update: Update, context: BotContext) -> str | int:
     assert context.user_data is not None
     draft = _draft(context, consented=False)
     if draft is None or draft.get("reason") not in REASONS:
-        context.user_data.pop(DRAFT_KEY, None)
         return await _lost(update, context)
-    # Anything else in the draft was typed before consent (an older version's draft): dropped.
+    # Anything else in the draft was typed before consent (an older version's draft): erased.
+    typed_before = set(draft) - set(BEFORE_CONSENT)
     draft = {key: draft[key] for key in BEFORE_CONSENT if key in draft}
     draft.update(moments=[], consent=True)
     if answers := _carried(update):
         draft["selfcheck"] = answers
     context.user_data[DRAFT_KEY] = draft
+    if typed_before:
+        assert update.effective_user is not None
+        await complete_erasure(context.application, user_ids=[update.effective_user.id])
     return await _ask(update, context, draft, POSTCODE)
 
 
@@ -541,12 +562,13 @@ async def on_edit(update: Update, context: BotContext) -> str | int:
     assert update.callback_query is not None and update.callback_query.data is not None
     step = update.callback_query.data.rsplit(":", 1)[1]
     if step not in (REASON, POSTCODE, NAME, CONTACT, MOMENTS_STEP):
+        await prompts.refuse_outdated(update, context)
         return CHANGE
     draft["editing"] = True
     return await _ask(update, context, draft, step)
 
 
-async def on_confirm(update: Update, context: BotContext) -> int:
+async def on_confirm(update: Update, context: BotContext) -> int | str:
     draft = _draft(context)
     user = update.effective_user
     if draft is None:
@@ -555,6 +577,7 @@ async def on_confirm(update: Update, context: BotContext) -> int:
     services = context.services
     _ = await context.translator(update)
     now = services.now()
+    caps = services.config.advice
     result = await services.advice.create(
         NewRequest(
             user_id=user.id,
@@ -570,7 +593,21 @@ async def on_confirm(update: Update, context: BotContext) -> int:
         ),
         now,
         now.astimezone(services.config.locale.tz).year,
+        MunicipalityCaps(caps.per_municipality_per_hour, caps.per_municipality_per_day),
     )
+    if isinstance(result, LimitCheck) and result.refused in CAP_PERIODS:
+        # The municipality's cap, not the resident's: the draft stays for a later Confirm.
+        assert result.refused is not None
+        bot = context.bot
+        await notify_admins_of_cap(services, bot, draft["municipality"], result.refused, now)
+        when = result.next_possible or now
+        intro = _(
+            "Very many requests for {municipality} came in just now. Please press Confirm "
+            "again from {when}, or /cancel.",
+            municipality=municipality_name(services, draft["municipality"]),
+            when=_.fmt_datetime(when, "d MMMM HH:mm"),
+        )
+        return await _ask(update, context, draft, SUMMARY, intro)
     context.user_data.pop(DRAFT_KEY, None)
     if not isinstance(result, AdviceRequest):
         await _send(
@@ -616,8 +653,7 @@ async def on_confirm(update: Update, context: BotContext) -> int:
 
 async def cancel(update: Update, context: BotContext) -> int:
     """/cancel or the Cancel button, at any step: the draft is deleted."""
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
+    await _erase_draft(update, context)
     _ = await context.translator(update)
     await _send(update, context, _("Cancelled. Nothing has been stored."))
     return END

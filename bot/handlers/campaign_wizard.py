@@ -3,10 +3,11 @@
 A persistent ConversationHandler (name "campaign"): text (or a photo with a caption), the
 language of that text and, per other language, a text of its own or the same one; the audience
 (with the number of chats); the moment (with a choice when private chats would be held by the
-quiet hours); and a preview sent with the very sender the engine uses, so the preview is the
-delivered message, followed by a summary with the number of chats per language. The draft is
-plain JSON in user_data. Every step and every button checks the role again (bot.auth.guard);
-callback data carries only ids and indexes into the configuration. The same conversation also
+quiet hours); and a preview sent with the very sender the engine uses, every language checked
+first (bot/handlers/preview.py), so the preview is the delivered message, followed by a
+summary with the number of chats per language. The draft is plain JSON in user_data. Every step
+and every button checks the role again (bot.auth.guard); callback data carries only ids and
+indexes into the configuration. The same conversation also
 carries the dialogs that buttons under /campaigns start: reschedule (bot.handlers.campaigns) and
 a new text for a campaign that has not gone out yet.
 """
@@ -41,9 +42,9 @@ from bot.handlers.campaigns import (
     on_reschedule,
     on_reschedule_text,
     release_text,
-    send_as_recipients_see_it,
 )
 from bot.handlers.conversation import END, persistent_conversation, refuse_text, send, spend
+from bot.handlers.preview import preview
 from bot.i18n import Translator, count_chats
 from bot.services import BotApplication, BotContext
 from bot.subscription import LANGUAGE_NAMES, TOPICS
@@ -661,14 +662,9 @@ async def _preview(update: Update, context: BotContext, draft: Draft) -> str:
     assert chat is not None and user is not None
     services = context.services
     draft["editing"] = False
-    content = _content(draft)
-    written = _written(draft)
-    failure = await send_as_recipients_see_it(context, chat.id, content, written)
-    if failure:
-        await context.bot.send_message(
-            chat.id,
-            _("Telegram refused this message: {reason}. Please change the text.", reason=failure),
-        )
+    refusal = await preview(context, _, chat.id, _content(draft))
+    if refusal is not None:
+        await context.bot.send_message(chat.id, refusal)
         draft["editing"] = True
         return await _ask_text(update, context)
     due = _due(draft)
@@ -676,7 +672,7 @@ async def _preview(update: Update, context: BotContext, draft: Draft) -> str:
     topic_names = _topic_names(_)
     lines = [
         _("👆 This is the message exactly as recipients will see it.")
-        if len(written) == 1
+        if len(_written(draft)) == 1
         else _("👆 These are the messages exactly as recipients will see them, one per language."),
         *await _language_lines(context, _, draft),
         _(
@@ -721,10 +717,8 @@ async def on_test_send(update: Update, context: BotContext) -> str | int:
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and chat is not None
     _ = await context.translator(update)
-    draft = _draft(context)
-    # One message per distinct text: a text shared by two languages is sent once.
-    failure = await send_as_recipients_see_it(context, chat.id, _content(draft), _written(draft))
-    await query.answer(failure or _("Sent to you only."), show_alert=bool(failure))
+    refusal = await preview(context, _, chat.id, _content(_draft(context)))
+    await query.answer(refusal or _("Sent to you only."), show_alert=bool(refusal))
     return PREVIEW
 
 

@@ -2,8 +2,11 @@
 buttons to cancel, reschedule and approve; other advisers and admins are asked to approve a new
 campaign when the configuration requires it.
 
-Every button checks the role again (bot.auth.guard) and carries only the campaign's id. The
-reschedule dialog runs in the wizard's persistent conversation "campaign" (state RESCHEDULE).
+Every button carries only the campaign's id and is checked in this order: the presser's role
+covers the campaign (bot.auth.guard), the press is on a /campaigns list or an approval request
+the bot sent to this person in this chat (flow LIST_FLOW in bot/handlers/prompts.py), and the
+campaign's state allows it. The reschedule dialog runs in the wizard's persistent conversation
+"campaign" (state RESCHEDULE).
 """
 
 from __future__ import annotations
@@ -21,19 +24,22 @@ from bot.advisers.moments import MomentProblem, parse_moment
 from bot.advisers.stats import Counts, delivery_counts
 from bot.advisers.texts import counts_text, scope_text, title_of
 from bot.auth import Roles, guard, user_roles
-from bot.delivery import TelegramSender
-from bot.handlers import conversation
+from bot.handlers import conversation, prompts
 from bot.handlers.conversation import END, send, spend
+from bot.handlers.preview import send_as_recipients_see_it
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.campaigns import Campaign
 from bot.teamwork import chat_translator
-from scheduler.delivery import Content, DeliveryError
+from bot.telegram_errors import tell
 from scheduler.quiet import quiet_release
 
 log = logging.getLogger(__name__)
 
 PREFIX = "cmp"
+# The wizard's prompts are flow PREFIX; lists and approval requests are bound apart, so that
+# one does not make the other's buttons stale.
+LIST_FLOW = "cmp-list"
 RESCHEDULE_KEY = "campaign_reschedule"
 RESCHEDULE = "reschedule"  # a state of the conversation "campaign"
 MOMENT_FORMAT = "d MMMM y HH:mm"
@@ -49,19 +55,6 @@ def moment_problem_text(_: Translator, problem: MomentProblem) -> str:
         "past": _("That moment has passed. Please choose one in the future."),
         "too_far": _("That is more than a year ahead. Please choose an earlier moment."),
     }[problem]
-
-
-async def send_as_recipients_see_it(
-    context: BotContext, chat_id: int, content: Content, locales: list[str]
-) -> str | None:
-    """Send with the engine's own sender; the reason when Telegram refuses the message."""
-    sender = TelegramSender(context.bot)
-    try:
-        for locale in locales:
-            await sender(chat_id, content.text(locale), content.image)
-    except DeliveryError as exc:
-        return exc.reason
-    return None
 
 
 # --- approval --------------------------------------------------------------------------------
@@ -123,7 +116,8 @@ async def ask_approval(context: BotContext, campaign: Campaign) -> int:
         if await send_as_recipients_see_it(context, user_id, campaign.content, [chat.locale]):
             continue
         due = campaign.due_at
-        await context.bot.send_message(
+        request = await tell(
+            context.bot,
             user_id,
             _(
                 "👆 Campaign #{id} for {audience} waits for your approval. {release}",
@@ -142,6 +136,9 @@ async def ask_approval(context: BotContext, campaign: Campaign) -> int:
                 ]
             ),
         )
+        if request is None:
+            continue
+        prompts.bind(context, request, flow=LIST_FLOW, keep_previous=True, user_id=user_id)
         asked += 1
     return asked
 
@@ -167,6 +164,18 @@ def _status(
     if state == "skipped":
         return _("not sent")
     return _("scheduled")
+
+
+def _is_upcoming(campaign: Campaign, broadcast: tuple[str, str | None] | None) -> bool:
+    """Not gone out and not cancelled, given its broadcast row."""
+    return campaign.state == "awaiting_approval" or (
+        campaign.state == "scheduled" and (broadcast is None or broadcast[0] == "planned")
+    )
+
+
+async def is_upcoming(services: Services, campaign: Campaign) -> bool:
+    """Not gone out and not cancelled: it may still be cancelled, moved or given a new text."""
+    return _is_upcoming(campaign, await services.outbox.get_broadcast(campaign.key))
 
 
 async def _campaigns_view(
@@ -202,7 +211,7 @@ async def _campaigns_view(
         )
         if c.key in counts:
             lines.append("   " + counts_text(_, counts[c.key].counts))
-        if await is_upcoming(services, c) and roles.covers(c.audience.municipalities):
+        if _is_upcoming(c, broadcast) and roles.covers(c.audience.municipalities):
             rows.append(
                 [
                     _button(_("Cancel #{id}", id=c.id), f"x:{c.id}"),
@@ -224,19 +233,13 @@ async def list_campaigns(update: Update, context: BotContext) -> None:
     assert message is not None and user is not None
     _ = await context.translator(update)
     text, markup = await _campaigns_view(context, _, roles, user.id)
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-
-
-async def is_upcoming(services: Services, campaign: Campaign) -> bool:
-    """Not gone out and not cancelled: it may still be cancelled, moved or given a new text."""
-    if campaign.state == "awaiting_approval":
-        return True
-    broadcast = await services.outbox.get_broadcast(campaign.key)
-    return campaign.state == "scheduled" and (broadcast is None or broadcast[0] == "planned")
+    listing = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    prompts.bind(context, listing, flow=LIST_FLOW, keep_previous=True)
 
 
 async def campaign_for(update: Update, context: BotContext, action: str) -> Campaign | None:
-    """The campaign of a button, when the presser's scope covers its whole audience."""
+    """The campaign of a button, when the presser's scope covers its whole audience and the
+    press is on a list or approval request the bot sent them."""
     query = update.callback_query
     assert query is not None and query.data is not None
     ident = query.data.rsplit(":", 1)[1]
@@ -245,6 +248,8 @@ async def campaign_for(update: Update, context: BotContext, action: str) -> Camp
     if not await guard(
         update, context, f"campaign.{action}", municipalities=municipalities, target=ident
     ):
+        return None
+    if not await prompts.claim(update, context, LIST_FLOW):
         return None
     if campaign is None:
         _ = await context.translator(update)
@@ -272,13 +277,13 @@ async def on_cancel_campaign(update: Update, context: BotContext) -> None:
         await services.planner.schedule_wakeups()
     roles = await user_roles(services, user.id)
     text, markup = await _campaigns_view(context, _, roles, user.id)
+    if stopped:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.answer(_("Campaign #{id} is cancelled.", id=campaign.id))
+        return
+    # Answered first: the list may already show this (an edit to the same view is a no-op).
+    await query.answer(_("Campaign #{id} has already gone out.", id=campaign.id), show_alert=True)
     await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    await query.answer(
-        _("Campaign #{id} is cancelled.", id=campaign.id)
-        if stopped
-        else _("Campaign #{id} has already gone out.", id=campaign.id),
-        show_alert=not stopped,
-    )
 
 
 async def on_approve(update: Update, context: BotContext) -> None:
@@ -344,13 +349,21 @@ async def _tell_author(context: BotContext, campaign: Campaign, approved: bool) 
         if approved
         else _("Your campaign #{id} was rejected.", id=campaign.id)
     )
-    await context.bot.send_message(campaign.author_id, text)
+    await tell(context.bot, campaign.author_id, text)
 
 
-async def on_reschedule(update: Update, context: BotContext) -> str | int:
+async def on_reschedule(update: Update, context: BotContext) -> str | int | None:
+    """A refused press returns None: a wizard the adviser is in keeps its step."""
     campaign = await campaign_for(update, context, "reschedule")
     if campaign is None:
-        return END
+        return None
+    if not await is_upcoming(context.services, campaign):
+        _ = await context.translator(update)
+        assert update.callback_query is not None
+        await update.callback_query.answer(
+            _("Campaign #{id} can no longer be rescheduled.", id=campaign.id), show_alert=True
+        )
+        return None
     assert context.user_data is not None
     context.user_data[RESCHEDULE_KEY] = campaign.id
     _ = await context.translator(update)
@@ -382,8 +395,7 @@ async def on_reschedule_text(update: Update, context: BotContext) -> str | int:
     if isinstance(due, str):
         await message.reply_text(moment_problem_text(_, due))
         return RESCHEDULE
-    broadcast = await services.outbox.get_broadcast(campaign.key)
-    if campaign.state == "cancelled" or (broadcast and broadcast[0] != "planned"):
+    if not await is_upcoming(services, campaign):
         await message.reply_text(_("Campaign #{id} can no longer be rescheduled.", id=campaign.id))
         return END
     await services.campaigns.set_due(campaign.id, due)

@@ -10,10 +10,15 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import neighbourhood_privacy
 from bot.advice.privacy import export_document
+from bot.erasure import complete_erasure, forget_ptb_state
+from bot.handlers import prompts
+from bot.handlers.team import forget_member_prompts
 from bot.services import BotApplication, BotContext
 from bot.teamwork import refresh_team_message
 
 log = logging.getLogger(__name__)
+
+PREFIX = "forget"
 
 
 async def privacy(update: Update, context: BotContext) -> None:
@@ -58,6 +63,7 @@ async def my_data(update: Update, context: BotContext) -> None:
         await services.advice.for_user(user.id),
         services.now(),
         [grant for grant in await services.roles.all() if grant.user_id == user.id],
+        await services.advice.handled_by(user.id),
         extra=await neighbourhood_privacy.personal_data(services, user.id),
     )
     await message.reply_document(
@@ -68,17 +74,18 @@ async def my_data(update: Update, context: BotContext) -> None:
 
 
 async def forget_me(update: Update, context: BotContext) -> None:
+    """/forgetme asks first; only this question, pressed by this person, can confirm it."""
     _ = await context.translator(update)
     assert update.effective_message is not None
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("Yes, delete my data"), callback_data="forget:yes"),
-                InlineKeyboardButton(_("No, keep it"), callback_data="forget:no"),
+                InlineKeyboardButton(_("Yes, delete my data"), callback_data=f"{PREFIX}:yes"),
+                InlineKeyboardButton(_("No, keep it"), callback_data=f"{PREFIX}:no"),
             ]
         ]
     )
-    await update.effective_message.reply_text(
+    question = await update.effective_message.reply_text(
         _(
             "Do you want me to delete your data? Your subscription stops and the personal "
             "details of your advice requests are removed; an open request is withdrawn. "
@@ -92,30 +99,43 @@ async def forget_me(update: Update, context: BotContext) -> None:
         ),
         reply_markup=markup,
     )
+    prompts.bind(context, question)
 
 
 async def forget_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
+    if not await prompts.claim(update, context, PREFIX):
+        return
     _ = await context.translator(update)
-    await query.answer()
-    if query.data != "forget:yes":
+    prompts.release(context, PREFIX)
+    if query.data != f"{PREFIX}:yes":
         await query.edit_message_text(_("Good, nothing has changed."))
+        await query.answer()
         return
     services = context.services
     requests = await services.advice.forget_user(user.id, services.now())
+    handled = await services.advice.forget_team_member(user.id, services.now())
     await services.chats.delete(user.id)
     await services.roles.forget_label(user.id)
     await neighbourhood_privacy.forget(services, context.bot, user.id)
-    # A draft in PTB's persisted data may hold a name or phone number too.
-    context.application.drop_user_data(user.id)
-    context.application.drop_chat_data(user.id)
-    for request in requests:
+    forget_member_prompts(context.application, user.id)
+    # Drafts in PTB's persisted data may hold a name or phone number too, and a conversation
+    # in progress must not wait for a draft that is gone.
+    forget_ptb_state(context.application, user.id)
+    for request in [*requests, *handled]:
         await refresh_team_message(services, context.bot, request)
-    log.info("forgot user_id=%s: %d advice request(s) erased", user.id, len(requests))
+    log.info(
+        "forgot user_id=%s: %d advice request(s) erased, %d handled as a team member",
+        user.id,
+        len(requests),
+        len(handled),
+    )
+    await complete_erasure(context.application)
     await query.edit_message_text(
         _("Done: your subscription and personal details are deleted. Take care!")
     )
+    await query.answer()
 
 
 def register(app: BotApplication) -> None:
@@ -123,4 +143,4 @@ def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler("privacy", privacy))
     app.add_handler(CommandHandler(["mydata", "mijngegevens"], my_data, filters=private))
     app.add_handler(CommandHandler(["forgetme", "vergeetmij"], forget_me, filters=private))
-    app.add_handler(CallbackQueryHandler(forget_button, pattern=r"^forget:(yes|no)$"))
+    app.add_handler(CallbackQueryHandler(forget_button, pattern=rf"^{PREFIX}:(yes|no)$"))

@@ -17,9 +17,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.advisers.texts import chunks, find_municipality, scope_text
 from bot.auth import guard, refresh_staff_menu
+from bot.erasure import complete_erasure
+from bot.handlers import prompts
 from bot.services import BotApplication, BotContext
 from bot.storage.roles import ALL, INVITE_TTL, Role
 from bot.teamwork import chat_translator
+from bot.telegram_errors import tell
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +109,8 @@ async def _tell_inviter(
     """The admin who made the invite hears it was used, in the admin's own language."""
     services = context.services
     _ = await chat_translator(services, admin_id, None)
-    await context.bot.send_message(
+    await tell(
+        context.bot,
         admin_id,
         _(
             "{name} accepted your invite and is now an adviser for {scope}.",
@@ -165,26 +169,53 @@ async def revoke(update: Update, context: BotContext) -> None:
         ]
         for g in grants
     ]
-    await message.reply_text(
+    question = await message.reply_text(
         _("Whose role do you want to revoke?"), reply_markup=InlineKeyboardMarkup(rows)
     )
+    prompts.bind(context, question)
+
+
+def _parse_revoke(data: str) -> tuple[str, int, Role] | None:
+    """(action, user id, role) of `rol:rv|ok:<user>:<role>`, ("no", 0, "adviser") for `rol:no`;
+    None for anything else (the pattern lets only these through, this keeps it so)."""
+    parts = data.split(":")
+    if parts == [PREFIX, "no"]:
+        return "no", 0, "adviser"
+    well_formed = len(parts) == 4 and parts[1] in ("rv", "ok") and parts[2].isdigit()
+    if well_formed and parts[3] in ("admin", "adviser"):
+        return parts[1], int(parts[2]), _role(parts[3])
+    return None
 
 
 async def revoke_button(update: Update, context: BotContext) -> None:
-    """rol:rv:<user>:<role> asks to confirm; rol:ok:<user>:<role> revokes; rol:no keeps it."""
+    """rol:rv:<user>:<role> asks to confirm; rol:ok:<user>:<role> revokes; rol:no keeps it.
+
+    Checked in this order: the presser is an admin, the press is on the /revoke question the
+    bot sent them, the data is well formed, the role still exists.
+    """
     query = update.callback_query
     assert query is not None and query.data is not None
-    action, *rest = query.data.split(":")[1:]
-    if not await guard(update, context, f"revoke.{action}", admin=True, target=":".join(rest)):
+    parsed = _parse_revoke(query.data)
+    action, user_id, role = parsed or ("?", 0, "adviser")
+    target = f"{role}:{user_id}" if parsed and action != "no" else ""
+    if not await guard(update, context, f"revoke.{action}", admin=True, target=target):
+        return
+    if not await prompts.claim(update, context, PREFIX):
+        return
+    if parsed is None:
+        await prompts.refuse_outdated(update, context)
         return
     _ = await context.translator(update)
     services = context.services
     if action == "no":
+        prompts.release(context, PREFIX)
         await query.edit_message_text(_("Nothing was changed."))
     elif action == "rv":
-        user_id, role = rest
+        if role not in await services.roles.of(user_id):
+            await query.answer(_("That role was already gone."), show_alert=True)
+            return
         grant = next(
-            (g for g in await services.roles.all() if str(g.user_id) == user_id and g.role == role),
+            (g for g in await services.roles.all() if g.user_id == user_id and g.role == role),
             None,
         )
         await query.edit_message_text(
@@ -205,14 +236,15 @@ async def revoke_button(update: Update, context: BotContext) -> None:
             ),
         )
     else:
-        user_id, role = rest
         assert update.effective_user is not None
-        done = await services.roles.revoke(int(user_id), _role(role))
+        prompts.release(context, PREFIX)
+        done = await services.roles.revoke(user_id, role)
         if done:
             await services.audit.record(
                 update.effective_user.id, "role.revoke", f"{role}:{user_id}", now=services.now()
             )
-            await refresh_staff_menu(context.bot, services, int(user_id))
+            await complete_erasure(context.application)  # the grant held their name
+            await refresh_staff_menu(context.bot, services, user_id)
         await query.edit_message_text(
             _("The role has been revoked.") if done else _("That role was already gone.")
         )
@@ -257,7 +289,10 @@ def register_deep_link(app: BotApplication) -> None:
         CommandHandler(
             "start",
             accept_invite,
-            filters=filters.ChatType.PRIVATE & filters.Regex(rf"^/start {INVITE_PREFIX}"),
+            # The payload follows the command, which may carry the bot's name (/start@bot):
+            # CommandHandler checks that name is ours; this only looks at the payload.
+            filters=filters.ChatType.PRIVATE
+            & filters.Regex(rf"^/start(@[A-Za-z0-9_]+)?\s+{INVITE_PREFIX}"),
         )
     )
 
@@ -267,4 +302,8 @@ def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler("roles", list_roles))
     app.add_handler(CommandHandler("revoke", revoke))
     app.add_handler(CommandHandler("audit", audit))
-    app.add_handler(CallbackQueryHandler(revoke_button, pattern=rf"^{PREFIX}:(rv|ok|no)(:|$)"))
+    app.add_handler(
+        CallbackQueryHandler(
+            revoke_button, pattern=rf"^{PREFIX}:((rv|ok):\d+:(admin|adviser)|no)$"
+        )
+    )

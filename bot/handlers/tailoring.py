@@ -6,6 +6,10 @@ next twelve months. A calendar message can be skipped (this time or always), giv
 for that municipality, or set back to the default. Overrides are the calendar's storage
 (calendar_overrides) and are looked up when a message becomes due, so a change counts even after
 planning. Callback data: a municipality index, a month or a date, and an entry id.
+
+Every press is checked in this order: the presser's role covers the municipality
+(bot.auth.guard), the press is on the /calendar message the bot sent them in this chat (flow
+PREFIX in bot/handlers/prompts.py), and the data names a real entry and date.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from bot.advisers.texts import find_municipality, scope_text, title_of
 from bot.auth import guard
 from bot.commands import CANCEL
 from bot.config import Municipality
-from bot.handlers import conversation
+from bot.handlers import conversation, prompts
 from bot.handlers.conversation import END, persistent_conversation, refuse_text, send, spend
 from bot.i18n import Html, Translator
 from bot.services import BotApplication, BotContext, Services
@@ -41,6 +45,8 @@ from messages.validation import MAX_TEXT_LENGTH
 from scheduler.ics import events_to_ics
 
 PREFIX = "cal"
+# <municipality index>:<yyyymmdd>:<entry id> in callback data.
+OCCURRENCE = r"\d+:\d{8}:[a-z0-9-]+"
 REPLACE_KEY = "calendar_replace"
 REPLACE = "replace"
 MONTHS_AHEAD = 12  # this month and the next eleven
@@ -197,6 +203,8 @@ def _parse(data: str, context: BotContext) -> tuple[Municipality, date, str] | N
     parts = data.split(":", 4)
     municipalities = context.services.config.municipalities
     try:
+        if not parts[2].isdigit():
+            return None
         municipality = municipalities[int(parts[2])]
         day = datetime.strptime(parts[3], "%Y%m%d").date()
         entry_id = context.services.calendar.get(parts[4]).id
@@ -213,6 +221,8 @@ async def on_municipality(update: Update, context: BotContext) -> None:
     municipalities = context.services.config.municipalities
     slug = municipalities[int(index)].slug if int(index) < len(municipalities) else "?"
     if not await guard(update, context, "calendar.view", municipalities=[slug]):
+        return
+    if not await prompts.claim(update, context, PREFIX):
         return
     municipality = municipalities[int(index)]
     _ = await context.translator(update)
@@ -236,6 +246,10 @@ async def _checked_occurrence(
     target = f"{slug}:{parsed[2]}:{parsed[1]}" if parsed else query.data
     if not await guard(update, context, action, municipalities=[slug], target=target):
         return None
+    if not await prompts.claim(update, context, PREFIX):
+        return None
+    if parsed is None:
+        await prompts.refuse_outdated(update, context)
     return parsed
 
 
@@ -323,10 +337,10 @@ async def on_occurrence(update: Update, context: BotContext) -> None:
     await query.answer()
 
 
-async def on_replace(update: Update, context: BotContext) -> str | int:
+async def on_replace(update: Update, context: BotContext) -> str | None:
     parsed = await _checked_occurrence(update, context, "calendar.replace")
     if parsed is None:
-        return END
+        return None
     query = update.callback_query
     assert query is not None and query.data is not None and context.user_data is not None
     municipality, _day, entry_id = parsed
@@ -357,8 +371,8 @@ async def on_replace_text(update: Update, context: BotContext) -> str | int:
     if await refuse_text(update, context, message.text_html, MAX_TEXT_LENGTH):
         return REPLACE
     services = context.services
+    _ = await context.translator(update)
     if left := unfilled(message.text_html):
-        _ = await context.translator(update)
         await message.reply_text(
             _(
                 "Please fill in or remove {parts} first, then send the whole text again. "
@@ -375,7 +389,6 @@ async def on_replace_text(update: Update, context: BotContext) -> str | int:
         user.id, "calendar.replace", f"{municipality.slug}:{entry_id}", now=services.now()
     )
     context.user_data.pop(REPLACE_KEY, None)
-    _ = await context.translator(update)
     text, markup = await _occurrence_view(context, _, municipality, day, entry_id)
     await send(update, context, text, markup)
     return END
@@ -436,7 +449,7 @@ def register(app: BotApplication) -> None:
     app.add_handler(
         persistent_conversation(
             "tailor",
-            entry_points=[CallbackQueryHandler(on_replace, pattern=rf"^{PREFIX}:r:")],
+            entry_points=[CallbackQueryHandler(on_replace, pattern=rf"^{PREFIX}:r:{OCCURRENCE}$")],
             states={
                 REPLACE: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_replace_text)],
             },
@@ -447,4 +460,6 @@ def register(app: BotApplication) -> None:
     app.add_handler(
         CallbackQueryHandler(on_municipality, pattern=rf"^{PREFIX}:(m:\d+|p:\d+:\d{{6}})$")
     )
-    app.add_handler(CallbackQueryHandler(on_occurrence, pattern=rf"^{PREFIX}:(o|s1|sa|d):"))
+    app.add_handler(
+        CallbackQueryHandler(on_occurrence, pattern=rf"^{PREFIX}:(o|s1|sa|d):{OCCURRENCE}$")
+    )

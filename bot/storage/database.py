@@ -196,7 +196,12 @@ class Database:
                 await conn.execute(f"PRAGMA user_version = {version}")
             log.info("database migrated to schema version %d", version)
 
-    async def checkpoint(self) -> None:
-        """Fold the WAL into the main file (used by privacy tests and before backups)."""
-        async with self._lock:
-            await self._w.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    async def checkpoint(self) -> bool:
+        """Fold the WAL into the main file and truncate it, so no old page image (of erased
+        personal data, say) stays in `-wal`. False when a reader kept it from completing."""
+        async with self._lock, self._w.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            row = await cursor.fetchone()
+        complete = row is not None and row[0] == 0
+        if not complete:
+            log.warning("WAL checkpoint of %s did not complete (busy)", self.path.name)
+        return complete

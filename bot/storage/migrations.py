@@ -384,4 +384,45 @@ MIGRATIONS: list[tuple[str, ...]] = [
         WHERE kind = 'group' AND topics != '' AND (',' || topics || ',') NOT LIKE '%,alerts,%'
         """,
     ),
+    # 10: who closed a request (done / not possible), so that a team member's /mydata and
+    # /forgetme find their name there too. Earlier rows only had the name: where it is the
+    # claimer's, the claimer closed it; other closers stay unknown (their names stay in
+    # closed_by_name until the request's retention ends).
+    (
+        "ALTER TABLE advice_requests ADD COLUMN closed_by INTEGER",
+        """
+        UPDATE advice_requests SET closed_by = claimed_by
+        WHERE closed_by_name IS NOT NULL AND closed_by_name = claimed_by_name
+        """,
+        "CREATE INDEX advice_requests_claimed_by ON advice_requests (claimed_by)",
+        "CREATE INDEX advice_requests_closed_by ON advice_requests (closed_by)",
+    ),
+    # 11: request limits that survive /forgetme without a user id in clear: one mark per request
+    # with a keyed hash (HMAC) of the user id, deleted after the limit window; the key is made
+    # on first use and never leaves the database. And when the admins last heard that a
+    # municipality reached its hourly or daily cap.
+    (
+        """
+        CREATE TABLE deployment_keys (
+            name       TEXT PRIMARY KEY,
+            value      BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE advice_limit_marks (
+            subject    TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX advice_limit_marks_subject ON advice_limit_marks (subject, created_at)",
+        """
+        CREATE TABLE advice_cap_notices (
+            municipality TEXT NOT NULL,
+            period       TEXT NOT NULL CHECK (period IN ('hour', 'day')),
+            noticed_at   TEXT NOT NULL,
+            PRIMARY KEY (municipality, period)
+        )
+        """,
+    ),
 ]

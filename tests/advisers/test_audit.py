@@ -27,13 +27,20 @@ async def test_a_forged_target_is_neutralised_in_the_export(
     await say(emu, mallory, "/start")
     answer = await forge(emu, mallory, mallory, f"rol:rv:{FORMULA}")
     assert "not allowed" in str(answer["text"])
+    # The press gate (bot/handlers/presses.py) keeps only id-like characters of forged data.
     (entry,) = await bot.services.audit.latest()
-    assert (entry.actor_id, entry.outcome, entry.target) == (mallory, "refused", FORMULA)
+    assert (entry.actor_id, entry.outcome) == (mallory, "refused")
+    assert entry.target.startswith("rol:rv:") and "=" not in entry.target
+    # Whatever else reaches the log as text, the export never lets it run as a formula.
+    await bot.services.audit.record(
+        mallory, "invite", FORMULA, outcome="refused", now=bot.services.now()
+    )
 
     out = tmp_path / "audit.csv"
     args = ["audit", "export", "--since", "2000-01-01", "--config", config_file(tmp_path, config)]
     assert await asyncio.to_thread(cli, [*args, "--out", str(out)]) == 0
-    (row,) = csv.DictReader(out.open(encoding="utf-8"))
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    (row,) = [r for r in rows if r["action"] == "invite"]
     assert row["target"] == "'" + FORMULA
     assert row["actor_id"] == str(mallory)
 

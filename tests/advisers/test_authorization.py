@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.sandbox.emulator import BotApiEmulator
-from scheduler.delivery import Audience, Content
-from tests.advisers.helpers import adviser, group, resident, say
+from tests.advisers.helpers import adviser, group, resident, say, stored_campaign
 from tests.harness import BotHarness
 
 NOW = datetime(2027, 10, 20, 10, 0, tzinfo=UTC)
@@ -32,12 +31,8 @@ async def test_everyone_without_the_role_is_refused_and_logged(
     services = bot.services
     services.now = lambda: NOW
     eva = await adviser(emu, bot, "Eva", "enschede")
-    campaign = await services.campaigns.create(
-        eva,
-        Content({"nl": "x", "en": "x"}),
-        Audience(frozenset({"enschede"})),
-        NOW + timedelta(days=1),
-        "awaiting_approval",
+    campaign = await stored_campaign(
+        bot, eva, {"enschede"}, NOW + timedelta(days=1), state="awaiting_approval"
     )
     entry = services.calendar.entries[0].id
     ref = f"0:20271021:{entry}"  # municipality index 0 = Enschede

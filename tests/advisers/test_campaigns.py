@@ -137,6 +137,12 @@ async def test_four_eyes_approval_never_by_the_author(
         answer = await emu.wait_answer(
             emu.press_button(eva, eva, emu.last(eva).message_id, f"cmp:ap:{campaign.id}")
         )
+        assert "outdated" in str(answer["text"])  # not on a list or approval request
+        (listing,) = await say(emu, eva, "/campaigns")
+        assert f"Approve #{campaign.id}" not in labels(listing)
+        answer = await emu.wait_answer(
+            emu.press_button(eva, eva, listing.message_id, f"cmp:ap:{campaign.id}")
+        )
         assert "your own campaign" in str(answer["text"])
         answer = await emu.wait_answer(
             emu.press_button(

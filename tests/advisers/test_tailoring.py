@@ -96,3 +96,20 @@ async def test_a_local_entry_is_written_by_the_adviser_and_never_sent_half_done(
     content = await resolve(broadcast)
     assert not isinstance(content, str)
     assert content[0].text("nl") == "Preventieavond op 11 november in de bibliotheek van Enschede"
+
+
+async def test_a_replacement_that_cannot_go_out_is_refused(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """Found by fuzzing: a 1,100-character replacement was stored (and then every view of it
+    failed "message is too long"); a calendar text must fit as a caption, 1,024 characters."""
+    bot.services.now = lambda: NOW
+    eva = await adviser(emu, bot, "Eva", "enschede")
+    await say(emu, eva, "/calendar")
+    await press(emu, eva, 0)
+    await press(emu, eva, "Replace text", replies=1)
+    (reply,) = await say(emu, eva, "x" * 1100)
+    assert "the text is 1100 characters, over 1024" in (reply.text or "")
+    assert await bot.services.outbox.overrides() == []
+    (view,) = await say(emu, eva, "x" * 1024)  # still asked for the text: this one fits
+    assert "own text for Enschede" in (view.text or "")

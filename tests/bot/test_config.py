@@ -334,3 +334,16 @@ def test_check_config_needs_a_webhook_secret_from_the_environment(
     monkeypatch.delenv("BW_TEST_WEBHOOK_SECRET")
     path.write_text(WEBHOOK_TOML.replace('mode = "webhook"', 'mode = "polling"'), "utf-8")
     assert main(["check-config", str(path)]) == 0
+@pytest.mark.parametrize(
+    ("per_hour", "per_day", "key"),
+    [
+        (0, 10, "per_municipality_per_hour"),
+        (1001, 2000, "per_municipality_per_hour"),
+        (10, 5, "per_municipality_per_day"),
+        (10, 241, "per_municipality_per_day"),
+    ],
+)
+def test_advice_caps_have_bounds(per_hour: int, per_day: int, key: str) -> None:
+    raw = example()
+    raw["advice"].update(per_municipality_per_hour=per_hour, per_municipality_per_day=per_day)
+    assert [p for p in problems_of(raw) if p.startswith(f"advice.{key}:")]

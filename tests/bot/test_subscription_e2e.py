@@ -261,7 +261,8 @@ async def test_handler_error_gets_an_apology_and_bot_keeps_running(
     monkeypatch.setattr(bot.services.chats, "ensure", broken)
     user = emu.add_user("Olga", language_code="en").id
     assert "something went wrong" in await say(emu, user, user, "/start")
-    query = emu.press_button(user, user, emu.last(user).message_id, "stop:yes")
+    # A press that reaches a handler which needs the broken store.
+    query = emu.press_button(user, user, emu.last(user).message_id, "sub:00000000:mun:borne")
     answer = await emu.wait_answer(query)
     assert answer is not None and "something went wrong" in answer["text"]
     assert "What I can do here" in await say(emu, user, user, "/help")

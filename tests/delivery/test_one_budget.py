@@ -38,7 +38,12 @@ class VirtualClock:
 
 async def started(emu: BotApiEmulator, tmp_path: Path, **kwargs: object) -> BotHarness:
     await emu.start()
-    harness = BotHarness(emu, make_config(tmp_path), **kwargs)  # type: ignore[arg-type]
+    # A municipality's hourly cap on advice requests (30 by default) is not what these tests
+    # are about: raise it above their burst.
+    config = make_config(
+        tmp_path, advice={"per_municipality_per_hour": 100, "per_municipality_per_day": 200}
+    )
+    harness = BotHarness(emu, config, **kwargs)  # type: ignore[arg-type]
     await harness.start()
     return harness
 
