@@ -58,6 +58,11 @@ class TelegramConfig:
 class StorageConfig:
     path: str = "buurtwacht.sqlite3"
 
+    @property
+    def media_dir(self) -> Path:
+        """Campaign photos live beside the database, so a backup of that folder has both."""
+        return Path(self.path).parent / "media"
+
 
 @dataclass(frozen=True)
 class LocaleConfig:
@@ -367,6 +372,18 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
         raise ConfigError(problems)
     assert isinstance(cfg, Config)
     return cfg
+
+
+def example_config_text() -> str:
+    """The commented example configuration: package data in an installed bot (setup.py copies
+    it into the wheel), the checkout's own `config.example.toml` when running from source."""
+    packaged = Path(__file__).with_name("config.example.toml")
+    source = packaged if packaged.exists() else Path(__file__).parents[1] / "config.example.toml"
+    return source.read_text(encoding="utf-8")
+
+
+def load_example_config() -> Config:
+    return parse_config(tomllib.loads(example_config_text()))
 
 
 def load_config(path: str | Path, *, need_token: bool = False) -> Config:

@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Bot
 
 from bot.cli.common import open_database
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, load_example_config
 from bot.delivery import InstanceLock, academic_overrides, build_calendar_source, build_engine
 from bot.storage import Database
 from bot.storage.database import utcnow
@@ -24,8 +24,6 @@ from scheduler.ics import occurrences_to_ics
 from scheduler.moments import MomentResolver
 from scheduler.occurrences import format_occurrence_line, occurrences_for_municipalities
 from scheduler.planner import PlannedBroadcast
-
-EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config.example.toml"
 
 
 def add(subparsers: Any) -> None:
@@ -86,8 +84,8 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace) -> Config:
     path = args.config
     if not path.exists() and path == Path("config.toml"):
-        print(f"note: {path} not found, using {EXAMPLE_CONFIG.name}", file=sys.stderr)
-        path = EXAMPLE_CONFIG
+        print(f"note: {path} not found, using the example configuration", file=sys.stderr)
+        return load_example_config()
     return load_config(path)
 
 
