@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.delivery import AlreadyRunning, InstanceLock, build_engine, build_planner
 from bot.handlers import register_all
 from bot.i18n import Catalogues
+from bot.media import schedule_media_job
 from bot.menus import publish_menus
 from bot.services import BotApplication, BotContext, Services
 from bot.storage import Database
@@ -93,6 +94,7 @@ async def on_startup(app: BotApplication) -> None:
     await publish_menus(app.bot, services.i18n)
     await publish_staff_menus(app.bot, services)
     schedule_advice_jobs(app)
+    schedule_media_job(app)
     services.engine.start()
     # One scheduler per process: the planner's wake-ups live in PTB's JobQueue scheduler.
     assert app.job_queue is not None

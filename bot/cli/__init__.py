@@ -12,7 +12,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot import package_version
-from bot.cli import audit, calendar, check_config, demo, figures, init_config, report, run
+from bot.cli import (
+    audit,
+    backup,
+    calendar,
+    check_config,
+    demo,
+    figures,
+    init_config,
+    report,
+    run,
+)
 
 SubParsers = Any  # argparse's _SubParsersAction is private
 SUBCOMMANDS: list[Callable[[SubParsers], None]] = [
@@ -24,6 +34,7 @@ SUBCOMMANDS: list[Callable[[SubParsers], None]] = [
     audit.add,
     figures.add,
     report.add,
+    backup.add,
 ]
 
 
