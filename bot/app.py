@@ -19,8 +19,8 @@ from bot.config import Config
 from bot.delivery import AlreadyRunning, InstanceLock, build_engine, build_planner
 from bot.handlers import register_all
 from bot.i18n import Catalogues
-from bot.media import schedule_media_job
 from bot.menus import publish_menus
+from bot.operations import Operations, operations
 from bot.services import BotApplication, BotContext, Services
 from bot.storage import Database
 from bot.storage.advice import AdviceStore
@@ -70,7 +70,9 @@ def build_application(
     )
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
-    app = builder.build()
+    ops = Operations(services)
+    app = ops.instrument(builder).build()
+    app.bot_data["operations"] = ops
     services.engine = build_engine(
         services.config, services.outbox, app.bot, lambda: services.now()
     )
@@ -94,7 +96,7 @@ async def on_startup(app: BotApplication) -> None:
     await publish_menus(app.bot, services.i18n)
     await publish_staff_menus(app.bot, services)
     schedule_advice_jobs(app)
-    schedule_media_job(app)
+    await operations(app).start(app)
     services.engine.start()
     # One scheduler per process: the planner's wake-ups live in PTB's JobQueue scheduler.
     assert app.job_queue is not None
@@ -105,6 +107,7 @@ async def on_shutdown(app: BotApplication) -> None:
     services: Services = app.bot_data["services"]
     await services.planner.stop()
     await services.engine.stop()
+    await operations(app).stop()
 
 
 async def serve(

@@ -163,6 +163,35 @@ class AlertConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    # The Prometheus endpoint; loopback by default: put a scraper or a proxy in front of it.
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 9464
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    # "json": one JSON object per line for a log collector; the same texts, ids only.
+    format: Literal["text", "json"] = "text"
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    """When the admins hear that something needs a human (and `buurtwacht status` exits 1)."""
+
+    # A due delivery still pending after this many minutes: sending is stalled.
+    stalled_minutes: int = 15
+    # This many 429 answers from Telegram within 10 minutes.
+    rate_limited_per_10_minutes: int = 3
+    # More failed deliveries than this in 24 hours, not counting chats that blocked the bot or
+    # are gone (that is normal churn).
+    failed_per_day: int = 20
+    # A team with a request waiting this many days that claimed nothing in those days.
+    team_silent_days: int = 7
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -173,6 +202,9 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     campaigns: CampaignConfig = field(default_factory=CampaignConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
     municipalities: list[Municipality] = field(default_factory=list)
 
     def municipality(self, slug: str | None) -> Municipality | None:
@@ -323,6 +355,7 @@ def _semantic_problems(cfg: Config) -> list[str]:
             problems.append(f"alerts.{key}: expected HH:MM, got {getattr(cfg.alerts, key)!r}")
     if cfg.privacy.retention_days < 1:
         problems.append("privacy.retention_days: must be at least 1")
+    problems.extend(_operations_problems(cfg))
     if not cfg.municipalities:
         problems.append("municipalities: at least one municipality is required")
     seen: dict[str, int] = {}
@@ -359,6 +392,32 @@ def _semantic_problems(cfg: Config) -> list[str]:
                 if pc4 in owner and owner[pc4] != m.slug:
                     problems.append(f"{path}.postcodes: {pc4} is also assigned to {owner[pc4]!r}")
                 owner.setdefault(pc4, m.slug)
+    return problems
+
+
+HEALTH_BOUNDS = {
+    "stalled_minutes": (1, 1440),
+    "rate_limited_per_10_minutes": (1, 1000),
+    "failed_per_day": (1, 100_000),
+    "team_silent_days": (1, 90),
+}
+
+
+def _operations_problems(cfg: Config) -> list[str]:
+    """Bounds of [metrics] and [health]."""
+    problems = []
+    m = cfg.metrics
+    if not 1 <= m.port <= 65535:
+        problems.append(f"metrics.port: {m.port} is not a TCP port (1-65535)")
+    if not re.match(r"^[A-Za-z0-9.:\-\[\]]{1,253}$", m.host):
+        problems.append(f"metrics.host: {m.host!r} is not a host name or IP address")
+    webhook = cfg.telegram.webhook
+    if m.enabled and cfg.telegram.mode == "webhook" and m.port == webhook.port:
+        problems.append(f"metrics.port: {m.port} is also telegram.webhook.port")
+    for key, (low, high) in HEALTH_BOUNDS.items():
+        value = getattr(cfg.health, key)
+        if not low <= value <= high:
+            problems.append(f"health.{key}: {value} is outside {low}-{high}")
     return problems
 
 

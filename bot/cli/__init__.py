@@ -22,6 +22,7 @@ from bot.cli import (
     init_config,
     report,
     run,
+    status,
 )
 
 SubParsers = Any  # argparse's _SubParsersAction is private
@@ -35,6 +36,7 @@ SUBCOMMANDS: list[Callable[[SubParsers], None]] = [
     figures.add,
     report.add,
     backup.add,
+    status.add,
 ]
 
 

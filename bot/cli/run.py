@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         print(exc)
         return 2
     token = config.token()
-    setup_logging(args.log_level, secrets=[token])
+    setup_logging(args.log_level, secrets=[token], fmt=config.logging.format)
     try:
         asyncio.run(run_bot(config, token, config.telegram.base_url))
     except AlreadyRunning as exc:

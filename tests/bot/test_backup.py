@@ -13,26 +13,16 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import Config
 from bot.sandbox.emulator import BotApiEmulator
 from bot.storage import Database
 from bot.storage.migrations import MIGRATIONS
 from scheduler.delivery import Audience, Content
+from tests.advisers.helpers import config_file
 from tests.delivery.test_photo_delivery import tiny_png
 from tests.harness import BotHarness, make_config
 
-ROOT = Path(__file__).resolve().parents[2]
 N_CHATS = 60
 KEY = "campaign:backup-test"
-
-
-def config_file(tmp_path: Path, config: Config) -> Path:
-    """The CLI's view of the harness configuration: same database."""
-    text = (ROOT / "config.example.toml").read_text("utf-8")
-    text = text.replace('path = "buurtwacht.sqlite3"', f'path = "{config.storage.path}"')
-    path = tmp_path / "config.toml"
-    path.write_text(text, "utf-8")
-    return path
 
 
 def states(db_path: Path) -> dict[int, str]:
@@ -50,7 +40,7 @@ async def test_backup_mid_broadcast_then_restore_loses_nothing(
 ) -> None:
     # 60 chats at 25 msg/s: the broadcast takes over two seconds, the backup milliseconds.
     config = make_config(tmp_path / "data")
-    cli_config = str(config_file(tmp_path, config))
+    cli_config = config_file(tmp_path, config)
     harness = BotHarness(emu, config)
     await harness.start()
     services = harness.services
@@ -122,7 +112,7 @@ async def test_restore_refuses_what_is_not_a_sound_backup(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = make_config(tmp_path / "data")
-    cli_config = str(config_file(tmp_path, config))
+    cli_config = config_file(tmp_path, config)
     db = Database(config.storage.path)
     await db.open()
     await db.close()
@@ -158,7 +148,7 @@ async def test_restore_refuses_what_is_not_a_sound_backup(
 async def test_backup_of_a_missing_database_fails_clearly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cli_config = str(config_file(tmp_path, make_config(tmp_path / "data")))
+    cli_config = config_file(tmp_path, make_config(tmp_path / "data"))
     assert main(["backup", str(tmp_path / "b"), "--config", cli_config]) == 1
     assert "no such database file" in capsys.readouterr().out
     assert not os.path.exists(tmp_path / "data" / "buurtwacht.sqlite3")
