@@ -96,3 +96,20 @@ class BotHarness:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+
+async def subscribed_residents(
+    emu: BotApiEmulator, services: Services, count: int, municipality: str = "enschede"
+) -> list[int]:
+    """`count` Dutch residents with a private chat, subscribed to burglary tips (bulk set-up)."""
+    chats = []
+    for _ in range(count):
+        user = emu.add_user("Resident").id
+        emu.open_private_chat(user)
+        await services.chats.ensure(user, "private", "nl")
+        await services.chats.subscribe(
+            user, municipality=municipality, neighbourhood=None, topics=frozenset({"burglary"}),
+            locale="nl",
+        )
+        chats.append(user)
+    return chats

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,16 @@ from bot.config import example_config_text
 
 def add(subparsers: Any) -> None:
     parser = subparsers.add_parser("init-config", help="write the example configuration to PATH")
-    parser.add_argument("path", type=Path)
+    parser.add_argument("path", type=Path, help="where to write it; - for standard output")
     parser.add_argument("--force", action="store_true", help="overwrite an existing file")
     parser.set_defaults(func=init_config)
 
 
 def init_config(args: argparse.Namespace) -> int:
     path: Path = args.path
+    if str(path) == "-":  # e.g. out of a container: docker run --rm IMAGE init-config -
+        sys.stdout.write(example_config_text())
+        return 0
     if path.exists() and not args.force:
         print(f"{path} already exists; not overwritten (use --force to replace it)")
         return 1

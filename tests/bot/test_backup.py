@@ -19,7 +19,7 @@ from bot.storage.migrations import MIGRATIONS
 from scheduler.delivery import Audience, Content
 from tests.advisers.helpers import config_file
 from tests.delivery.test_photo_delivery import tiny_png
-from tests.harness import BotHarness, make_config
+from tests.harness import BotHarness, make_config, subscribed_residents
 
 N_CHATS = 60
 KEY = "campaign:backup-test"
@@ -47,16 +47,7 @@ async def test_backup_mid_broadcast_then_restore_loses_nothing(
     media = config.storage.media_dir
     media.mkdir(parents=True)
     photo = tiny_png(media / "campaign-kept.png")
-    chats = []
-    for _ in range(N_CHATS):
-        user = emu.add_user("Resident").id
-        emu.open_private_chat(user)
-        await services.chats.ensure(user, "private", "nl")
-        await services.chats.subscribe(
-            user, municipality="enschede", neighbourhood=None, topics=frozenset({"burglary"}),
-            locale="nl",
-        )
-        chats.append(user)
+    chats = await subscribed_residents(emu, services, N_CHATS)
     await services.engine.materialize(
         KEY, Content({"nl": "Doe de deur op slot"}), Audience(frozenset({"enschede"})),
         services.now(), source="campaign", ref="backup-test",

@@ -16,7 +16,7 @@ from bot.operations import Operations, operations
 from bot.sandbox.emulator import BotApiEmulator
 from bot.storage.advice import AdviceRequest, NewRequest
 from scheduler.delivery import Audience, Content
-from tests.harness import BotHarness, make_config
+from tests.harness import BotHarness, make_config, subscribed_residents
 
 
 class Clock:
@@ -78,13 +78,7 @@ async def test_stalled_delivery_announced_once_then_resolved(
 ) -> None:
     harness, clock, dutch, english = world
     services = harness.services
-    resident = emu.add_user("Resident").id
-    emu.open_private_chat(resident)
-    await services.chats.ensure(resident, "private", "nl")
-    await services.chats.subscribe(
-        resident, municipality="enschede", neighbourhood=None, topics=frozenset({"burglary"}),
-        locale="nl",
-    )
+    await subscribed_residents(emu, services, 1)
     await services.engine.stop()  # the sender is stuck
     await services.engine.materialize(
         "campaign:s", Content({"nl": "Tip"}), Audience(frozenset({"enschede"})), clock.t,

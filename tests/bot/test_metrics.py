@@ -15,7 +15,7 @@ from bot.operations import operations
 from bot.sandbox.emulator import BotApiEmulator
 from scheduler.delivery import Audience, Content
 from tests.bot.test_webhook import free_port
-from tests.harness import BotHarness, make_config
+from tests.harness import BotHarness, make_config, subscribed_residents
 
 N_CHATS = 60
 
@@ -47,16 +47,7 @@ async def test_scrape_during_a_broadcast(emu: BotApiEmulator, tmp_path: Path) ->
         await emu.wait_sent(anna, 2)
         await emu.wait_idle()
 
-        chats = []
-        for _ in range(N_CHATS):
-            user = emu.add_user("Resident").id
-            emu.open_private_chat(user)
-            await services.chats.ensure(user, "private", "nl")
-            await services.chats.subscribe(
-                user, municipality="enschede", neighbourhood=None,
-                topics=frozenset({"burglary"}), locale="nl",
-            )
-            chats.append(user)
+        chats = await subscribed_residents(emu, services, N_CHATS)
         # Telegram's real limits, at a third of the engine's pace: the engine meets 429s.
         emu.set_limits(enabled=True, global_per_second=8.0)
         await services.engine.materialize(

@@ -113,6 +113,7 @@ def test_operator_commands(venv: Path, outside: Path) -> None:
         sh(buurtwacht, "init-config", "config.toml", cwd=outside)
     assert (outside / "config.toml").read_text("utf-8") == "# mine\n"
     sh(buurtwacht, "init-config", "config.toml", "--force", cwd=outside)
+    assert sh(buurtwacht, "init-config", "-", cwd=outside) == (outside / "config.toml").read_text()
 
     assert sh(buurtwacht, "check-config", "config.toml", cwd=outside).strip() == "OK"
     shown = sh(
