@@ -1,5 +1,5 @@
 """The running bot's operational side in one place: metrics, the health job, the run record
-(last start, heartbeat) and the daily media clean-up. `bot/app.py` creates it with the
+(last start, heartbeat) and the daily clean-up of campaign photos. `bot/app.py` creates it with the
 Application and starts and stops it with the bot.
 """
 
@@ -11,8 +11,8 @@ import sqlite3
 from datetime import datetime
 
 from bot import package_version
+from bot.campaign_photos import schedule_campaign_photos_job
 from bot.health import HealthMonitor
-from bot.media import schedule_media_job
 from bot.metrics import BuilderT, DatabaseErrorLog, Metrics, instrument
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.database import to_db_time
@@ -59,7 +59,7 @@ class Operations:
             log.info("metrics at http://%s:%d/metrics", metrics.host, self.metrics.port)
         assert app.job_queue is not None
         app.job_queue.run_repeating(health_job, interval=CHECK_SECONDS, name="health")
-        schedule_media_job(app)
+        schedule_campaign_photos_job(app)
 
     async def stop(self) -> None:
         logging.getLogger().removeHandler(self._log_handler)

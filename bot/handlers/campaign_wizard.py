@@ -176,7 +176,7 @@ async def on_text(update: Update, context: BotContext) -> str | int:
 
 async def _save_photo(context: BotContext, message: Message) -> Path:
     """Keep the photo next to the database: the engine sends campaigns from a file."""
-    folder = context.services.config.storage.media_dir
+    folder = Path(context.services.config.storage.path).parent / "media"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"campaign-{uuid.uuid4().hex}.jpg"
     file = await context.bot.get_file(message.photo[-1].file_id)
