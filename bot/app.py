@@ -21,6 +21,7 @@ from bot.handlers.topic_offer import schedule_topic_offers
 from bot.i18n import Catalogues
 from bot.inspection_reports import start_wijkschouw
 from bot.menus import publish_menus
+from bot.operations import Operations, operations
 from bot.ratelimit import SharedRateLimiter
 from bot.selfcheck_reminders import schedule_selfcheck_jobs
 from bot.services import BotApplication, BotContext, Services
@@ -64,7 +65,7 @@ def build_services(config: Config, db: Database) -> Services:
         topic_offers=TopicOfferStore(db),
         inspections=InspectionStore(db),
         selfchecks=SelfcheckStore(db),
-        media=MediaStore.beside(config.storage.path),
+        media=MediaStore(config.storage.media_dir),
     )
 
 
@@ -91,7 +92,9 @@ def build_application(
     )
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
-    app = builder.build()
+    ops = Operations(services)
+    app = ops.instrument(builder).build()
+    app.bot_data["operations"] = ops
     services.engine = build_engine(
         services.config, services.outbox, app.bot, lambda: services.now(), limiter
     )
@@ -119,6 +122,7 @@ async def on_startup(app: BotApplication) -> None:
     schedule_topic_offers(app)
     await start_wijkschouw(app)
     schedule_selfcheck_jobs(app)
+    await operations(app).start(app)
     services.engine.start()
     services.team_poster.start()  # posts what waited while the bot was down, then on wake()
     # One scheduler per process: the planner's wake-ups live in PTB's JobQueue scheduler.
@@ -131,6 +135,7 @@ async def on_shutdown(app: BotApplication) -> None:
     await services.planner.stop()
     await services.team_poster.stop()
     await services.engine.stop()
+    await operations(app).stop()
 
 
 async def serve(

@@ -220,6 +220,12 @@ class StorageConfig:
         ),
     )
 
+    @property
+    def media_dir(self) -> Path:
+        """Campaign and wijkschouw photos live beside the database, so a backup of that folder
+        has both."""
+        return Path(self.path).parent / "media"
+
 
 @dataclass(frozen=True)
 class LocaleConfig:
@@ -362,6 +368,38 @@ class AlertConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    # The Prometheus endpoint; loopback by default: put a scraper or a proxy in front of it.
+    enabled: bool = False
+    host: str = field(
+        default="127.0.0.1",
+        metadata=limits(Bound(_is_ip_address, "must be an IP address, e.g. 127.0.0.1")),
+    )
+    port: int = field(default=9464, metadata=limits(whole(1, 65535)))
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    # "json": one JSON object per line for a log collector; the same texts, ids only.
+    format: Literal["text", "json"] = "text"
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    """When the admins hear that something needs a human (and `buurtwacht status` exits 1)."""
+
+    # A due delivery still pending after this many minutes: sending is stalled.
+    stalled_minutes: int = field(default=15, metadata=limits(whole(1, 1440)))
+    # This many 429 answers from Telegram within 10 minutes.
+    rate_limited_per_10_minutes: int = field(default=3, metadata=limits(whole(1, 1000)))
+    # More failed deliveries than this in 24 hours, not counting chats that blocked the bot or
+    # are gone (that is normal churn).
+    failed_per_day: int = field(default=20, metadata=limits(whole(1, 100_000)))
+    # A team with a request waiting this many days that claimed nothing in those days.
+    team_silent_days: int = field(default=7, metadata=limits(whole(1, 90)))
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -374,6 +412,9 @@ class Config:
     advice: AdviceConfig = field(default_factory=AdviceConfig)
     campaigns: CampaignConfig = field(default_factory=CampaignConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
     municipalities: list[Municipality] = field(
         default_factory=list, metadata=limits(count(1, MAX_BUTTONS))
     )
@@ -635,6 +676,13 @@ def _advice_problems(cfg: Config) -> list[str]:
     return []
 
 
+def _metrics_problems(cfg: Config) -> list[str]:
+    m, webhook = cfg.metrics, cfg.telegram.webhook
+    if m.enabled and cfg.telegram.mode == "webhook" and m.port == webhook.port:
+        return [f"metrics.port: {m.port} is also telegram.webhook.port"]
+    return []
+
+
 def _admin_problems(cfg: Config) -> list[str]:
     ids = cfg.admins.user_ids
     return ["admins.user_ids: a user id is listed twice"] if len(set(ids)) != len(ids) else []
@@ -679,6 +727,7 @@ CROSS_CHECKS: tuple[Callable[[Config], list[str]], ...] = (
     _delivery_ceiling,
     _calendar_problems,
     _advice_problems,
+    _metrics_problems,
     _admin_problems,
     _municipality_problems,
 )
@@ -711,6 +760,18 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
     if problems:
         raise ConfigError(problems)
     return cfg
+
+
+def example_config_text() -> str:
+    """The commented example configuration: package data in an installed bot (setup.py copies
+    it into the wheel), the checkout's own `config.example.toml` when running from source."""
+    packaged = Path(__file__).with_name("config.example.toml")
+    source = packaged if packaged.exists() else Path(__file__).parents[1] / "config.example.toml"
+    return source.read_text(encoding="utf-8")
+
+
+def load_example_config() -> Config:
+    return parse_config(tomllib.loads(example_config_text()))
 
 
 def load_config(

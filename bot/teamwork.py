@@ -24,11 +24,10 @@ from bot.advice.privacy import retention_cutoff
 from bot.advice.requests import (
     MOMENTS,
     REASONS,
-    REMIND_AFTER_WORKING_DAYS,
     Action,
     Refusal,
     allowed,
-    working_days_since,
+    waiting_too_long,
 )
 from bot.advice.validation import format_phone
 from bot.erasure import complete_erasure
@@ -389,9 +388,9 @@ async def remind_teams(services: Services, bot: Bot, now: datetime) -> int:
         late = [
             r
             for r in await services.advice.open_for(municipalities)
-            if r.status == "new"
-            and working_days_since(r.created_at.astimezone(services.config.locale.tz).date(), today)
-            > REMIND_AFTER_WORKING_DAYS
+            if waiting_too_long(
+                r.status, r.created_at.astimezone(services.config.locale.tz).date(), today
+            )
         ]
         if not late:
             continue

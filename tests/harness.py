@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application
 
 from bot.app import build_application, build_services, serve
 from bot.config import Config, parse_config
+from bot.delivery import InstanceLock
+from bot.metrics import InstrumentedApplication
 from bot.sandbox.emulator import BotApiEmulator
 from bot.services import BotApplication, Services
 from bot.storage import Database
@@ -29,11 +30,11 @@ UNLIMITED = 1e6
 ADMIN_ID = 999001  # a bot admin in the test configuration, not a sandbox-created user
 
 
-class _ReportingApplication(Application):  # type: ignore[type-arg]
-    """The real Application, telling the emulator when it is done with an update (so that
-    `emu.wait_idle()` is exact rather than timed), however its handlers ended: a handler that
-    raises ApplicationHandlerStop skips every later handler group, so a last-group handler
-    would not see the update."""
+class _ReportingApplication(InstrumentedApplication):
+    """The bot's own Application class, also telling the emulator when it is done with an
+    update (so that `emu.wait_idle()` is exact rather than timed), however its handlers ended:
+    a handler that raises ApplicationHandlerStop skips every later handler group, so a
+    last-group handler would not see the update."""
 
     __slots__ = ()
 
@@ -74,6 +75,7 @@ class BotHarness:
     db: Database | None = None
     _stop: asyncio.Event | None = None
     _task: asyncio.Task[None] | None = None
+    _lock: InstanceLock | None = None
 
     @property
     def services(self) -> Services:
@@ -82,6 +84,16 @@ class BotHarness:
         return services
 
     async def start(self) -> None:
+        # As `buurtwacht run` does: the sender's lock first, then the database.
+        self._lock = InstanceLock(self.config.storage.path).__enter__()
+        try:
+            await self._start()
+        except BaseException:
+            self._lock.release()
+            self._lock = None
+            raise
+
+    async def _start(self) -> None:
         self.db = Database(self.config.storage.path)
         await self.db.open()
         services = build_services(self.config, self.db)
@@ -95,7 +107,9 @@ class BotHarness:
         self.app = build_application(
             services, self.emu.token, base_url=self.emu.base_url, limiter=limiter
         )
-        # Same object, one overridden method (the builder offers no hook around every update).
+        # Same object, one more overridden method (the builder offers no hook around every
+        # update).
+        assert type(self.app) is InstrumentedApplication
         self.app.__class__ = _ReportingApplication
         self.app.bot_data["emulator"] = self.emu
         self.emu.tracks_handling = True
@@ -115,8 +129,27 @@ class BotHarness:
             await self._task
         if self.db is not None:
             await self.db.close()
-        self.app = self.db = self._stop = self._task = None
+        if self._lock is not None:
+            self._lock.release()
+        self.app = self.db = self._stop = self._task = self._lock = None
 
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+
+async def subscribed_residents(
+    emu: BotApiEmulator, services: Services, count: int, municipality: str = "enschede"
+) -> list[int]:
+    """`count` Dutch residents with a private chat, subscribed to burglary tips (bulk set-up)."""
+    chats = []
+    for _ in range(count):
+        user = emu.add_user("Resident").id
+        emu.open_private_chat(user)
+        await services.chats.ensure(user, "private", "nl")
+        await services.chats.subscribe(
+            user, municipality=municipality, neighbourhood=None, topics=frozenset({"burglary"}),
+            locale="nl",
+        )
+        chats.append(user)
+    return chats

@@ -123,3 +123,9 @@ def working_days_since(created: date, today: date) -> int:
     """Working days after the day of `created`, up to and including `today`."""
     days = (today - created).days
     return sum(is_working_day(created + timedelta(days=i)) for i in range(1, days + 1))
+
+
+def waiting_too_long(status: str, created: date, today: date) -> bool:
+    """Unclaimed for more than REMIND_AFTER_WORKING_DAYS: the team is reminded, and
+    `buurtwacht status` asks for attention."""
+    return status == "new" and working_days_since(created, today) > REMIND_AFTER_WORKING_DAYS

@@ -11,7 +11,19 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.cli import audit, calendar, check_config, demo, figures, report, run
+from bot import package_version
+from bot.cli import (
+    audit,
+    backup,
+    calendar,
+    check_config,
+    demo,
+    figures,
+    init_config,
+    report,
+    run,
+    status,
+)
 from bot.files import private_umask
 
 SubParsers = Any  # argparse's _SubParsersAction is private
@@ -19,15 +31,19 @@ SUBCOMMANDS: list[Callable[[SubParsers], None]] = [
     run.add,
     demo.add,
     check_config.add,
+    init_config.add,
     calendar.add,
     audit.add,
     figures.add,
     report.add,
+    backup.add,
+    status.add,
 ]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="buurtwacht", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:
         add(subparsers)

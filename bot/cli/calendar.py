@@ -13,7 +13,7 @@ from typing import Any
 from bot.advisers.agenda import calendar_items, ics_events, in_order
 from bot.advisers.texts import find_municipality, scope_text
 from bot.cli.common import add_output, open_database
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, load_config, load_example_config
 from bot.delivery import (
     InstanceLock,
     academic_overrides,
@@ -40,7 +40,6 @@ from scheduler.occurrences import format_occurrence_line, occurrences_for_munici
 from scheduler.planner import PlannedBroadcast
 from scheduler.timing_rules import check_timing
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config.example.toml"
 # Five years at most: the occurrences are computed day by day, so a period of centuries would
 # keep the command busy for hours.
 MAX_SHOW_PERIOD = timedelta(days=5 * 366)
@@ -112,8 +111,8 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace) -> Config:
     path = args.config
     if not path.exists() and path == Path("config.toml"):
-        print(f"note: {path} not found, using {EXAMPLE_CONFIG.name}", file=sys.stderr)
-        path = EXAMPLE_CONFIG
+        print(f"note: {path} not found, using the example configuration", file=sys.stderr)
+        return load_example_config()
     return load_config(path)
 
 

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     token = config.token()
     secrets = config.secrets()
-    setup_logging(args.log_level, secrets=secrets)
+    setup_logging(args.log_level, secrets=secrets, fmt=config.logging.format)
     try:
         asyncio.run(run_bot(config, token, config.telegram.base_url))
     except Exception as exc:

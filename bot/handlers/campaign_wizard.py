@@ -213,7 +213,7 @@ async def on_text(update: Update, context: BotContext) -> str | int:
 async def _save_photo(context: BotContext, message: Message) -> Path:
     """Keep the photo next to the database (the engine sends campaigns from a file), in a
     folder and file only the bot's user can read."""
-    folder = private_folder(Path(context.services.config.storage.path).parent / "media")
+    folder = private_folder(context.services.config.storage.media_dir)
     path = folder / f"campaign-{uuid.uuid4().hex}.jpg"
     file = await context.bot.get_file(message.photo[-1].file_id)
     with open_output(path, force=False, binary=True) as out:

@@ -15,13 +15,10 @@ _NAME_BYTES = 12
 
 
 class MediaStore:
+    """The files under `root`: the configuration's storage.media_dir, beside the database."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
-
-    @classmethod
-    def beside(cls, database_path: str | Path) -> MediaStore:
-        """The media directory next to the database file."""
-        return cls(Path(database_path).resolve().parent / "media")
 
     def save(self, data: bytes, suffix: str = ".jpg") -> str:
         """Write a new file (never overwriting one) and return its name."""

@@ -425,4 +425,22 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )
         """,
     ),
+    # 12: what operators see: the bot's run record (last start, heartbeat, version) and the health
+    # conditions announced to the admins, so a restart does not announce them again.
+    (
+        """
+        CREATE TABLE runtime_state (
+            key        TEXT PRIMARY KEY,
+            value      TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE health_alerts (
+            condition TEXT PRIMARY KEY,
+            raised_at TEXT NOT NULL,
+            detail    TEXT NOT NULL DEFAULT ''
+        )
+        """,
+    ),
 ]

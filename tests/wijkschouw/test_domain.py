@@ -75,7 +75,7 @@ def test_strip_metadata_on_a_phone_photo() -> None:
 
 
 def test_media_store_is_private(tmp_path: Path) -> None:
-    store = MediaStore.beside(tmp_path / "db" / "buurtwacht.sqlite3")
+    store = MediaStore(tmp_path / "db" / "media")
     name = store.save(b"jpeg")
     assert store.root == (tmp_path / "db" / "media").resolve()
     assert stat.S_IMODE(os.stat(store.root).st_mode) == 0o700
