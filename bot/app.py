@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 from telegram import Bot, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.auth import refresh_staff_menu
 from bot.config import Config
-from bot.delivery import AlreadyRunning, InstanceLock, build_engine, build_planner
+from bot.delivery import build_engine, build_limiter, build_planner
 from bot.feedback.buttons import Buttons
 from bot.handlers import register_all
 from bot.handlers.feedback import schedule_feedback_jobs
 from bot.handlers.topic_offer import schedule_topic_offers
 from bot.i18n import Catalogues
+from bot.inspection_reports import start_wijkschouw
 from bot.menus import publish_menus
+from bot.operations import Operations, operations
+from bot.ratelimit import SharedRateLimiter
+from bot.selfcheck_reminders import schedule_selfcheck_jobs
 from bot.services import BotApplication, BotContext, Services
 from bot.storage import Database
 from bot.storage.advice import AdviceStore
@@ -31,13 +34,17 @@ from bot.storage.campaigns import CampaignStore
 from bot.storage.chats import ChatStore
 from bot.storage.feedback import FeedbackStore
 from bot.storage.figures import FigureStore
+from bot.storage.inspections import InspectionStore
+from bot.storage.media import MediaStore
 from bot.storage.outbox import OutboxStore
 from bot.storage.persistence import SqlitePersistence
 from bot.storage.roles import AuditLog, RoleStore
+from bot.storage.selfcheck import SelfcheckStore
 from bot.storage.teams import TeamStore
 from bot.storage.topic_offers import TopicOfferStore
-from bot.teamwork import schedule_advice_jobs
+from bot.teamwork import TeamPoster, schedule_advice_jobs
 from messages.loader import load_calendar
+from scheduler.limiter import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +68,30 @@ def build_services(config: Config, db: Database) -> Services:
         alerts=AlertStore(db),
         figures=FigureStore(db),
         topic_offers=TopicOfferStore(db),
+        inspections=InspectionStore(db),
+        selfchecks=SelfcheckStore(db),
+        media=MediaStore(config.storage.media_dir),
         feedback=feedback,
         buttons=Buttons(config, i18n, feedback, calendar),
     )
 
 
 def build_application(
-    services: Services, token: str, *, base_url: str = "", persistence_interval: float = 1.0
+    services: Services,
+    token: str,
+    *,
+    base_url: str = "",
+    persistence_interval: float = 1.0,
+    limiter: RateLimiter | None = None,
 ) -> BotApplication:
+    """`limiter`: Telegram's limits as the configuration states them, unless given (tests
+    against an emulator whose limits are off give one without)."""
+    limiter = limiter or build_limiter(services.config)
     builder = (
         ApplicationBuilder()
         .token(token)
+        # One budget for every request: replies first, broadcasts within their ceiling.
+        .rate_limiter(SharedRateLimiter(limiter))
         .persistence(SqlitePersistence(services.db, update_interval=persistence_interval))
         .context_types(ContextTypes(context=BotContext))
         # Updates are processed one at a time: ConversationHandler is not safe with concurrency.
@@ -79,9 +99,11 @@ def build_application(
     )
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
-    app = builder.build()
+    ops = Operations(services)
+    app = ops.instrument(builder).build()
+    app.bot_data["operations"] = ops
     services.engine = build_engine(
-        services.config, services.outbox, app.bot, lambda: services.now()
+        services.config, services.outbox, app.bot, lambda: services.now(), limiter
     )
     services.planner = build_planner(
         services.config,
@@ -91,6 +113,7 @@ def build_application(
         lambda: services.now(),
         buttons=services.buttons,
     )
+    services.team_poster = TeamPoster(services, app.bot)
     app.bot_data["services"] = services
     register_all(app)
     return app
@@ -110,7 +133,11 @@ async def on_startup(app: BotApplication) -> None:
     schedule_advice_jobs(app)
     schedule_topic_offers(app)
     schedule_feedback_jobs(app)
+    await start_wijkschouw(app)
+    schedule_selfcheck_jobs(app)
+    await operations(app).start(app)
     services.engine.start()
+    services.team_poster.start()  # posts what waited while the bot was down, then on wake()
     # One scheduler per process: the planner's wake-ups live in PTB's JobQueue scheduler.
     assert app.job_queue is not None
     await services.planner.start(app.job_queue.scheduler)
@@ -119,7 +146,9 @@ async def on_startup(app: BotApplication) -> None:
 async def on_shutdown(app: BotApplication) -> None:
     services: Services = app.bot_data["services"]
     await services.planner.stop()
+    await services.team_poster.stop()
     await services.engine.stop()
+    await operations(app).stop()
 
 
 async def serve(
@@ -128,25 +157,25 @@ async def serve(
     """Run until `stop` is set: start-up hooks, then polling or webhook, then a clean stop.
 
     `ready` is set once updates are being received (the webhook server listens, or polling
-    has started), for callers that must not talk to the bot earlier.
+    has started), for callers that must not talk to the bot earlier. Webhook mode without a
+    usable secret raises ConfigError before anything listens.
     """
     services: Services = app.bot_data["services"]
     tg = services.config.telegram
-    lock = InstanceLock(services.config.storage.path)
-    if not lock.acquire():
-        raise AlreadyRunning(f"another Buurtwacht process holds {lock.path}; refusing to start")
-    try:
-        async with app:
-            await app.start()
+    # Without a secret anyone who finds the URL could post forged updates: refuse to start.
+    secret = services.config.webhook_secret() if tg.mode == "webhook" else None
+    async with app:  # initialize (getMe: an invalid token fails here) ... shutdown
+        await app.start()
+        assert app.updater is not None
+        try:
             await on_startup(app)
-            assert app.updater is not None
             if tg.mode == "webhook":
                 await app.updater.start_webhook(
                     listen=tg.webhook.listen,
                     port=tg.webhook.port,
                     url_path="telegram",
                     webhook_url=tg.webhook.url,
-                    secret_token=os.environ.get(tg.webhook.secret_token_env) or None,
+                    secret_token=secret,
                     allowed_updates=Update.ALL_TYPES,
                 )
             else:
@@ -154,11 +183,11 @@ async def serve(
             log.info("bot @%s is running (%s)", app.bot.username, tg.mode)
             if ready is not None:
                 ready.set()
-            try:
-                await stop.wait()
-            finally:
+            await stop.wait()
+        finally:
+            # Also after a failed start (a port in use, a full disk): stop what did start, so
+            # the real error surfaces instead of PTB's "This Application is still running!".
+            if app.updater.running:
                 await app.updater.stop()
-                await on_shutdown(app)
-                await app.stop()
-    finally:
-        lock.release()
+            await on_shutdown(app)
+            await app.stop()

@@ -115,8 +115,7 @@ async def guard(
     allowed = roles.admin if admin else roles.adviser and (not wanted or roles.covers(wanted))
     _ = await context.translator(update)
     if not allowed:
-        log.warning("refused %s user_id=%s", action, user.id if user else None)
-        await context.services.audit.record(
+        new_row = await context.services.audit.record(
             user.id if user else None,
             action,
             target or ",".join(wanted),
@@ -124,11 +123,18 @@ async def guard(
             detail=f"chat_id={chat.id}" if chat else "",
             now=context.services.now(),
         )
+        if new_row:  # a flood of repeats is counted in the audit log, not logged line by line
+            log.warning("refused %s user_id=%s", action, user.id if user else None)
         await _tell(update, _("Sorry, you are not allowed to do that."))
         return None
     if chat is None or chat.type != Chat.PRIVATE:
         await _tell(update, _("Please use this in a private chat with me."))
         return None
+    if user is not None:
+        # Others write to staff too (approval requests, invite notices): in their language.
+        await context.services.chats.ensure(
+            user.id, "private", context.services.i18n.pick(user.language_code)
+        )
     return roles
 
 

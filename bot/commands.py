@@ -26,6 +26,9 @@ class CommandSpec:
     aliases: tuple[str, ...] = ()
 
 
+# /cancel works inside every conversation (wizards, prompts) and is not in the menus.
+CANCEL = ("cancel", "annuleren")
+
 PRIVATE: frozenset[Where] = frozenset({"private"})
 GROUP: frozenset[Where] = frozenset({"group"})
 BOTH: frozenset[Where] = frozenset({"private", "group"})
@@ -49,6 +52,16 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("help", N_("What this bot can do"), BOTH, aliases=("hulp",)),
     CommandSpec("advice", N_("Request free prevention advice"), PRIVATE, aliases=("advies",)),
     CommandSpec(
+        "selfcheck", N_("Check how well your home is protected"), BOTH, aliases=("zelftest",)
+    ),
+    CommandSpec(
+        "inspection",
+        N_("Organise a neighbourhood inspection (wijkschouw)"),
+        GROUP,
+        "group_admin",
+        ("wijkschouw",),
+    ),
+    CommandSpec(
         "myrequests",
         N_("Your advice requests and their status"),
         PRIVATE,
@@ -65,10 +78,12 @@ COMMANDS: list[CommandSpec] = [
     ),
     CommandSpec("requests", N_("Open advice requests of this team"), GROUP, "team", ("aanvragen",)),
     CommandSpec("campaign", N_("Write and schedule a campaign"), PRIVATE, "adviser", ("campagne",)),
-    CommandSpec("campaigns", N_("Upcoming and recent campaigns"), PRIVATE, "adviser"),
+    CommandSpec(
+        "campaigns", N_("Upcoming and recent campaigns"), PRIVATE, "adviser", ("campagnes",)
+    ),
     CommandSpec(
         "calendar",
-        N_("Tailor the calendar; /calendar ics for your agenda"),
+        N_("Your year: calendar messages, campaigns, alerts; /calendar ics for your agenda"),
         PRIVATE,
         "adviser",
         ("kalender",),

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -21,9 +21,12 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.ext import ExtBot
 
 from bot.config import Config
 from bot.feedback.buttons import Buttons
+from bot.files import FOLDER_MODE, open_private
+from bot.ratelimit import RateLimitArgs, SharedRateLimiter
 from bot.storage.figures import FigureStore
 from bot.storage.outbox import OutboxStore
 from messages.loader import Calendar
@@ -35,6 +38,7 @@ from scheduler.delivery import (
     Keyboard,
     Permanent,
     RetryLater,
+    Sent,
     Transient,
     workers_for,
 )
@@ -46,34 +50,38 @@ from scheduler.planner import Planner, Resolver, stored_resolver
 class TelegramSender:
     """Sends one delivery and maps every Telegram error to what the engine should do."""
 
-    def __init__(self, bot: Bot, *, paid_broadcast: bool = False) -> None:
+    def __init__(self, bot: Bot, *, paid_broadcast: bool = False, booked: bool = False) -> None:
+        """`booked`: the engine's sends, whose slot the engine booked in the shared limiter;
+        other sends (a preview to an adviser) go through the limiter hook as interactive."""
         self.bot = bot
         self.extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid_broadcast else {}
+        if booked and isinstance(bot, ExtBot) and bot.rate_limiter is not None:
+            self.extra["rate_limit_args"] = {"booked": True}
 
     async def __call__(
-        self, chat_id: int, text: str, image: Path | None, *, keyboard: Keyboard = ()
-    ) -> int:
+        self,
+        chat_id: int,
+        text: str,
+        image: Path | None,
+        image_id: str | None = None,
+        *,
+        keyboard: Keyboard = (),
+    ) -> Sent:
         markup = reply_markup(keyboard)
         try:
-            if image is not None:
-                with image.open("rb") as photo:
-                    message = await self.bot.send_photo(
-                        chat_id,
-                        photo,
-                        caption=text,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup,
-                        **self.extra,
-                    )
-            else:
-                message = await self.bot.send_message(
-                    chat_id,
-                    text,
-                    parse_mode=ParseMode.HTML,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                    reply_markup=markup,
-                    **self.extra,
-                )
+            if image_id is not None or image is not None:
+                message = await self._photo(chat_id, text, image, image_id, markup)
+                file_id = message.photo[-1].file_id if message.photo else None
+                return Sent(message.message_id, file_id)
+            message = await self.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=markup,
+                **self.extra,
+            )
+            return Sent(message.message_id)
         # Order matters: BadRequest and TimedOut are subclasses of NetworkError.
         except RetryAfter as exc:
             seconds = exc.retry_after
@@ -94,7 +102,39 @@ class TelegramSender:
             raise Transient(exc.message) from exc
         except TelegramError as exc:  # anything else Telegram refuses is not worth a retry
             raise Permanent(exc.message) from exc
-        return message.message_id
+
+    async def _photo(
+        self,
+        chat_id: int,
+        caption: str,
+        image: Path | None,
+        image_id: str | None,
+        markup: InlineKeyboardMarkup | None,
+    ) -> Message:
+        """By file_id when Telegram has the photo already, else uploaded from the file."""
+        if image_id is not None:
+            return await self.bot.send_photo(
+                chat_id,
+                image_id,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                **self.extra,
+            )
+        assert image is not None
+        try:
+            photo = image.open("rb")
+        except OSError as exc:
+            raise Permanent(f"image unreadable: {image.name}: {exc.strerror}") from exc
+        with photo:
+            return await self.bot.send_photo(
+                chat_id,
+                photo,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                **self.extra,
+            )
 
 
 def reply_markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
@@ -110,16 +150,36 @@ def academic_overrides(config: Config) -> dict[int, date]:
     return {int(y): date.fromisoformat(v) for y, v in config.calendar.academic_year_start.items()}
 
 
-def build_engine(
-    config: Config, outbox: OutboxStore, bot: Bot, now: Callable[[], datetime]
-) -> DeliveryEngine:
+def build_limiter(config: Config) -> RateLimiter:
+    """The one budget of a process: the engine books in it, every other request goes through
+    `SharedRateLimiter` on it."""
     d = config.delivery
-    limiter = RateLimiter(
+    return RateLimiter(
         d.global_per_second,
+        paid=d.paid_broadcast,
         per_chat_interval=1.0 / d.per_chat_per_second,
         group_per_minute=d.per_group_per_minute,
     )
-    sender = TelegramSender(bot, paid_broadcast=d.paid_broadcast)
+
+
+def build_bot(token: str, base_url: str, limiter: RateLimiter) -> ExtBot[RateLimitArgs]:
+    """A Bot for the command line (`calendar send`), on the same limiter as the engine."""
+    return ExtBot(
+        token,
+        base_url=base_url or "https://api.telegram.org/bot",
+        rate_limiter=SharedRateLimiter(limiter),
+    )
+
+
+def build_engine(
+    config: Config,
+    outbox: OutboxStore,
+    bot: Bot,
+    now: Callable[[], datetime],
+    limiter: RateLimiter,
+) -> DeliveryEngine:
+    d = config.delivery
+    sender = TelegramSender(bot, paid_broadcast=d.paid_broadcast, booked=True)
     return DeliveryEngine(
         outbox,
         sender,
@@ -180,19 +240,28 @@ class AlreadyRunning(RuntimeError):
 
 
 class InstanceLock:
-    """One sending process per database: an advisory lock on `<db>.lock`.
+    """One sending process per database: an advisory lock on `<real path of the db>.lock`.
 
-    The kernel releases it when the process dies, even by SIGKILL, so a crash never leaves a
-    stale lock; a second process (e.g. `calendar send` while the bot runs) only writes rows.
+    The path is resolved first, so a symlink or another relative path to the same file meets the
+    same lock. A database with more than one hard link is refused: SQLite names its -wal and
+    -shm files after the path, so two names for one file would corrupt it. The kernel releases
+    the lock when the process dies, even by SIGKILL, so a crash never leaves a stale lock; a
+    second process (e.g. `calendar send` while the bot runs) only writes rows.
     """
 
     def __init__(self, db_path: str | Path) -> None:
-        self.path = Path(f"{db_path}.lock")
+        self.db_path = Path(db_path).resolve()
+        self.path = self.db_path.with_name(self.db_path.name + ".lock")
         self._fh: TextIO | None = None
 
     def acquire(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = self.path.open("a")
+        self.path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        if self.db_path.exists() and (links := self.db_path.stat().st_nlink) > 1:
+            raise AlreadyRunning(
+                f"database {self.db_path} has {links} hard links; SQLite keeps its journal per "
+                "name, so use one path to it (a symlink is fine)"
+            )
+        fh = os.fdopen(open_private(self.path), "a")
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -209,3 +278,11 @@ class InstanceLock:
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
+
+    def __enter__(self) -> InstanceLock:
+        if not self.acquire():
+            raise AlreadyRunning(f"another Buurtwacht process holds {self.path}; refusing to start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

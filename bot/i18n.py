@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.support import NullTranslations, Translations
 
@@ -55,6 +56,10 @@ class Translator:
     def fmt_time(self, moment: datetime) -> str:
         return format_time(moment, "short", tzinfo=self.tz, locale=self.locale)
 
+    def language_name(self, locale: str) -> str:
+        """The name of language `locale` in this translator's language ("Engels" in Dutch)."""
+        return Locale.parse(locale).get_language_name(self.locale) or locale
+
 
 def _escaped(values: dict[str, object]) -> dict[str, object]:
     return {
@@ -63,22 +68,34 @@ def _escaped(values: dict[str, object]) -> dict[str, object]:
     }
 
 
+class MissingCatalogue(RuntimeError):
+    """No compiled catalogue (.mo) for a locale: the bot cannot speak it."""
+
+
+def load_translations(locale: str) -> Translations:
+    """The compiled catalogue of `locale`; raises MissingCatalogue when there is none.
+
+    `check-config` calls this too, so a locale that passes the check is one `run` can load.
+    """
+    translations = Translations.load(str(LOCALE_DIR), [locale], DOMAIN)
+    # babel returns NullTranslations silently when no compiled catalogue matches.
+    if type(translations) is NullTranslations or not isinstance(translations, Translations):
+        raise MissingCatalogue(
+            f"no compiled catalogue for locale {locale!r} in {LOCALE_DIR}; "
+            "run `make i18n-compile` (or add the language: README, Adding a language)"
+        )
+    return translations
+
+
 class Catalogues:
     """Loads every available locale once at start-up and fails loudly when one is missing."""
 
     def __init__(self, available: Iterable[str], default: str, tz: tzinfo) -> None:
         self.default = default
         self.available = tuple(available)
-        self._translators: dict[str, Translator] = {}
-        for locale in self.available:
-            translations = Translations.load(str(LOCALE_DIR), [locale], DOMAIN)
-            # babel returns NullTranslations silently when no compiled catalogue matches.
-            if type(translations) is NullTranslations or not isinstance(translations, Translations):
-                raise RuntimeError(
-                    f"no compiled catalogue for locale {locale!r} in {LOCALE_DIR}; "
-                    "run `make i18n-compile`"
-                )
-            self._translators[locale] = Translator(locale, translations, tz)
+        self._translators = {
+            locale: Translator(locale, load_translations(locale), tz) for locale in self.available
+        }
 
     def get(self, locale: str | None) -> Translator:
         return self._translators.get(locale or "", self._translators[self.default])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -21,13 +21,19 @@ from bot.storage.chats import ChatStore
 from bot.storage.database import utcnow
 from bot.storage.feedback import FeedbackStore
 from bot.storage.figures import FigureStore
+from bot.storage.inspections import InspectionStore
+from bot.storage.media import MediaStore
 from bot.storage.outbox import OutboxStore
 from bot.storage.roles import AuditLog, RoleStore
+from bot.storage.selfcheck import SelfcheckStore
 from bot.storage.teams import TeamStore
 from bot.storage.topic_offers import TopicOfferStore
 from messages.loader import Calendar
 from scheduler.delivery import DeliveryEngine
 from scheduler.planner import Planner
+
+if TYPE_CHECKING:
+    from bot.teamwork import TeamPoster
 
 
 @dataclass
@@ -46,6 +52,9 @@ class Services:
     alerts: AlertStore
     figures: FigureStore
     topic_offers: TopicOfferStore
+    inspections: InspectionStore
+    selfchecks: SelfcheckStore
+    media: MediaStore
     feedback: FeedbackStore
     # Which buttons (👍/👎, share) a broadcast carries.
     buttons: Buttons
@@ -54,6 +63,7 @@ class Services:
     # Built with the Application, because they send through its Bot.
     engine: DeliveryEngine = field(init=False)
     planner: Planner = field(init=False)
+    team_poster: TeamPoster = field(init=False)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -19,8 +19,9 @@ TOPICS: dict[str, str] = {
     "alerts": N_("Neighbourhood alerts"),
 }
 # What a new subscription starts with: the seed report's core messages (burglary prevention,
-# the school-holiday reminders, Stop Heling). Students and alerts are opt-in.
-DEFAULT_TOPICS = frozenset({"burglary", "holidays", "valuables"})
+# the school-holiday reminders, Stop Heling) and neighbourhood alerts, which are on unless
+# switched off, as residents know it from Burgernet. Students are opt-in.
+DEFAULT_TOPICS = frozenset({"burglary", "holidays", "valuables", "alerts"})
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 # The choice in the topics step of a private chat (bot/handlers/subscription.py).
 COORDINATOR = N_("I coordinate a WhatsApp neighbourhood group")
@@ -33,8 +34,9 @@ Mode = Literal["new", "edit"]
 class Draft:
     """The wizard's state, stored in PTB's persisted chat_data as a plain dict.
 
-    `nonce` is part of every button's callback data; a press with another nonce comes from an
-    outdated keyboard and is refused with an explanation.
+    `nonce` is part of every button's callback data and `message_id` is the wizard's message:
+    a press with another nonce, or on another message, comes from an outdated keyboard (or a
+    forged one) and is refused with an explanation.
     """
 
     mode: Mode
@@ -46,6 +48,7 @@ class Draft:
     # every message.
     coordinator: bool = False
     nonce: str = field(default_factory=lambda: secrets.token_hex(4))
+    message_id: int | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Draft | None:

@@ -8,8 +8,12 @@ a moved clock instead of waiting for 09:00.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from datetime import datetime, time, timedelta
+import time
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from typing import Literal
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -20,15 +24,18 @@ from bot.advice.privacy import retention_cutoff
 from bot.advice.requests import (
     MOMENTS,
     REASONS,
-    REMIND_AFTER_WORKING_DAYS,
     Action,
+    Refusal,
     allowed,
-    working_days_since,
+    waiting_too_long,
 )
 from bot.advice.validation import format_phone
+from bot.erasure import complete_erasure
 from bot.i18n import Html, Translator
+from bot.selfcheck.texts import answer_lines
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.advice import AdviceRequest
+from bot.telegram_errors import tell
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +49,9 @@ ACTION_CODES: dict[str, Action] = {
 }
 DRAFT_KEY = "advice"
 DRAFT_MAX_AGE = timedelta(days=1)
-DAILY_AT = time(9, 0)
+DAILY_AT = dt_time(9, 0)
+POST_BACKOFF = (10.0, 600.0)  # seconds: first retry of a failed team post, and the cap
+INLINE_POST_WAIT = 0.1  # a handler posts itself only when the group can take it this soon
 Event = Literal["created", "claim", "plan", "done", "not_possible"]
 
 
@@ -95,6 +104,8 @@ def team_text(_: Translator, services: Services, request: AdviceRequest) -> str:
                 moments=", ".join(_(MOMENTS[m]) for m in request.moments if m in MOMENTS),
             ),
         ]
+        if request.selfcheck:
+            lines += [_("Self-check answers of the resident:"), *answer_lines(_, request.selfcheck)]
     if request.claimed_at and request.claimed_by_name:
         lines.append(
             _(
@@ -103,23 +114,24 @@ def team_text(_: Translator, services: Services, request: AdviceRequest) -> str:
                 when=_.fmt_datetime(request.claimed_at, fmt),
             )
         )
+    elif request.claimed_at and not request.erased:
+        # The member asked to be forgotten: the claim stays, their name does not.
+        lines.append(_("✋ Claimed on {when}", when=_.fmt_datetime(request.claimed_at, fmt)))
     if request.planned_for:
         lines.append(_("📅 Appointment: {when}", when=_.fmt_datetime(request.planned_for, fmt)))
+    closed = _.fmt_datetime(request.closed_at, fmt) if request.closed_at else ""
+    by = request.closed_by_name
     if request.closed_at and request.status == "done":
         lines.append(
-            _(
-                "✅ Done on {when} by {name}",
-                when=_.fmt_datetime(request.closed_at, fmt),
-                name=request.closed_by_name or "",
-            )
+            _("✅ Done on {when} by {name}", when=closed, name=by)
+            if by
+            else _("✅ Done on {when}", when=closed)
         )
     if request.closed_at and request.status == "not_possible":
         lines.append(
-            _(
-                "⛔ Not possible ({when}, {name})",
-                when=_.fmt_datetime(request.closed_at, fmt),
-                name=request.closed_by_name or "",
-            )
+            _("⛔ Not possible ({when}, {name})", when=closed, name=by)
+            if by
+            else _("⛔ Not possible ({when})", when=closed)
         )
         if request.note:
             lines.append(_("Reason: {reason}", reason=request.note))
@@ -145,31 +157,113 @@ def team_keyboard(_: Translator, request: AdviceRequest) -> InlineKeyboardMarkup
 
 
 async def post_request(services: Services, bot: Bot, request: AdviceRequest) -> bool:
-    """Post a request in its municipality's team group; False when no team is linked or the
-    group cannot be reached (the request stays unposted and is retried daily)."""
+    """Post a request in its municipality's team group; False when no team is linked. Telegram
+    errors propagate: the request stays unposted and TeamPoster retries it."""
     team = await services.teams.team_of(request.municipality)
     if team is None:
         log.info("advice request id=%s waits: no team for %s", request.id, request.municipality)
         return False
     _ = await chat_translator(services, team, None)
-    try:
-        message = await bot.send_message(
-            team,
-            team_text(_, services, request),
-            parse_mode=ParseMode.HTML,
-            reply_markup=team_keyboard(_, request),
-        )
-    except TelegramError as exc:
-        log.warning(
-            "could not post advice request id=%s to team chat_id=%s: %s",
-            request.id,
-            team,
-            type(exc).__name__,
-        )
-        return False
+    message = await bot.send_message(
+        team,
+        team_text(_, services, request),
+        parse_mode=ParseMode.HTML,
+        reply_markup=team_keyboard(_, request),
+    )
     await services.advice.set_team_message(request.id, team, message.message_id)
     log.info("advice request id=%s posted to team chat_id=%s", request.id, team)
     return True
+
+
+class TeamPoster:
+    """Posts new requests in their team's group from a durable queue: the open requests that
+    have a team but no team message yet (rows, so a restart loses none).
+
+    `post_ready()` (from a handler) posts at once what a team group can take without waiting;
+    everything else is posted by one background task, in order, through the shared limiter,
+    which keeps the group's 20 messages per minute and retries a 429 after retry_after. Any
+    other failure is retried with backoff (POST_BACKOFF), not at the next 09:00 run. So a burst
+    of requests never holds up the replies to residents, and no request waits for a day.
+    """
+
+    def __init__(self, services: Services, bot: Bot) -> None:
+        self.services, self.bot = services, bot
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()  # one poster at a time: a request is never posted twice
+        self._task: asyncio.Task[None] | None = None
+        self._retry: dict[int, tuple[float, float]] = {}  # request id -> (retry at, backoff)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="team-poster")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def queue_position(self, request: AdviceRequest) -> int:
+        """1 + the requests before this one still waiting for the same team group."""
+        team = await self.services.teams.team_of(request.municipality)
+        if team is None:
+            return 0
+        served = set(await self.services.teams.municipalities_of(team))
+        waiting = [r.id for r in await self.services.advice.unposted() if r.municipality in served]
+        return waiting.index(request.id) + 1 if request.id in waiting else 0
+
+    async def post_ready(self) -> int:
+        """Post now what the team groups can take without waiting; the rest waits its turn."""
+        posted = 0
+        if not self._lock.locked():
+            async with self._lock:
+                posted = await self._post_waiting(wait=False)
+        self.wake()
+        return posted
+
+    async def _post_waiting(self, *, wait: bool) -> int:
+        limiter = self.services.engine.limiter
+        posted = 0
+        for request in await self.services.advice.unposted():
+            team = await self.services.teams.team_of(request.municipality)
+            retry_at, backoff = self._retry.get(request.id, (0.0, 0.0))
+            if team is None or time.monotonic() < retry_at:
+                continue
+            if not wait and limiter.chat_wait(team, True) > INLINE_POST_WAIT:
+                continue
+            try:
+                posted += await post_request(self.services, self.bot, request)
+            except TelegramError as exc:
+                backoff = min(POST_BACKOFF[1], max(POST_BACKOFF[0], backoff * 2))
+                self._retry[request.id] = (time.monotonic() + backoff, backoff)
+                log.warning(
+                    "could not post advice request id=%s (%s); retrying in %g s",
+                    request.id,
+                    type(exc).__name__,
+                    backoff,
+                )
+            else:
+                self._retry.pop(request.id, None)
+        return posted
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                async with self._lock:
+                    await self._post_waiting(wait=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database: the requests stay queued
+                log.warning("team posts: %s: %s", type(exc).__name__, exc)
+            now = time.monotonic()
+            wait = min((at for at, _ in self._retry.values()), default=now + 60.0) - now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(1.0, wait))
 
 
 async def refresh_team_message(services: Services, bot: Bot, request: AdviceRequest) -> None:
@@ -193,6 +287,45 @@ async def refresh_team_message(services: Services, bot: Bot, request: AdviceRequ
         log.warning(
             "could not edit team message of request id=%s: %s", request.id, type(exc).__name__
         )
+
+
+async def move_requests(services: Services, bot: Bot, municipality: str) -> int:
+    """The municipality has a new team: its open requests are posted there (a claim stays a
+    claim, without the old team's member: any member of the new team may plan it). On the old
+    team's messages the resident's details and the buttons go, as that group no longer handles
+    them. Returns how many requests were handed over; the team poster posts them in the new
+    group through the shared limiter."""
+    team = await services.teams.team_of(municipality)
+    moved = 0
+    for request in await services.advice.open_for([municipality]):
+        if request.team_chat_id == team and request.team_message_id is not None:
+            continue
+        if request.team_chat_id is not None and request.team_message_id is not None:
+            _ = await chat_translator(services, request.team_chat_id, None)
+            text = "\n".join(
+                [
+                    _(
+                        "<b>Prevention advice {reference}</b> – {municipality}",
+                        reference=request.reference,
+                        municipality=municipality_name(services, request.municipality),
+                    ),
+                    _("Moved to the new prevention team of this municipality."),
+                ]
+            )
+            try:
+                await bot.edit_message_text(
+                    text,
+                    chat_id=request.team_chat_id,
+                    message_id=request.team_message_id,
+                    parse_mode=ParseMode.HTML,
+                )
+            except TelegramError as exc:
+                log.info("old team message of request id=%s: %s", request.id, type(exc).__name__)
+        # Unposted until the new team has it: the team poster's durable queue.
+        await services.advice.hand_over(request.id)
+        moved += 1
+    await services.team_poster.post_ready()
+    return moved
 
 
 async def notify_resident(
@@ -247,15 +380,6 @@ async def notify_resident(
 # ----------------------------------------------------------------------------- daily jobs
 
 
-async def post_waiting(services: Services, bot: Bot) -> int:
-    """Post open requests that have a team now but no team message yet; returns how many."""
-    posted = 0
-    for request in await services.advice.unposted():
-        if await services.teams.team_of(request.municipality) is not None:
-            posted += await post_request(services, bot, request)
-    return posted
-
-
 async def remind_teams(services: Services, bot: Bot, now: datetime) -> int:
     """09:00: each team hears of its requests unclaimed for more than 2 working days."""
     today = now.astimezone(services.config.locale.tz).date()
@@ -264,9 +388,9 @@ async def remind_teams(services: Services, bot: Bot, now: datetime) -> int:
         late = [
             r
             for r in await services.advice.open_for(municipalities)
-            if r.status == "new"
-            and working_days_since(r.created_at.astimezone(services.config.locale.tz).date(), today)
-            > REMIND_AFTER_WORKING_DAYS
+            if waiting_too_long(
+                r.status, r.created_at.astimezone(services.config.locale.tz).date(), today
+            )
         ]
         if not late:
             continue
@@ -320,6 +444,43 @@ async def notify_admins_without_team(services: Services, bot: Bot) -> dict[str, 
     return waiting
 
 
+async def notify_admins_of_cap(
+    services: Services, bot: Bot, municipality: str, refusal: Refusal, now: datetime
+) -> bool:
+    """A municipality reached its cap of requests: the admins hear it once per hour or day,
+    each in their own language."""
+    if not await services.advice.claim_cap_notice(municipality, refusal, now):
+        return False
+    caps = services.config.advice
+    for admin in services.config.admins.user_ids:
+        _ = await chat_translator(services, admin, None)
+        name = municipality_name(services, municipality)
+        if refusal == "municipality_hour":
+            n = caps.per_municipality_per_hour
+            text = _.ngettext(
+                "{name} reached its limit of {n} advice request in an hour.",
+                "{name} reached its limit of {n} advice requests in an hour.",
+                n,
+                name=name,
+            )
+        else:
+            n = caps.per_municipality_per_day
+            text = _.ngettext(
+                "{name} reached its limit of {n} advice request in a day.",
+                "{name} reached its limit of {n} advice requests in a day.",
+                n,
+                name=name,
+            )
+        text += "\n" + _(
+            "New requests are refused for now; residents are asked to confirm again later. "
+            "Is something going on (an alert, a campaign, misuse)? The limits are "
+            "[advice] in the configuration."
+        )
+        await tell(bot, admin, text)
+    log.info("admins told: %s reached its %s", municipality, refusal)
+    return True
+
+
 async def purge_expired(services: Services, bot: Bot, now: datetime) -> int:
     """Retention: personal fields of requests closed longer than retention_days ago."""
     cutoff = retention_cutoff(now, services.config.privacy.retention_days)
@@ -330,31 +491,52 @@ async def purge_expired(services: Services, bot: Bot, now: datetime) -> int:
     return len(purged)
 
 
-def drop_stale_drafts(app: BotApplication, now: datetime) -> int:
-    """Forget unfinished request drafts (with names, phones) after a day without confirmation."""
+async def purge_audit(services: Services, now: datetime) -> int:
+    """Retention of the audit log (user ids and actions): rows whose last activity is more
+    than audit.retention_days ago go (run_daily then folds them out of the WAL)."""
+    purged = await services.audit.purge_before(
+        now - timedelta(days=services.config.audit.retention_days)
+    )
+    log.info("audit retention: %d row(s) deleted", purged)
+    return purged
+
+
+def drop_stale_drafts(app: BotApplication, now: datetime, key: str = DRAFT_KEY) -> int:
+    """Forget unfinished drafts under `key` in user_data (advice requests with names and
+    phones, wijkschouw findings) after a day without confirmation."""
     dropped = []
     for user_id, data in app.user_data.items():
-        draft = data.get(DRAFT_KEY)
+        draft = data.get(key)
         started = draft.get("started") if isinstance(draft, dict) else None
         if draft is not None and (
             not isinstance(started, str) or datetime.fromisoformat(started) < now - DRAFT_MAX_AGE
         ):
-            del data[DRAFT_KEY]
+            del data[key]
             dropped.append(user_id)
     if dropped:
         app.mark_data_for_update_persistence(user_ids=dropped)
-    log.info("dropped %d stale advice draft(s)", len(dropped))
+    log.info("dropped %d stale %s draft(s)", len(dropped), key)
     return len(dropped)
 
 
+async def run_daily(app: BotApplication, now: datetime) -> None:
+    """The 09:00 job's body: nudge the team poster, remind teams, tell admins, then the
+    erasures of the day (retention of requests and audit rows, the limits' marks, stale
+    drafts), folded out of the WAL at once."""
+    services: Services = app.bot_data["services"]
+    await services.team_poster.post_ready()
+    await remind_teams(services, app.bot, now)
+    await notify_admins_without_team(services, app.bot)
+    await purge_expired(services, app.bot, now)
+    await purge_audit(services, now)
+    marks = await services.advice.purge_limit_marks(now)
+    log.info("request limits: %d mark(s) past the window deleted", marks)
+    drop_stale_drafts(app, now)
+    await complete_erasure(app)
+
+
 async def advice_daily(context: BotContext) -> None:
-    """The 09:00 job: retry posting, remind teams, tell admins, purge."""
-    services, bot, now = context.services, context.bot, context.services.now()
-    await post_waiting(services, bot)
-    await remind_teams(services, bot, now)
-    await notify_admins_without_team(services, bot)
-    await purge_expired(services, bot, now)
-    drop_stale_drafts(context.application, now)
+    await run_daily(context.application, context.services.now())
 
 
 def schedule_advice_jobs(app: BotApplication) -> None:

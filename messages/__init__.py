@@ -5,7 +5,8 @@ Imports nothing else of the project, so the scheduler and the bot can both depen
 
 from messages.loader import CALENDAR_DIR, Calendar, CalendarError, load_calendar
 from messages.model import AUDIENCES, LOCALES, TOPICS, Entry
-from messages.validation import Problem, check_calendar, plain_text
+from messages.telegram_html import plain_text
+from messages.validation import Problem, check_calendar
 
 __all__ = [
     "AUDIENCES",

@@ -10,7 +10,6 @@ import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, time
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from messages.model import (
     Yearly,
     moment_names,
 )
+from messages.telegram_html import text_problems
 
 # Telegram's caption limit; the longest a text can be and still go out with an image.
 MAX_TEXT_LENGTH = 1024
@@ -72,14 +72,6 @@ TRIGGER_KEYS = {
     ),
     "once": ("kind", "date", "time"),
 }
-# Telegram's HTML parse mode: tags and the only attributes each may carry.
-ALLOWED_TAGS: dict[str, dict[str, str | None]] = {
-    **{tag: {} for tag in ("b", "strong", "i", "em", "u", "ins", "s", "strike", "del")},
-    **{tag: {} for tag in ("code", "pre", "tg-spoiler", "blockquote")},
-    "a": {"href": None},
-    "span": {"class": "tg-spoiler"},
-}
-NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
 
 @dataclass(frozen=True)
@@ -91,116 +83,6 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file.name} [{self.entry_id}]" if self.entry_id else self.file.name
         return f"{where}: {self.message}"
-
-
-class _TelegramHTML(HTMLParser):
-    """Checks a text against Telegram's HTML parse mode and keeps the text Telegram would show."""
-
-    def __init__(self, *, links: bool = False) -> None:
-        super().__init__(convert_charrefs=False)
-        self.errors: list[str] = []
-        self.parts: list[str] = []
-        self.stack: list[str] = []
-        # With `links`, a link's address follows its text: "text (url)".
-        self.links = links
-        self.open_links: list[tuple[str, int]] = []  # (href, index in parts where its text starts)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        allowed = ALLOWED_TAGS.get(tag)
-        if allowed is None:
-            self.errors.append(f"tag <{tag}> is not allowed by Telegram")
-            self.stack.append(tag)  # so its end tag closes it without a second problem
-            return
-        names = {name for name, _ in attrs}
-        for name, value in attrs:
-            if name not in allowed:
-                self.errors.append(f"attribute {name!r} is not allowed on <{tag}>")
-            elif allowed[name] is not None and value != allowed[name]:
-                self.errors.append(f"<{tag} {name}> must be {allowed[name]!r}")
-        missing = set(allowed) - names
-        if missing:
-            self.errors.append(f"<{tag}> needs {', '.join(sorted(missing))}")
-        if tag == "a" and self.links:
-            self.open_links.append((dict(attrs).get("href") or "", len(self.parts)))
-        self.stack.append(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.errors.append(f"self-closing <{tag}/> is not allowed by Telegram")
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.stack and self.stack[-1] == tag:
-            self.stack.pop()
-            if tag == "a" and self.links:
-                self._end_link()
-        elif tag not in ALLOWED_TAGS:
-            self.errors.append(f"tag </{tag}> is not allowed by Telegram")
-        else:
-            open_tag = f"<{self.stack[-1]}>" if self.stack else "no open tag"
-            self.errors.append(f"</{tag}> does not close {open_tag}")
-
-    def _end_link(self) -> None:
-        href, start = self.open_links.pop()
-        label = "".join(self.parts[start:]).strip()
-        if href and href not in (label, f"mailto:{label}", f"tel:{label}"):
-            self.parts.append(f" ({href})")
-
-    def handle_data(self, data: str) -> None:
-        for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-            if char in data:
-                self.errors.append(f"a bare {char!r} must be written as {entity}")
-        self.parts.append(data)
-
-    def handle_entityref(self, name: str) -> None:
-        if name in NAMED_ENTITIES:
-            self.parts.append(NAMED_ENTITIES[name])
-        else:
-            self.errors.append(f"entity &{name}; is not supported by Telegram")
-
-    def handle_charref(self, name: str) -> None:
-        try:
-            code = int(name[1:], 16) if name[:1] in "xX" else int(name)
-            self.parts.append(chr(code))
-        except (ValueError, OverflowError):
-            self.errors.append(f"bad character reference &#{name};")
-
-    def handle_comment(self, data: str) -> None:
-        self.errors.append("comments are not allowed by Telegram")
-
-    def handle_decl(self, decl: str) -> None:
-        self.errors.append("declarations are not allowed by Telegram")
-
-    def handle_pi(self, data: str) -> None:
-        self.errors.append("processing instructions are not allowed by Telegram")
-
-    def close(self) -> None:
-        super().close()
-        self.errors.extend(f"<{tag}> is never closed" for tag in reversed(self.stack))
-
-
-def _parse_html(text: str, *, links: bool = False) -> _TelegramHTML:
-    parser = _TelegramHTML(links=links)
-    parser.feed(text)
-    parser.close()
-    return parser
-
-
-def html_problems(text: str) -> list[str]:
-    """What Telegram would reject in `text` (sent with parse_mode HTML)."""
-    return _parse_html(text).errors
-
-
-def plain_text(text: str, *, links: bool = False) -> str:
-    """The text a reader sees: tags stripped, entities resolved, outer whitespace trimmed.
-
-    With `links`, every link's address follows its text in brackets ("text (url)"), for plain
-    text elsewhere (a WhatsApp message), where the link would otherwise be lost.
-    """
-    return "".join(_parse_html(text, links=links).parts).strip()
-
-
-def telegram_length(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units of the text after entity parsing."""
-    return len(plain_text(text).encode("utf-16-le")) // 2
 
 
 def check_calendar(directory: Path, images_dir: Path | None = None) -> list[Problem]:
@@ -316,10 +198,7 @@ def _parse_texts(raw: Any, errors: list[str]) -> dict[str, str]:
         if not isinstance(text, str) or not text.strip():
             errors.append(f"text.{locale} must be a non-empty string")
             continue
-        errors.extend(f"text.{locale}: {e}" for e in html_problems(text))
-        length = telegram_length(text)
-        if length > MAX_TEXT_LENGTH:
-            errors.append(f"text.{locale} is {length} characters, over {MAX_TEXT_LENGTH}")
+        errors.extend(f"text.{locale}: {e}" for e in text_problems(text, MAX_TEXT_LENGTH))
         texts[locale] = text.strip()
     return texts
 

@@ -1,9 +1,20 @@
 """The delivery engine: sends the durable outbox, at Telegram's pace, and records every outcome.
 
 A delivery is a row before it is a request: `materialize` writes one pending row per
-(broadcast, chat) in one transaction; workers then send them and mark each row sent (with the
-Telegram message id), failed (with the reason) or skipped. A crash between a send and its mark can
-only repeat the sends that were in flight; every pending row is picked up again after a restart.
+(broadcast, chat) in one transaction; workers then send them and record each row's outcome: sent
+(with the Telegram message id), failed (with the reason), skipped, or pending again for a retry
+(with the time and the reason).
+
+Outcomes are written in batches (one transaction for up to `mark_batch` rows). Until its outcome
+is written, a row stays claimed in memory: it is never sent twice by this process, even while the
+database refuses writes (disk full, read-only); the engine then stops sending once
+`mark_capacity` outcomes wait, retries the write with backoff and goes on by itself when writes
+work again. A crash can therefore repeat at most the sends in flight plus the outcomes not yet
+written: `duplicate_bound(workers)`.
+
+Whatever goes wrong with one row (a missing photo, a bug, a database error while reading its
+content) ends in that row: failed with the reason, or retried with backoff. A worker never dies
+and the loop never spins.
 
 The engine knows no Telegram: it gets a `Sender` that raises the errors below, and an
 `OutboxPort` (implemented by bot/storage/outbox.py).
@@ -13,20 +24,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from scheduler.limiter import RateLimiter
 
 log = logging.getLogger(__name__)
 
 # A worker waits this long at most for one chat's limit; longer waits park the row instead.
-CHAT_WAIT_IN_WORKER = 1.0
+CHAT_WAIT_IN_WORKER = 1.5
+# While idle, the outbox is checked this often for rows written by another process (e.g.
+# `buurtwacht calendar send --now` while the bot runs): one `PRAGMA data_version` read.
+POLL_INTERVAL = 1.0
+# The longest an outcome waits in memory before it is written, when fewer than a batch wait.
+MAX_MARK_DELAY = 0.2
 
 
 class DeliveryError(Exception):
@@ -62,7 +80,11 @@ class Transient(DeliveryError):
 
 
 class Permanent(DeliveryError):
-    """Any other refusal (e.g. a bad request): failed, the rest goes on."""
+    """Any other refusal (e.g. a bad request, an unreadable image): failed, the rest goes on."""
+
+
+class StorageUnavailable(RuntimeError):
+    """`drain()` gave up: the database refused to record outcomes for too long."""
 
 
 @dataclass(frozen=True)
@@ -82,10 +104,15 @@ Keyboard = tuple[tuple[Button, ...], ...]
 @dataclass(frozen=True)
 class Content:
     """What a broadcast says: Telegram HTML per locale (nl is the fallback), an image, and the
-    buttons under it per locale, built once per broadcast (not per chat)."""
+    buttons under it per locale, built once per broadcast (not per chat).
+
+    `image_id` is Telegram's file_id of the image once it was uploaded: the rest of the broadcast
+    (and any resend after a restart) refers to it instead of uploading the file again.
+    """
 
     texts: dict[str, str]
     image: Path | None = None
+    image_id: str | None = None
     buttons: dict[str, Keyboard] = field(default_factory=dict)
 
     def text(self, locale: str) -> str:
@@ -121,11 +148,41 @@ class Delivery:
     coordinator: bool = False  # a WhatsApp group coordinator: gets the share button everywhere
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one delivery row, to be written with others in one transaction.
+
+    `state="pending"` is a retry at `not_before`; `attempt` says whether it counts towards
+    `max_attempts`; `deactivate` marks the chat inactive in the same transaction.
+    """
+
+    delivery_id: int
+    chat_id: int
+    state: Literal["sent", "failed", "skipped", "pending"]
+    reason: str | None = None
+    message_id: int | None = None
+    not_before: datetime | None = None
+    attempt: bool = False
+    deactivate: bool = False
+
+
+class Sent(NamedTuple):
+    message_id: int
+    file_id: str | None = None  # the photo's Telegram file_id, when one was sent
+
+
 class Sender(Protocol):
     async def __call__(
-        self, chat_id: int, text: str, image: Path | None, *, keyboard: Keyboard = ()
-    ) -> int:
-        """Send and return the Telegram message id, or raise a DeliveryError."""
+        self,
+        chat_id: int,
+        text: str,
+        image: Path | None,
+        image_id: str | None = None,
+        *,
+        keyboard: Keyboard = (),
+    ) -> Sent:
+        """Send (the photo by `image_id` when given, else uploaded from `image`) with the
+        buttons `keyboard` and return the Telegram message id, or raise a DeliveryError."""
 
 
 class OutboxPort(Protocol):
@@ -143,21 +200,17 @@ class OutboxPort(Protocol):
 
     async def due(self, now: datetime, limit: int, exclude: Sequence[int]) -> list[Delivery]: ...
 
-    async def next_due(self) -> datetime | None: ...
+    async def next_due(self, exclude: Sequence[int]) -> datetime | None: ...
+
+    async def changed(self) -> bool:
+        """True when the outbox may have changed since the last call (any commit, any process)."""
 
     async def content(self, key: str) -> Content: ...
 
-    async def mark_sent(self, delivery_id: int, message_id: int, now: datetime) -> None: ...
+    async def remember_image(self, key: str, file_id: str) -> None: ...
 
-    async def mark_failed(self, delivery_id: int, reason: str, now: datetime) -> None: ...
-
-    async def mark_skipped(self, delivery_id: int, reason: str, now: datetime) -> None: ...
-
-    async def retry_at(
-        self, delivery_id: int, when: datetime, reason: str, attempt: bool, now: datetime
-    ) -> None: ...
-
-    async def deactivate_chat(self, chat_id: int) -> None: ...
+    async def record(self, outcomes: Sequence[Outcome], now: datetime) -> None:
+        """Write the outcomes in one transaction."""
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None: ...
 
@@ -170,13 +223,23 @@ def workers_for(rate: float) -> int:
     return max(4, math.ceil(rate / 10))
 
 
+def duplicate_bound(workers: int) -> int:
+    """The most sends a crash can repeat: those in flight plus outcomes not yet written."""
+    return 2 * workers
+
+
 @dataclass
 class EngineStats:
+    """Counters since start; read by tests, the CLI and monitoring."""
+
     sent: int = 0
     failed: int = 0
     skipped: int = 0
     retried: int = 0
     rate_limited: int = 0
+    unexpected_errors: int = 0  # exceptions that were no delivery error (bugs, storage reads)
+    storage_errors: int = 0  # failed writes of outcomes (each retried)
+    uploads: int = 0  # photos uploaded (the rest of a broadcast reuses the file_id)
 
 
 @dataclass
@@ -190,10 +253,17 @@ class DeliveryEngine:
     # Backoff for transient errors: base * 2^(attempt-1), capped.
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
+    # Backoff for failed writes of outcomes (seconds, doubling up to the cap), and how long
+    # drain() keeps trying before it raises StorageUnavailable.
+    storage_backoff: float = 0.5
+    storage_backoff_cap: float = 5.0
+    storage_patience: float = 120.0
+    poll_interval: float = POLL_INTERVAL
     stats: EngineStats = field(default_factory=EngineStats)
 
     def __post_init__(self) -> None:
         self._wake = asyncio.Event()
+        # Rows claimed by this process whose outcome is not written yet: excluded from due().
         self._in_flight: set[int] = set()
         # Fetching due rows and claiming them happens under one lock, so a drain() running
         # beside the background loop can never pick a row that is already being sent.
@@ -201,7 +271,29 @@ class DeliveryEngine:
         self._idle = asyncio.Event()
         self._idle.set()
         self._contents: dict[str, Content] = {}
+        self._uploading: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
+        # Outcomes not yet written; at most mark_capacity before sending pauses.
+        self._pending: list[Outcome] = []
+        self._writing: list[Outcome] = []  # the batch being written
+        self._flush_lock = asyncio.Lock()
+        self._last_flush = time.monotonic()
+        self._write_retry_at = 0.0
+        self._write_failures = 0
+        self._failing_since: float | None = None
+
+    @property
+    def mark_batch(self) -> int:
+        return max(1, self.workers // 2)
+
+    @property
+    def mark_capacity(self) -> int:
+        return self.workers
+
+    @property
+    def storage_failing(self) -> bool:
+        """True while outcomes cannot be written (sending is paused once the buffer is full)."""
+        return self._failing_since is not None
 
     async def materialize(
         self,
@@ -232,43 +324,82 @@ class DeliveryEngine:
             self._task = asyncio.create_task(self._run_forever(), name="delivery-engine")
 
     async def stop(self) -> None:
+        """Stop the loop and write what is buffered (what cannot be written is sent again
+        after a restart, within `duplicate_bound`)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self._flush()
 
     async def drain(self) -> None:
         """Send until nothing is due now and nothing is in flight (used by the CLI and tests);
-        rows held for later (quiet hours, retry backoff) stay pending."""
+        rows held for later (quiet hours, retry backoff) stay pending. Raises
+        StorageUnavailable when outcomes could not be written for `storage_patience` s."""
         while True:
             if await self._send_batch():
                 continue
+            if self._pending:
+                if not await self._flush():
+                    self._check_patience()
+                    await asyncio.sleep(self._write_delay())
+                continue
             if not self._in_flight:
                 return
-            await self._idle.wait()
+            # The background loop has a batch out: wait for it, never forever.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), 1.0)
+            self._check_patience()
+
+    def _check_patience(self) -> None:
+        since = self._failing_since
+        if since is not None and time.monotonic() - since > self.storage_patience:
+            raise StorageUnavailable(
+                f"the database refused to record deliveries for {self.storage_patience:g} s; "
+                f"{len(self._pending)} outcome(s) not recorded"
+            )
 
     async def _run_forever(self) -> None:
+        failures = 0
         while True:
             try:
                 if await self._send_batch():
+                    failures = 0
                     continue
-                await self._sleep_until_next()
+                await self._wait_for_work()
+                failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                # The database or a bug: keep the engine alive, the rows stay pending.
-                log.exception("delivery loop failed; retrying in 5 s")
-                await asyncio.sleep(5)
+            except Exception as exc:
+                # Reading the outbox failed (the database, or a bug): the rows stay pending.
+                failures += 1
+                delay = min(self.storage_backoff_cap, self.storage_backoff * 2 ** (failures - 1))
+                log.warning(
+                    "delivery loop: %s: %s; retrying in %.1f s", type(exc).__name__, exc, delay
+                )
+                await asyncio.sleep(delay)
 
-    async def _sleep_until_next(self) -> None:
+    async def _wait_for_work(self) -> None:
+        """Sleep until a row is due, the engine is woken, another process changed the outbox,
+        or buffered outcomes may be written again."""
         self._wake.clear()
-        next_due = await self.outbox.next_due()
-        timeout = 60.0
+        if self._pending:
+            await self._flush()
+        next_due = await self.outbox.next_due(sorted(self._in_flight))
+        wait = 60.0
         if next_due is not None:
-            timeout = min(timeout, max(0.05, (next_due - self.now()).total_seconds()))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            wait = min(wait, max(0.0, (next_due - self.now()).total_seconds()))
+        if self._pending:
+            wait = min(wait, self._write_delay())
+        deadline = time.monotonic() + wait
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                await asyncio.wait_for(self._wake.wait(), min(remaining, self.poll_interval))
+                return
+            except TimeoutError:
+                if await self.outbox.changed():
+                    return
 
     async def _send_batch(self) -> bool:
         """Send every row due now with a pool of workers; False when there was nothing."""
@@ -284,16 +415,109 @@ class DeliveryEngine:
 
         async def worker() -> None:
             while not queue.empty():
-                delivery = queue.get_nowait()
-                try:
-                    await self._deliver(delivery)
-                finally:
-                    self._in_flight.discard(delivery.id)
-                    if not self._in_flight:
-                        self._idle.set()
+                await self._deliver(queue.get_nowait())
 
-        await asyncio.gather(*(worker() for _ in range(min(self.workers, len(batch)))))
+        try:
+            await asyncio.gather(*(worker() for _ in range(min(self.workers, len(batch)))))
+        finally:
+            await self._flush()
         return True
+
+    # --- one row ----------------------------------------------------------------------------
+
+    async def _deliver(self, d: Delivery) -> None:
+        """Send one row and buffer its outcome; never raises but CancelledError."""
+        try:
+            outcome = await self._attempt(d)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.stats.unexpected_errors += 1
+            log.warning(
+                "delivery id=%s: unexpected %s: %s", d.id, type(exc).__name__, exc, exc_info=exc
+            )
+            outcome = self._backoff(d, f"{type(exc).__name__}: {exc}")
+        await self._record(outcome)
+
+    def _backoff(self, d: Delivery, reason: str) -> Outcome:
+        """A failed attempt: retried with exponential backoff, failed after max_attempts."""
+        if d.attempts + 1 >= self.max_attempts:
+            self.stats.failed += 1
+            return Outcome(d.id, d.chat_id, "failed", f"gave up: {reason}")
+        self.stats.retried += 1
+        delay = min(self.backoff_cap, self.backoff_base * 2**d.attempts)
+        when = self.now() + timedelta(seconds=delay)
+        return Outcome(d.id, d.chat_id, "pending", reason, not_before=when, attempt=True)
+
+    async def _attempt(self, d: Delivery) -> Outcome:
+        if not (d.subscribed and d.active):
+            self.stats.skipped += 1
+            return Outcome(d.id, d.chat_id, "skipped", "unsubscribed" if d.active else "inactive")
+        content = await self._content(d.broadcast_key)
+        wait = self.limiter.chat_wait(d.chat_id, d.is_group)
+        if wait > CHAT_WAIT_IN_WORKER:
+            # A busy group (20/min) or a penalised chat: park the row, keep the worker free.
+            when = self.now() + timedelta(seconds=wait)
+            return Outcome(
+                d.id, d.chat_id, "pending", "waiting for the chat's rate limit", not_before=when
+            )
+        await self._room()
+        upload = False
+        if content.image is not None and content.image_id is None:
+            content = await self._await_upload(d.broadcast_key, content)
+            upload = content.image_id is None
+        try:
+            await self.limiter.acquire(d.chat_id, d.is_group)
+            sent = await self.send(
+                d.chat_id,
+                content.text(d.locale),
+                content.image,
+                content.image_id,
+                keyboard=content.keyboard(d.locale, d.coordinator),
+            )
+        except RetryLater as exc:
+            self.stats.rate_limited += 1
+            self.limiter.penalize(d.chat_id, exc.seconds)
+            when = self.now() + timedelta(seconds=exc.seconds)
+            return Outcome(d.id, d.chat_id, "pending", exc.reason, not_before=when)
+        except ChatMoved as exc:
+            await self.outbox.move_chat(d.chat_id, exc.new_chat_id)
+            log.info("chat migrated during delivery chat_id=%s", d.chat_id)
+            return Outcome(d.id, exc.new_chat_id, "pending", exc.reason, not_before=self.now())
+        except ChatUnreachable as exc:
+            self.stats.failed += 1
+            return Outcome(d.id, d.chat_id, "failed", exc.reason, deactivate=True)
+        except Transient as exc:
+            return self._backoff(d, exc.reason)
+        except Permanent as exc:
+            self.stats.failed += 1
+            return Outcome(d.id, d.chat_id, "failed", exc.reason)
+        finally:
+            if upload:
+                self._uploading.pop(d.broadcast_key).set()
+        if upload and sent.file_id:
+            await self._remember_image(d.broadcast_key, content, sent.file_id)
+        self.stats.sent += 1
+        return Outcome(d.id, d.chat_id, "sent", message_id=sent.message_id)
+
+    async def _await_upload(self, key: str, content: Content) -> Content:
+        """One worker uploads a broadcast's photo; the others wait for its file_id. Returns the
+        content to send (with the file_id once known); the caller uploads when it has none."""
+        while (uploading := self._uploading.get(key)) is not None:
+            await uploading.wait()
+            content = await self._content(key)
+            if content.image_id is not None:
+                return content
+        self._uploading[key] = asyncio.Event()
+        return content
+
+    async def _remember_image(self, key: str, content: Content, file_id: str) -> None:
+        self.stats.uploads += 1
+        self._contents[key] = dataclasses.replace(content, image_id=file_id)
+        try:
+            await self.outbox.remember_image(key, file_id)
+        except Exception as exc:  # kept in memory; after a restart the photo is uploaded again
+            log.warning("could not store the photo's file_id of %s: %s", key, exc)
 
     async def _content(self, key: str) -> Content:
         if key not in self._contents:
@@ -302,54 +526,70 @@ class DeliveryEngine:
             self._contents[key] = await self.outbox.content(key)
         return self._contents[key]
 
-    async def _deliver(self, d: Delivery) -> None:
-        outbox = self.outbox
-        if not (d.subscribed and d.active):
-            await outbox.mark_skipped(d.id, "unsubscribed" if d.active else "inactive", self.now())
-            self.stats.skipped += 1
-            return
-        content = await self._content(d.broadcast_key)
-        wait = self.limiter.chat_wait(d.chat_id, d.is_group)
-        if wait > CHAT_WAIT_IN_WORKER:
-            # A busy group (20/min) or a penalised chat: park the row, keep the worker free.
-            when = self.now() + timedelta(seconds=wait)
-            await outbox.retry_at(
-                d.id, when, "waiting for the chat's rate limit", False, self.now()
+    # --- writing outcomes -------------------------------------------------------------------
+
+    async def _record(self, outcome: Outcome) -> None:
+        self._pending.append(outcome)
+        if (
+            len(self._pending) >= self.mark_batch
+            or time.monotonic() - self._last_flush >= MAX_MARK_DELAY
+        ):
+            await self._flush()
+
+    async def _room(self) -> None:
+        """Wait while `mark_capacity` outcomes wait to be written: no send without a place to
+        record it, so a database that refuses writes pauses sending instead of repeating it."""
+        while len(self._pending) + len(self._writing) >= self.mark_capacity:
+            if not await self._flush():
+                await asyncio.sleep(self._write_delay())
+
+    def _write_delay(self) -> float:
+        return max(0.01, self._write_retry_at - time.monotonic())
+
+    async def _flush(self) -> bool:
+        """Write every buffered outcome in one transaction; False when the write failed (the
+        outcomes stay buffered and their rows claimed) or is backing off."""
+        async with self._flush_lock:
+            if not self._pending:
+                return True
+            if time.monotonic() < self._write_retry_at:
+                return False
+            batch = self._writing = self._pending
+            self._pending = []
+            try:
+                await self.outbox.record(batch, self.now())
+            except Exception as exc:
+                self._pending[:0] = batch
+                self._write_failed(exc)
+                return False
+            finally:
+                self._writing = []
+            self._last_flush = time.monotonic()
+            if self._failing_since is not None:
+                log.warning(
+                    "database writable again after %.1f s; delivery goes on",
+                    self._last_flush - self._failing_since,
+                )
+            self._failing_since, self._write_failures = None, 0
+            self._in_flight.difference_update(o.delivery_id for o in batch)
+            if not self._in_flight:
+                self._idle.set()
+            if any(o.state == "pending" and o.not_before is not None for o in batch):
+                self.wake()
+            return True
+
+    def _write_failed(self, exc: Exception) -> None:
+        self.stats.storage_errors += 1
+        self._write_failures += 1
+        delay = self.storage_backoff * 2 ** (self._write_failures - 1)
+        self._write_retry_at = time.monotonic() + min(self.storage_backoff_cap, delay)
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
+            log.error(
+                "database refuses to record deliveries (%s: %s); %d outcome(s) kept in memory, "
+                "sending pauses at %d; retrying with backoff",
+                type(exc).__name__,
+                exc,
+                len(self._pending),
+                self.mark_capacity,
             )
-            return
-        await self.limiter.acquire(d.chat_id, d.is_group)
-        try:
-            message_id = await self.send(
-                d.chat_id,
-                content.text(d.locale),
-                content.image,
-                keyboard=content.keyboard(d.locale, d.coordinator),
-            )
-        except RetryLater as exc:
-            self.stats.rate_limited += 1
-            self.limiter.penalize(d.chat_id, exc.seconds)
-            when = self.now() + timedelta(seconds=exc.seconds)
-            await outbox.retry_at(d.id, when, exc.reason, False, self.now())
-        except ChatMoved as exc:
-            await outbox.move_chat(d.chat_id, exc.new_chat_id)
-            await outbox.retry_at(d.id, self.now(), exc.reason, False, self.now())
-            log.info("chat migrated during delivery chat_id=%s", d.chat_id)
-        except ChatUnreachable as exc:
-            await outbox.deactivate_chat(d.chat_id)
-            await outbox.mark_failed(d.id, exc.reason, self.now())
-            self.stats.failed += 1
-        except Transient as exc:
-            if d.attempts + 1 >= self.max_attempts:
-                await outbox.mark_failed(d.id, f"gave up: {exc.reason}", self.now())
-                self.stats.failed += 1
-            else:
-                delay = min(self.backoff_cap, self.backoff_base * 2**d.attempts)
-                when = self.now() + timedelta(seconds=delay)
-                await outbox.retry_at(d.id, when, exc.reason, True, self.now())
-                self.stats.retried += 1
-        except Permanent as exc:
-            await outbox.mark_failed(d.id, exc.reason, self.now())
-            self.stats.failed += 1
-        else:
-            await outbox.mark_sent(d.id, message_id, self.now())
-            self.stats.sent += 1

@@ -1,33 +1,50 @@
-"""Occurrences as an iCalendar file, so communication advisers can see the plan in their agenda."""
+"""Agenda events as an iCalendar file that Outlook, Google Calendar and Apple Calendar import.
+
+What they need and what we give: METHOD:PUBLISH (a published calendar, not an invitation),
+PRODID and VERSION, a UTC DTSTAMP, a DTEND per event, start times with a TZID whose VTIMEZONE is
+in the file, and a stable UID per event, so that importing a newer export updates the events
+instead of doubling them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import icalendar
 
-from messages.loader import Calendar
-from messages.validation import plain_text
-from scheduler.occurrences import Occurrence
+
+@dataclass(frozen=True)
+class IcsEvent:
+    uid: str
+    start: datetime  # aware
+    end: datetime  # aware
+    summary: str
+    description: str
+    categories: tuple[str, ...]
 
 
-def occurrences_to_ics(occurrences: Iterable[Occurrence], calendar: Calendar, locale: str) -> bytes:
-    """One VEVENT per occurrence; the UID is the idempotency key, so re-exports update events."""
+def events_to_ics(events: Iterable[IcsEvent], name: str, tz: ZoneInfo, stamp: datetime) -> bytes:
+    """One VEVENT per event, times in `tz` (with its VTIMEZONE), stamped `stamp` (UTC)."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Buurtwacht//calendar//EN")
     cal.add("version", "2.0")
-    stamp = datetime.now(UTC)
-    for occ in occurrences:
-        entry = calendar.get(occ.entry_id)
-        text = plain_text(entry.text(locale))
+    cal.add("method", "PUBLISH")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", tz.key)
+    for item in events:
         event = icalendar.Event()
-        event.add("uid", f"{occ.key}@buurtwacht")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", occ.at)
-        event.add("summary", text.splitlines()[0])
-        event.add("description", text)
-        event.add("categories", [entry.topic])
+        event.add("uid", item.uid)
+        event.add("dtstamp", stamp.astimezone(UTC))
+        event.add("dtstart", item.start.astimezone(tz))
+        event.add("dtend", item.end.astimezone(tz))
+        event.add("summary", item.summary)
+        event.add("description", item.description)
+        event.add("categories", list(item.categories))
+        event.add("transp", "TRANSPARENT")  # a message does not make anyone busy
         cal.add_component(event)
     cal.add_missing_timezones()
     result: bytes = cal.to_ical()

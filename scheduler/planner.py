@@ -20,11 +20,14 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler.delivery import Audience, Content, DeliveryEngine
 from scheduler.quiet import quiet_release
 
 log = logging.getLogger(__name__)
+
+SWEEP_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Planner:
     plan_days: int = 14
     sources: Sequence[Source] = ()
     resolvers: dict[str, Resolver] | None = None
+    sweep_every: timedelta = SWEEP_EVERY
 
     def __post_init__(self) -> None:
         self._lock = asyncio.Lock()
@@ -90,45 +94,59 @@ class Planner:
         return len(broadcasts)
 
     async def run_due(self) -> int:
-        """Materialise every due planned broadcast; too old ones are skipped with the reason."""
+        """Materialise every due planned broadcast; too old ones are skipped with the reason.
+
+        A broadcast that cannot be materialised now (the database refuses writes) stays
+        planned: the next sweep tries again, under the same catch-up rule."""
         async with self._lock:
             now = self.now()
             done = 0
             for broadcast in await self.store.planned_until(now):
-                age = now - broadcast.due_at
-                if age > self.catch_up:
-                    reason = (
-                        f"missed: due {broadcast.due_at.isoformat()}, "
-                        f"{age.total_seconds() / 3600:.1f} h ago, beyond the catch-up window "
-                        f"of {self.catch_up.total_seconds() / 3600:g} h"
+                try:
+                    done += await self._materialize(broadcast, now)
+                except Exception as exc:
+                    log.warning(
+                        "broadcast %s not queued yet (%s: %s); the sweep tries again",
+                        broadcast.key,
+                        type(exc).__name__,
+                        exc,
                     )
-                    await self.store.skip(broadcast.key, reason)
-                    log.warning("skipped broadcast %s: %s", broadcast.key, reason)
-                    continue
-                resolver = (self.resolvers or {}).get(broadcast.source, stored_resolver)
-                resolved = await resolver(broadcast)
-                if isinstance(resolved, str):
-                    await self.store.skip(broadcast.key, resolved)
-                    log.info("skipped broadcast %s: %s", broadcast.key, resolved)
-                    continue
-                content, audience = resolved
-                held = None
-                if broadcast.hold_quiet:
-                    held = quiet_release(
-                        max(now, broadcast.due_at), self.quiet_start, self.quiet_end, self.tz
-                    )
-                count = await self.engine.materialize(
-                    broadcast.key,
-                    content,
-                    audience,
-                    broadcast.due_at,
-                    held,
-                    source=broadcast.source,
-                    ref=broadcast.ref,
-                )
-                log.info("broadcast %s: %d deliveries queued", broadcast.key, count)
-                done += 1
             return done
+
+    async def _materialize(self, broadcast: PlannedBroadcast, now: datetime) -> int:
+        age = now - broadcast.due_at
+        if age > self.catch_up:
+            reason = (
+                f"missed: due {broadcast.due_at.isoformat()}, "
+                f"{age.total_seconds() / 3600:.1f} h ago, beyond the catch-up window "
+                f"of {self.catch_up.total_seconds() / 3600:g} h"
+            )
+            await self.store.skip(broadcast.key, reason)
+            log.warning("skipped broadcast %s: %s", broadcast.key, reason)
+            return 0
+        resolver = (self.resolvers or {}).get(broadcast.source, stored_resolver)
+        resolved = await resolver(broadcast)
+        if isinstance(resolved, str):
+            await self.store.skip(broadcast.key, resolved)
+            log.info("skipped broadcast %s: %s", broadcast.key, resolved)
+            return 0
+        content, audience = resolved
+        held = None
+        if broadcast.hold_quiet:
+            held = quiet_release(
+                max(now, broadcast.due_at), self.quiet_start, self.quiet_end, self.tz
+            )
+        count = await self.engine.materialize(
+            broadcast.key,
+            content,
+            audience,
+            broadcast.due_at,
+            held,
+            source=broadcast.source,
+            ref=broadcast.ref,
+        )
+        log.info("broadcast %s: %d deliveries queued", broadcast.key, count)
+        return 1
 
     # --- wake-ups -------------------------------------------------------------------------
 
@@ -150,6 +168,17 @@ class Planner:
             replace_existing=True,
             misfire_grace_time=None,
             coalesce=True,
+        )
+        # Due rows are also picked up by this sweep, not only by their one-shot wake-up: a
+        # broadcast whose wake-up met a failing database goes out once writes work again.
+        scheduler.add_job(
+            self.run_due,
+            IntervalTrigger(seconds=self.sweep_every.total_seconds()),
+            id="sweep-due",
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
         )
         await self.replan()
 
@@ -186,6 +215,6 @@ class Planner:
                 self._scheduler.shutdown(wait=False)
             else:
                 for job in self._scheduler.get_jobs():
-                    if job.id == "replan-daily" or job.id.startswith("due:"):
+                    if job.id in ("replan-daily", "sweep-due") or job.id.startswith("due:"):
                         job.remove()
             self._scheduler = None

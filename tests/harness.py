@@ -15,17 +15,35 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
-from telegram.ext import TypeHandler
 
 from bot.app import build_application, build_services, serve
 from bot.config import Config, parse_config
+from bot.delivery import InstanceLock
+from bot.metrics import InstrumentedApplication
 from bot.sandbox.emulator import BotApiEmulator
 from bot.services import BotApplication, Services
 from bot.storage import Database
+from scheduler.limiter import RateLimiter
 
 ROOT = Path(__file__).resolve().parents[1]
-ADMIN_ID = 999001
-HANDLED_GROUP = 10_000  # a bot admin in the test configuration, not a sandbox-created user
+UNLIMITED = 1e6
+ADMIN_ID = 999001  # a bot admin in the test configuration, not a sandbox-created user
+
+
+class _ReportingApplication(InstrumentedApplication):
+    """The bot's own Application class, also telling the emulator when it is done with an
+    update (so that `emu.wait_idle()` is exact rather than timed), however its handlers ended:
+    a handler that raises ApplicationHandlerStop skips every later handler group, so a
+    last-group handler would not see the update."""
+
+    __slots__ = ()
+
+    async def process_update(self, update: object) -> None:
+        try:
+            await super().process_update(update)
+        finally:
+            if isinstance(update, Update):
+                self.bot_data["emulator"].mark_handled(update.update_id)
 
 
 def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
@@ -50,10 +68,14 @@ class BotHarness:
     config: Config
     # Set to control "now" for the bot's domain logic from the very start (planner, engine).
     clock: Callable[[], datetime] | None = None
+    # The bot's limiter (Telegram's limits); default: the configuration's, or none when the
+    # emulator's limits are off.
+    limiter: RateLimiter | None = None
     app: BotApplication | None = None
     db: Database | None = None
     _stop: asyncio.Event | None = None
     _task: asyncio.Task[None] | None = None
+    _lock: InstanceLock | None = None
 
     @property
     def services(self) -> Services:
@@ -62,15 +84,34 @@ class BotHarness:
         return services
 
     async def start(self) -> None:
+        # As `buurtwacht run` does: the sender's lock first, then the database.
+        self._lock = InstanceLock(self.config.storage.path).__enter__()
+        try:
+            await self._start()
+        except BaseException:
+            self._lock.release()
+            self._lock = None
+            raise
+
+    async def _start(self) -> None:
         self.db = Database(self.config.storage.path)
         await self.db.open()
         services = build_services(self.config, self.db)
         if self.clock is not None:
             services.now = self.clock
-        self.app = build_application(services, self.emu.token, base_url=self.emu.base_url)
-        # Last of all groups, after the real handlers (and error handlers) are done with it:
-        # tells the emulator so that `emu.wait_idle()` is exact rather than timed.
-        self.app.add_handler(TypeHandler(Update, self._handled), group=HANDLED_GROUP)
+        # Against an emulator without flood limits the bot paces nothing either, so that tests of
+        # conversations need not wait a second per reply; tests of the limits switch them on.
+        limiter = self.limiter
+        if limiter is None and not self.emu.limits.enabled:
+            limiter = RateLimiter(UNLIMITED, per_chat_interval=0, group_per_minute=int(UNLIMITED))
+        self.app = build_application(
+            services, self.emu.token, base_url=self.emu.base_url, limiter=limiter
+        )
+        # Same object, one more overridden method (the builder offers no hook around every
+        # update).
+        assert type(self.app) is InstrumentedApplication
+        self.app.__class__ = _ReportingApplication
+        self.app.bot_data["emulator"] = self.emu
         self.emu.tracks_handling = True
         self._stop, ready = asyncio.Event(), asyncio.Event()
         self._task = asyncio.create_task(serve(self.app, self._stop, ready))
@@ -82,17 +123,33 @@ class BotHarness:
             self._task.result()
         assert ready.is_set(), "the bot did not start within 30 s"
 
-    async def _handled(self, update: Update, context: object) -> None:
-        self.emu.mark_handled(update.update_id)
-
     async def stop(self) -> None:
         if self._stop is not None and self._task is not None:
             self._stop.set()
             await self._task
         if self.db is not None:
             await self.db.close()
-        self.app = self.db = self._stop = self._task = None
+        if self._lock is not None:
+            self._lock.release()
+        self.app = self.db = self._stop = self._task = self._lock = None
 
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+
+async def subscribed_residents(
+    emu: BotApiEmulator, services: Services, count: int, municipality: str = "enschede"
+) -> list[int]:
+    """`count` Dutch residents with a private chat, subscribed to burglary tips (bulk set-up)."""
+    chats = []
+    for _ in range(count):
+        user = emu.add_user("Resident").id
+        emu.open_private_chat(user)
+        await services.chats.ensure(user, "private", "nl")
+        await services.chats.subscribe(
+            user, municipality=municipality, neighbourhood=None, topics=frozenset({"burglary"}),
+            locale="nl",
+        )
+        chats.append(user)
+    return chats

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,16 +27,60 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# What a request stores about the resident who made it. Not theirs, so not in their export: the
+# team member who handled it (id and name), the team's chat and message, internal ids.
+RESIDENT_FIELDS = (
+    "reference",
+    "locale",
+    "municipality",
+    "reason",
+    "name",
+    "postcode",
+    "house_number",
+    "phone",
+    "moments",
+    "status",
+    "created_at",
+    "updated_at",
+    "claimed_at",
+    "planned_for",
+    "closed_at",
+    "note",
+    "selfcheck",
+)
+# What a grant stores about the staff member (not who granted it).
+GRANT_FIELDS = ("role", "municipalities", "label", "granted_at")
+
+
+def _fields(item: object, names: Sequence[str]) -> dict[str, Any]:
+    return {name: _plain(getattr(item, name)) for name in names}
+
+
+def _handled(user_id: int, request: AdviceRequest) -> dict[str, Any]:
+    """What a request stores about a team member who claimed or closed it."""
+    entry: dict[str, Any] = _fields(request, ("reference", "municipality", "status"))
+    if request.claimed_by == user_id:
+        entry |= {"claimed_at": _plain(request.claimed_at), "name": request.claimed_by_name}
+    if request.closed_by == user_id:
+        entry |= {"closed_at": _plain(request.closed_at), "name": request.closed_by_name}
+    return entry
+
+
 def export_document(
     user_id: int,
     chat: Chat | None,
     requests: list[AdviceRequest],
     now: datetime,
     grants: Sequence[Grant] = (),
-    feedback: Sequence[tuple[str, str, int]] = (),
+    handled: Sequence[AdviceRequest] = (),
+    extra: Mapping[str, Any] | None = None,
 ) -> bytes:
-    """The /mydata file: the subscription, every request, any staff role, every field, and the
-    votes and shares still linked to the chat (kind, message key, value)."""
+    """The /mydata file: everything stored about this person and nobody else.
+
+    The subscription, their own requests, their staff roles, for a team member the requests
+    whose claim or closing carries their id and name, and `extra`: other features' sections
+    (the wijkschouw, the self-check, the votes and shares still linked to the chat).
+    """
     subscription = None
     if chat is not None:
         subscription = {k: _plain(v) for k, v in dataclasses.asdict(chat).items()}
@@ -44,12 +88,9 @@ def export_document(
         "generated_at": now.isoformat(),
         "telegram_user_id": user_id,
         "subscription": subscription,
-        "advice_requests": [
-            {k: _plain(v) for k, v in dataclasses.asdict(r).items()} for r in requests
-        ],
-        "roles": [{k: _plain(v) for k, v in dataclasses.asdict(g).items()} for g in grants],
-        "votes_and_shares": [
-            {"kind": kind, "message": key, "value": value} for kind, key, value in feedback
-        ],
+        "advice_requests": [_fields(r, RESIDENT_FIELDS) for r in requests],
+        "roles": [_fields(g, GRANT_FIELDS) for g in grants],
+        "handled_as_team_member": [_handled(user_id, r) for r in handled],
+        **(extra or {}),
     }
     return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")

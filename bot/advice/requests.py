@@ -60,12 +60,43 @@ def reference(year: int, number: int) -> str:
     return f"PKVW-{year}-{number:04d}"
 
 
+Refusal = Literal["open", "window", "municipality_hour", "municipality_day"]
+CAP_PERIODS: dict[Refusal, timedelta] = {
+    "municipality_hour": timedelta(hours=1),
+    "municipality_day": timedelta(days=1),
+}
+
+
 @dataclass(frozen=True)
 class LimitCheck:
-    """Why a new request is refused: "open" (one is still open) or "window" (3 in 30 days)."""
+    """Why a new request is refused: "open" (one is still open), "window" (3 in 30 days), or
+    its municipality reached its cap of requests in the last hour or day."""
 
-    refused: Literal["open", "window"] | None
+    refused: Refusal | None
     next_possible: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MunicipalityCaps:
+    """At most this many requests per municipality in any hour and any 24 hours: a flood (a
+    script, or a mass call after an alert) cannot bury a team."""
+
+    per_hour: int
+    per_day: int
+
+
+def check_caps(caps: MunicipalityCaps, recent: list[datetime], now: datetime) -> LimitCheck:
+    """`recent`: creation times of the municipality's requests in the last day."""
+    checks: tuple[tuple[Refusal, int], ...] = (
+        ("municipality_hour", caps.per_hour),
+        ("municipality_day", caps.per_day),
+    )
+    for refusal, cap in checks:
+        period = CAP_PERIODS[refusal]
+        in_period = sorted(t for t in recent if t > now - period)
+        if len(in_period) >= cap:
+            return LimitCheck(refusal, in_period[-cap] + period)
+    return LimitCheck(None)
 
 
 def check_limits(open_count: int, recent: list[datetime], now: datetime) -> LimitCheck:
@@ -92,3 +123,9 @@ def working_days_since(created: date, today: date) -> int:
     """Working days after the day of `created`, up to and including `today`."""
     days = (today - created).days
     return sum(is_working_day(created + timedelta(days=i)) for i in range(1, days + 1))
+
+
+def waiting_too_long(status: str, created: date, today: date) -> bool:
+    """Unclaimed for more than REMIND_AFTER_WORKING_DAYS: the team is reminded, and
+    `buurtwacht status` asks for attention."""
+    return status == "new" and working_days_since(created, today) > REMIND_AFTER_WORKING_DAYS

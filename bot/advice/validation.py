@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, tzinfo
 
 import phonenumbers
 
+from bot.i18n import N_
+
 # Dutch postcodes: four digits (no leading zero), two letters; SA, SD and SS are never issued.
 _POSTCODE_RE = re.compile(r"^\s*([1-9]\d{3})\s*([A-Za-z]{2})\s*$")
 _EXCLUDED_LETTERS = {"SA", "SD", "SS"}
@@ -27,6 +29,12 @@ _DMY_RE = re.compile(
 _YMD_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2})[:.](\d{2})\s*$")
 # Appointments are planned at most this far ahead.
 MAX_PLAN_AHEAD = timedelta(days=365)
+# What to tell someone whose date and time could not be used, per AppointmentError reason.
+APPOINTMENT_PROBLEMS = {
+    "format": N_("I could not read that date and time."),
+    "past": N_("That moment is in the past."),
+    "too_far": N_("That is more than a year ahead."),
+}
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,7 @@ def parse_note(text: str) -> str | None:
 
 
 class AppointmentError(ValueError):
-    """`reason` is "format", "past" or "too_far"."""
+    """`reason` is "format", "past" or "too_far" (the texts are APPOINTMENT_PROBLEMS)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

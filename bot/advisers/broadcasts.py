@@ -2,9 +2,10 @@
 
 A campaign is a planned broadcast (key `campaign:<id>`) so that scheduling, rescheduling, quiet
 hours for private chats and catch-up after a restart are the planner's, not ours. An alert goes
-out at once (`engine.materialize`, not held by quiet hours) as two broadcasts, because it reaches
-every subscribed group but only the private chats that chose the alerts topic; its follow-up the
-next day is planned like a campaign.
+out at once (`engine.materialize`, not held by quiet hours) to the groups and private chats with
+the alerts topic (on by default; a chat that switched it off gets none), as two broadcasts per
+kind of chat so that each is counted apart; its follow-up the next day is planned like a
+campaign.
 """
 
 from __future__ import annotations
@@ -35,27 +36,27 @@ FOLLOW_UP = N_(
 )
 
 
-async def schedule_campaign(services: Services, campaign: Campaign) -> None:
-    """Plan the campaign's broadcast (again, with a new moment, while it has not gone out);
-    a moment already passed means now."""
+async def schedule_campaign(services: Services, campaign: Campaign) -> bool:
+    """Plan the campaign's broadcast with its current text and moment (again, after a new
+    moment, text or approval, while it has not gone out); a moment already passed means now.
+    False when it has gone out already."""
     now = services.now()
     due = max(campaign.due_at, now)
-    await services.outbox.plan(
-        [
-            PlannedBroadcast(
-                key=campaign.key,
-                source="campaign",
-                ref=str(campaign.id),
-                municipality=None,
-                due_at=due,
-                audience=campaign.audience,
-                content=campaign.content,
-            )
-        ]
+    planned = await services.outbox.set_planned(
+        PlannedBroadcast(
+            key=campaign.key,
+            source="campaign",
+            ref=str(campaign.id),
+            municipality=None,
+            due_at=due,
+            audience=campaign.audience,
+            content=campaign.content,
+        )
     )
     if due <= now:
         await services.planner.run_due()
     await services.planner.schedule_wakeups()
+    return planned
 
 
 def alert_area(municipality: Municipality, neighbourhoods: list[str]) -> str:
@@ -67,12 +68,11 @@ def alert_area(municipality: Municipality, neighbourhoods: list[str]) -> str:
 
 
 def alert_audiences(municipality: str, neighbourhoods: list[str]) -> dict[str, Audience]:
-    """Every subscribed group in the area, and private chats with the alerts topic."""
+    """The subscribed groups and private chats in the area that have the alerts topic on."""
     hoods = frozenset(neighbourhoods) or None
     munis = frozenset({municipality})
     return {
-        "group": Audience(munis, None, frozenset({"group"}), hoods),
-        "private": Audience(munis, "alerts", frozenset({"private"}), hoods),
+        kind: Audience(munis, "alerts", frozenset({kind}), hoods) for kind in ("group", "private")
     }
 
 

@@ -3,7 +3,8 @@
 Every figure is computed from the rows themselves (chats, broadcasts and deliveries, votes and
 shares, advice requests, alerts), restricted to the municipalities the reader may see;
 deliveries count by the recipient's municipality, so a campaign for two municipalities splits
-cleanly.
+cleanly. Deliveries of chats erased by /forgetme count from their anonymous tallies
+(bot/storage/tallies.py).
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from datetime import datetime
 
 from bot.advice.requests import CLOSED, OPEN
 from bot.storage.database import Database, from_db_time, to_db_time
+from bot.storage.tallies import BLOCKED_MARK
 from messages.loader import Calendar
-
-# Telegram's reason when a private chat blocked the bot ("Forbidden: bot was blocked by the user").
-BLOCKED_MARK = "blocked"
 
 
 def _in(column: str, values: Iterable[str]) -> tuple[str, list[str]]:
@@ -121,40 +120,53 @@ async def delivery_counts(
     end: datetime | None = None,
 ) -> dict[str, BroadcastCounts]:
     """Deliveries per broadcast key by outcome, optionally for recipients in `municipalities`,
-    for `keys`, or for broadcasts due in [start, end)."""
-    clauses, params = ["1 = 1"], []
-    if municipalities is not None:
-        where, values = _in("c.municipality", municipalities)
-        clauses.append(where)
-        params += values
-    if keys is not None:
-        where, values = _in("b.key", keys)
-        clauses.append(where)
-        params += values
-    _due_between(clauses, params, start, end)
+    for `keys`, or for broadcasts due in [start, end); with the outcomes of erased chats."""
+
+    def where(municipality: str) -> tuple[str, list[str]]:
+        clauses, params = ["1 = 1"], []
+        if municipalities is not None:
+            clause, values = _in(municipality, municipalities)
+            clauses.append(clause)
+            params += values
+        if keys is not None:
+            clause, values = _in("b.key", keys)
+            clauses.append(clause)
+            params += values
+        _due_between(clauses, params, start, end)
+        return " AND ".join(clauses), params
+
+    live, live_params = where("c.municipality")
+    kept, kept_params = where("t.municipality")
     rows = await db.fetchall(
         f"""
-        SELECT b.key, b.source, b.ref, d.state, d.reason, d.not_before
+        SELECT b.key, b.source, b.ref, d.state,
+               COALESCE(d.reason, '') LIKE ? AS blocked, d.not_before, 1 AS n
         FROM deliveries d
         JOIN broadcasts b ON b.key = d.broadcast_key
         JOIN chats c ON c.chat_id = d.chat_id
-        WHERE {" AND ".join(clauses)}
+        WHERE {live}
+        UNION ALL
+        SELECT b.key, b.source, b.ref, t.state, t.blocked, NULL, t.n
+        FROM delivery_tallies t
+        JOIN broadcasts b ON b.key = t.broadcast_key
+        WHERE {kept}
         """,
-        params,
+        [f"%{BLOCKED_MARK}%", *live_params, *kept_params],
     )
     result: dict[str, BroadcastCounts] = {}
     for r in rows:
         counts = result.setdefault(r["key"], BroadcastCounts(r["source"], r["ref"])).counts
+        n = int(r["n"])
         if r["state"] == "sent":
-            counts.sent += 1
+            counts.sent += n
         elif r["state"] == "failed":
-            counts.failed += 1
-            counts.blocked += BLOCKED_MARK in (r["reason"] or "").lower()
+            counts.failed += n
+            counts.blocked += n * int(r["blocked"])
         elif r["state"] == "pending":
             if from_db_time(r["not_before"]) > now:
-                counts.held += 1
+                counts.held += n
             else:
-                counts.pending += 1
+                counts.pending += n
     return result
 
 
@@ -200,6 +212,45 @@ async def advice_summary(
         median_days_to_claim=statistics.median(to_claim) if to_claim else None,
         median_days_to_close=statistics.median(to_close) if to_close else None,
     )
+
+
+@dataclass
+class InspectionSummary:
+    """Walks closed in a period and their findings, by category and by current status."""
+
+    held: int = 0
+    categories: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> int:
+        return sum(self.categories.values())
+
+
+async def inspection_summary(
+    db: Database, municipalities: Iterable[str], start: datetime, end: datetime
+) -> dict[str, InspectionSummary]:
+    """Per municipality: wijkschouwen closed in [start, end) and their findings."""
+    where, params = _in("i.municipality", municipalities)
+    window = [*params, to_db_time(start), to_db_time(end)]
+    period = f"i.state = 'closed' AND {where} AND i.closed_at >= ? AND i.closed_at < ?"
+    result = {slug: InspectionSummary() for slug in sorted(municipalities)}
+    for r in await db.fetchall(
+        f"SELECT i.municipality, COUNT(*) AS held FROM inspections i WHERE {period} "
+        "GROUP BY i.municipality",
+        window,
+    ):
+        result[r["municipality"]].held = int(r["held"])
+    for r in await db.fetchall(
+        "SELECT i.municipality, f.category, f.status, COUNT(*) AS n FROM inspection_findings f "
+        f"JOIN inspections i ON i.id = f.inspection_id WHERE {period} "
+        "GROUP BY i.municipality, f.category, f.status",
+        window,
+    ):
+        summary = result[r["municipality"]]
+        summary.categories[r["category"]] = summary.categories.get(r["category"], 0) + r["n"]
+        summary.statuses[r["status"]] = summary.statuses.get(r["status"], 0) + r["n"]
+    return result
 
 
 @dataclass

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from telegram.constants import MessageLimit
 
 from bot.advisers.stats import Counts, Feedback
 from bot.config import Config
 from bot.i18n import Translator
+from messages.telegram_html import html_problems, plain_text, telegram_length
+from scheduler.delivery import Content
+
+TITLE_LENGTH = 48
 
 
 def scope_text(_: Translator, config: Config, municipalities: Iterable[str]) -> str:
@@ -17,6 +22,27 @@ def scope_text(_: Translator, config: Config, municipalities: Iterable[str]) -> 
     if slugs >= {m.slug for m in config.municipalities}:
         return _("the whole region")
     return ", ".join(m.name for m in config.municipalities if m.slug in slugs)
+
+
+def title_of(html: str, limit: int = TITLE_LENGTH) -> str:
+    """A message's title as a reader sees it: its first line, shortened to whole words."""
+    line = next((ln.strip() for ln in plain_text(html).splitlines() if ln.strip()), "")
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1].rsplit(" ", 1)[0] or line[: limit - 1]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+def duration_text(_: Translator, days: float | None) -> str:
+    """A median time as people say it: "less than an hour", "5 hours", "3 days"."""
+    if days is None:
+        return "–"
+    hours = days * 24
+    if hours < 1:
+        return _("less than an hour")
+    if hours < 48:
+        return _.ngettext("{n} hour", "{n} hours", round(hours))
+    return _.ngettext("{n} day", "{n} days", round(days))
 
 
 def find_municipality(config: Config, wanted: str) -> str | None:
@@ -59,3 +85,38 @@ def feedback_text(_: Translator, item: Feedback) -> str:
         useful="–" if share is None else f"{round(share * 100)}%",
         shares=item.shares,
     )
+
+
+def versions(content: Content, available: Sequence[str], first: str) -> list[str]:
+    """The locales to show an adviser: one per distinct text recipients get, `first` first."""
+    shown: dict[str, str] = {}
+    for locale in sorted(available, key=lambda locale: locale != first):
+        shown.setdefault(content.text(locale), locale)
+    return list(shown.values())
+
+
+@dataclass(frozen=True)
+class VersionProblem:
+    """Why one language's final text cannot go out: too long by `over`, or bad HTML."""
+
+    locale: str
+    length: int
+    limit: int
+    html: tuple[str, ...] = ()
+
+    @property
+    def over(self) -> int:
+        return self.length - self.limit
+
+
+def version_problems(content: Content, available: Sequence[str]) -> list[VersionProblem]:
+    """Each language's final text checked against Telegram: its length as Telegram counts it
+    (a caption when there is an image) and its HTML."""
+    limit = MessageLimit.CAPTION_LENGTH if content.image else MessageLimit.MAX_TEXT_LENGTH
+    problems = []
+    for locale in available:
+        text = content.text(locale)
+        length, html = telegram_length(text), tuple(html_problems(text))
+        if length > limit or html:
+            problems.append(VersionProblem(locale, length, limit, html))
+    return problems

@@ -11,22 +11,39 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.cli import audit, calendar, check_config, demo, figures, report, run
+from bot import package_version
+from bot.cli import (
+    audit,
+    backup,
+    calendar,
+    check_config,
+    demo,
+    figures,
+    init_config,
+    report,
+    run,
+    status,
+)
+from bot.files import private_umask
 
 SubParsers = Any  # argparse's _SubParsersAction is private
 SUBCOMMANDS: list[Callable[[SubParsers], None]] = [
     run.add,
     demo.add,
     check_config.add,
+    init_config.add,
     calendar.add,
     audit.add,
     figures.add,
     report.add,
+    backup.add,
+    status.add,
 ]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="buurtwacht", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add in SUBCOMMANDS:
         add(subparsers)
@@ -35,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    # Every subcommand writes only private things (the database, exports): 0600, 0700.
+    with private_umask():
+        result: int = args.func(args)
     return result
 
 

@@ -6,33 +6,45 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot
-
-from bot.cli.common import open_database
-from bot.config import Config, ConfigError, load_config
-from bot.delivery import InstanceLock, academic_overrides, build_calendar_source, build_engine
+from bot.advisers.agenda import calendar_items, ics_events, in_order
+from bot.advisers.texts import find_municipality, scope_text
+from bot.cli.common import add_output, open_database
+from bot.config import Config, ConfigError, load_config, load_example_config
+from bot.delivery import (
+    InstanceLock,
+    academic_overrides,
+    build_bot,
+    build_calendar_source,
+    build_engine,
+    build_limiter,
+)
 from bot.feedback.buttons import Buttons
+from bot.files import UnsafeOutput, open_output
 from bot.i18n import Catalogues
+from bot.startup import report
 from bot.storage import Database
 from bot.storage.database import utcnow
 from bot.storage.feedback import FeedbackStore
 from bot.storage.outbox import OutboxStore
 from bot.subscription import DEFAULT_TOPICS
 from messages.content_rules import without_sources
-from messages.loader import CALENDAR_DIR, CalendarError, load_calendar
+from messages.loader import CALENDAR_DIR, Calendar, CalendarError, load_calendar
 from messages.placeholders import unfilled
-from messages.validation import check_calendar, html_problems, telegram_length
-from scheduler.ics import occurrences_to_ics
+from messages.telegram_html import text_problems
+from messages.validation import MAX_TEXT_LENGTH, check_calendar
+from scheduler.ics import events_to_ics
 from scheduler.moments import MomentResolver
 from scheduler.occurrences import format_occurrence_line, occurrences_for_municipalities
 from scheduler.planner import PlannedBroadcast
 from scheduler.timing_rules import check_timing
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config.example.toml"
+# Five years at most: the occurrences are computed day by day, so a period of centuries would
+# keep the command busy for hours.
+MAX_SHOW_PERIOD = timedelta(days=5 * 366)
 
 
 def add(subparsers: Any) -> None:
@@ -54,16 +66,16 @@ def add(subparsers: Any) -> None:
     show = sub.add_parser("show", help="print the occurrences in a period")
     show.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
     show.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
-    show.add_argument("--municipality", help="one municipality (slug); default all")
-    show.add_argument("--locale", default="nl")
+    show.add_argument("--municipality", help="one municipality (slug or name); default all")
+    show.add_argument("--locale", help="language of the titles and categories (ics)")
     show.add_argument("--format", choices=["text", "ics"], default="text")
-    show.add_argument("--output", type=Path, help="file for --format ics (default stdout)")
+    add_output(show, "--output", "file for --format ics (default stdout)")
     _config_arg(show)
     show.set_defaults(func=cmd_show)
 
     send = sub.add_parser("send", help="deliver an entry now, through the delivery engine")
     send.add_argument("entry_id")
-    send.add_argument("--municipality", help="one municipality (slug); default all")
+    send.add_argument("--municipality", help="one municipality (slug or name); default all")
     send.add_argument("--now", action="store_true", required=True, help="send immediately")
     _config_arg(send)
     send.set_defaults(func=cmd_send)
@@ -101,8 +113,8 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace) -> Config:
     path = args.config
     if not path.exists() and path == Path("config.toml"):
-        print(f"note: {path} not found, using {EXAMPLE_CONFIG.name}", file=sys.stderr)
-        path = EXAMPLE_CONFIG
+        print(f"note: {path} not found, using the example configuration", file=sys.stderr)
+        return load_example_config()
     return load_config(path)
 
 
@@ -117,11 +129,13 @@ def _years(value: str) -> range:
     return years
 
 
-def _municipalities(config: Config, slug: str | None) -> list[tuple[str, str]]:
-    chosen = [m for m in config.municipalities if slug in (None, m.slug)]
-    if not chosen:
-        raise ConfigError([f"unknown municipality {slug!r}"])
-    return [(m.slug, m.school_region) for m in chosen]
+def _municipalities(config: Config, wanted: str | None) -> list[tuple[str, str]]:
+    """(slug, school region) of the municipality given by slug or name (any case), or all."""
+    slug = find_municipality(config, wanted) if wanted is not None else None
+    if wanted is not None and slug is None:
+        names = ", ".join(m.slug for m in config.municipalities)
+        raise ConfigError([f"unknown municipality {wanted!r}; one of: {names}"])
+    return [(m.slug, m.school_region) for m in config.municipalities if slug in (None, m.slug)]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -160,6 +174,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    if args.end < args.start:
+        print(f"--from {args.start} is after --to {args.end}: nothing to show", file=sys.stderr)
+        return 2
+    if args.end - args.start > MAX_SHOW_PERIOD:
+        print(f"--to must be at most {MAX_SHOW_PERIOD.days} days after --from", file=sys.stderr)
+        return 2
     try:
         config = _load(args)
         calendar = load_calendar()
@@ -167,19 +187,39 @@ def cmd_show(args: argparse.Namespace) -> int:
     except (ConfigError, CalendarError) as exc:
         print(exc)
         return 2
+    if args.format == "ics":
+        return _write_ics(args, config, calendar, [slug for slug, _region in munis])
     resolver = MomentResolver(config.locale.tz, academic_overrides(config))
     found = occurrences_for_municipalities(calendar, args.start, args.end, munis, resolver)
-    if args.format == "ics":
-        data = occurrences_to_ics(found, calendar, args.locale)
-        if args.output:
-            args.output.write_bytes(data)
-            print(f"wrote {len(found)} events to {args.output}")
-        else:
-            sys.stdout.buffer.write(data)
-        return 0
     for occ in found:
         print(format_occurrence_line(occ, calendar.get(occ.entry_id)))
     print(f"{len(found)} occurrences")
+    return 0
+
+
+def _write_ics(
+    args: argparse.Namespace, config: Config, calendar: Calendar, slugs: list[str]
+) -> int:
+    """The agenda file advisers get with /calendar ics: one event per moment."""
+    locale = args.locale or config.locale.default
+    if locale not in config.locale.available:
+        print(f"--locale: one of {', '.join(config.locale.available)}", file=sys.stderr)
+        return 2
+    _ = Catalogues(config.locale.available, config.locale.default, config.locale.tz).get(locale)
+    items = calendar_items(calendar, config, slugs, args.start, args.end, locale)
+    events = ics_events(_, config, in_order(items))
+    name = _("Buurtwacht – {scope}", scope=scope_text(_, config, slugs))
+    data = events_to_ics(events, name, config.locale.tz, utcnow())
+    if args.output:
+        try:
+            with open_output(args.output, force=args.force, binary=True) as out:
+                out.write(data)
+        except UnsafeOutput as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(f"wrote {len(events)} events to {args.output}")
+    else:
+        sys.stdout.buffer.write(data)
     return 0
 
 
@@ -189,7 +229,9 @@ def _load_for_entry(args: argparse.Namespace) -> Config | None:
     try:
         config = _load(args)
         load_calendar().get(args.entry_id)
-        _municipalities(config, args.municipality)
+        chosen = _municipalities(config, args.municipality)
+        if args.municipality is not None:
+            args.municipality = chosen[0][0]  # the slug, also when a name was given
         if getattr(args, "date", ""):
             date.fromisoformat(args.date)
     except KeyError:
@@ -213,7 +255,11 @@ def cmd_send(args: argparse.Namespace) -> int:
         print(exc)
         return 2
     munis = [slug for slug, _ in _municipalities(config, args.municipality)]
-    return asyncio.run(send_now(config, token, args.entry_id, munis))
+    try:
+        return asyncio.run(send_now(config, token, args.entry_id, munis))
+    except Exception as exc:  # one line, no traceback (and never the token)
+        print(f"buurtwacht calendar send: {report(exc, config, [token])}", file=sys.stderr)
+        return 1
 
 
 async def send_now(config: Config, token: str, entry_id: str, municipalities: list[str]) -> int:
@@ -231,12 +277,12 @@ async def send_now(config: Config, token: str, entry_id: str, municipalities: li
     i18n = Catalogues(locale.available, locale.default, locale.tz)
     # With the same 👍/👎 and share buttons as when the planner sends it.
     resolve = Buttons(config, i18n, FeedbackStore(db), calendar).resolver(source.resolve)
-    base_url = config.telegram.base_url or None
-    bot = Bot(token, base_url=base_url or "https://api.telegram.org/bot")
+    limiter = build_limiter(config)
+    bot = build_bot(token, config.telegram.base_url, limiter)
     lock = InstanceLock(config.storage.path)
     try:
         async with bot:
-            engine = build_engine(config, outbox, bot, utcnow)
+            engine = build_engine(config, outbox, bot, utcnow, limiter)
             now = utcnow()
             today = now.astimezone(config.locale.tz).date().isoformat()
             for slug in municipalities:
@@ -290,11 +336,11 @@ async def _override(config: Config, args: argparse.Namespace) -> int:
         if args.action == "replace":
             texts = {"nl": args.nl, "en": args.en}
             for locale, text in texts.items():
-                problems = html_problems(text)
+                problems = text_problems(text, MAX_TEXT_LENGTH)
                 if left := unfilled(text):
                     problems.append(f"still to fill in: {', '.join(left)}")
-                if problems or telegram_length(text) > 1024:
-                    print(f"--{locale}: " + ("; ".join(problems) or "longer than 1024 characters"))
+                if problems:
+                    print(f"--{locale}: " + "; ".join(problems))
                     return 2
         await outbox.set_override(
             args.municipality, args.entry_id, args.action, local_date=args.date, texts=texts

@@ -1,4 +1,8 @@
-"""`buurtwacht check-config PATH`: print OK or every problem, exit non-zero on any."""
+"""`buurtwacht check-config PATH`: print OK or every problem, exit non-zero on any.
+
+In webhook mode the secret's environment variable is checked in the environment check-config
+runs in (run it where the bot will run); the token only with --need-token.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ def add(subparsers: Any) -> None:
 
 def check(args: argparse.Namespace) -> int:
     try:
-        load_config(args.path, need_token=args.need_token)
+        load_config(args.path, need_token=args.need_token, need_webhook_secret=True)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem)

@@ -1,7 +1,9 @@
-"""What the subcommands share: loading the configuration and opening the database."""
+"""What the subcommands share: loading the configuration, opening the database, and the
+output options (`--out`/`--output` with `--force`)."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,3 +31,12 @@ async def open_database(path: str | Path) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+def add_output(
+    parser: argparse.ArgumentParser, flag: str, help: str, default: Path | None = None
+) -> None:
+    """`flag` (a path) and `--force`: an existing file is overwritten only with --force, and
+    never through a symlink (bot.files.open_output)."""
+    parser.add_argument(flag, type=Path, default=default, help=help)
+    parser.add_argument("--force", action="store_true", help="overwrite an existing output file")

@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application, build_services, serve
-from bot.config import Config, parse_config
+from bot.config import Config, example_config_text, parse_config
 from bot.logs import setup_logging
 from bot.services import Services
 from bot.storage import Database
 from scheduler.occurrences import Occurrence, format_occurrence_line, occurrences
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config.example.toml"
 TEAM_MUNICIPALITY = "enschede"
 
 
@@ -38,7 +37,10 @@ def demo(args: argparse.Namespace) -> int:
     try:
         from bot.sandbox.emulator import BotApiEmulator  # noqa: F401 - the sandbox extra
     except ImportError:
-        print("the demo needs the sandbox extra: pip install -e '.[sandbox]' (make demo does it)")
+        print(
+            "The demo needs the local Telegram emulator, which is not installed.\n"
+            "Install it with: pip install 'buurtwacht[sandbox]'  (in a checkout: make demo)"
+        )
         return 2
     setup_logging(args.log_level)
     if args.data_dir:
@@ -51,7 +53,7 @@ def demo(args: argparse.Namespace) -> int:
 
 def demo_config(data_dir: Path, admin_id: int) -> Config:
     """The shipped example configuration, with the demo's database and admin."""
-    raw = tomllib.loads(EXAMPLE_CONFIG.read_text("utf-8"))
+    raw = tomllib.loads(example_config_text())
     raw["storage"]["path"] = str(data_dir / "buurtwacht.sqlite3")
     raw["admins"]["user_ids"] = [admin_id]
     return parse_config(raw)
@@ -93,7 +95,10 @@ async def run_demo(data_dir: Path) -> None:
             f"Anna is an admin of this demo; '{team_group.title}' is the prevention team of "
             f"{TEAM_MUNICIPALITY}. Start with /start, or :help for the sandbox commands.\n"
             ":calendar lists the next calendar messages for the current chat; "
-            ":deliver N sends number N now."
+            ":deliver N sends number N now.\n"
+            "A short wijkschouw: subscribe the group, then '/wijkschouw <date> 19:00 "
+            "speeltuin'; ':location LAT LON', ':photo' and ':reply N text' do what a phone "
+            "would (the README walks through it)."
         )
         listed: list[Occurrence] = []
 

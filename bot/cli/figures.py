@@ -1,8 +1,8 @@
 """`buurtwacht figures import FILE.csv`: add (or correct) yearly burglary figures.
 
-The file has the header `municipality,year,burglaries`; every row is checked (a known
-municipality by slug or name, a year up to the current one, a count of 0 or more) and nothing is
-imported when any row is wrong.
+The file has the header `municipality,year,burglaries`; every row is checked (three columns, a
+known municipality by slug or name, a year up to the current one, a count from 0 to 100,000)
+and nothing is imported when any row is wrong; every problem is printed with its line.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def add(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
-        text = args.file.read_text("utf-8-sig")
+        data = args.file.read_bytes()
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     now = utcnow()
-    figures, problems = parse_figures(text, config, now.astimezone(config.locale.tz).year)
+    figures, problems = parse_figures(data, config, now.astimezone(config.locale.tz).year)
     if problems:
         for problem in problems:
             print(f"{args.file}: {problem}", file=sys.stderr)

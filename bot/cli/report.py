@@ -1,14 +1,15 @@
-"""`buurtwacht report --from DATE --to DATE [--out DIR]`: the half-year report for the partners'
-meeting, as `report.csv` (one figure per row) and a short `report.md` summary.
+"""`buurtwacht report --from DATE --to DATE [--out DIR] [--locale nl|en]`: the half-year report
+for the partners' meeting, as `report.csv` (one figure per row) and a short `report.md` summary.
 
-It reads the same figures as /stats (bot.advisers.stats), for the whole region.
+It reads the same figures as /stats (bot.advisers.stats), for the whole region. The summary is
+for people and comes in the configured languages (default: the configuration's default); the
+CSV is for spreadsheets and keeps fixed English keys in every language, so formulas keep working.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -20,17 +21,22 @@ from bot.advisers.stats import (
     by_source_ref,
     delivery_counts,
     feedback_counts,
+    inspection_summary,
     message_feedback,
     subscribers,
     theme_feedback,
 )
-from bot.cli.common import load_or_report, open_database
+from bot.cli.common import add_output, load_or_report, open_database
 from bot.config import Config
+from bot.csv_files import write_csv
 from bot.feedback.buttons import SOURCES
+from bot.files import UnsafeOutput, open_output, output_folder
+from bot.i18n import Catalogues, Translator
 from bot.storage.alerts import AlertStore
 from bot.storage.campaigns import CampaignStore
 from bot.storage.database import utcnow
 from bot.storage.figures import FigureStore
+from bot.wijkschouw.texts import category_text, status_text
 from messages.loader import load_calendar
 
 Row = tuple[str, str, str, str, int | float | str]  # section, municipality, item, metric, value
@@ -41,7 +47,8 @@ def add(subparsers: Any) -> None:
     parser.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
     parser.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
     parser.add_argument("--config", default="config.toml")
-    parser.add_argument("--out", type=Path, default=Path("."))
+    add_output(parser, "--out", "folder for report.csv and report.md", default=Path("."))
+    parser.add_argument("--locale", help="language of report.md (default: the configuration's)")
     parser.set_defaults(func=run)
 
 
@@ -52,14 +59,24 @@ def run(args: argparse.Namespace) -> int:
     if args.end < args.start:
         print("--to must not be before --from", file=sys.stderr)
         return 2
+    locale = args.locale or config.locale.default
+    if locale not in config.locale.available:
+        print(f"--locale: one of {', '.join(config.locale.available)}", file=sys.stderr)
+        return 2
+    _ = Catalogues(config.locale.available, config.locale.default, config.locale.tz).get(locale)
     rows = asyncio.run(collect(config, args.start, args.end))
-    args.out.mkdir(parents=True, exist_ok=True)
-    with (args.out / "report.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["section", "municipality", "item", "metric", "value"])
-        writer.writerows(rows)
-    (args.out / "report.md").write_text(summary(config, args.start, args.end, rows), "utf-8")
-    print(f"report written to {args.out / 'report.csv'} and {args.out / 'report.md'}")
+    try:
+        folder = output_folder(args.out)
+        with (
+            open_output(folder / "report.csv", force=args.force) as csv_file,
+            open_output(folder / "report.md", force=args.force) as md_file,
+        ):
+            write_csv(csv_file, ["section", "municipality", "item", "metric", "value"], rows)
+            md_file.write(summary(_, config, args.start, args.end, rows))
+    except UnsafeOutput as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"report written to {folder / 'report.csv'} and {folder / 'report.md'}")
     return 0
 
 
@@ -113,6 +130,16 @@ async def collect(config: Config, start_day: date, end_day: date) -> list[Row]:
                 ("advice", slug, "", "median_days_to_claim", _num(advice.median_days_to_claim)),
                 ("advice", slug, "", "median_days_to_close", _num(advice.median_days_to_close)),
             ]
+            inspections = (await inspection_summary(db, [slug], start, end))[slug]
+            rows.append(("wijkschouw", slug, "", "held", inspections.held))
+            rows += [
+                ("wijkschouw_findings", slug, category, "findings", n)
+                for category, n in sorted(inspections.categories.items())
+            ]
+            rows += [
+                ("wijkschouw_status", slug, status, "findings", n)
+                for status, n in sorted(inspections.statuses.items())
+            ]
             for year, count in (await FigureStore(db).per_year([slug])).items():
                 rows.append(("figures", slug, str(year), "burglaries", count))
         return rows
@@ -135,7 +162,7 @@ def _feedback_rows(section: str, item_name: str, item: Feedback) -> list[Row]:
     ]
 
 
-def summary(config: Config, start: date, end: date, rows: list[Row]) -> str:
+def summary(_: Translator, config: Config, start: date, end: date, rows: list[Row]) -> str:
     """A few lines for people: totals per section; the CSV holds the detail."""
 
     def total(section: str, metric: str) -> int:
@@ -144,45 +171,79 @@ def summary(config: Config, start: date, end: date, rows: list[Row]) -> str:
     def total_prefix(prefix: str, metric: str) -> int:
         return sum(int(v) for s, _m, _i, k, v in rows if s.startswith(prefix) and k == metric)
 
+    def per_item(section: str) -> int:
+        return sum(int(v) for s, _m, _i, _k, v in rows if s == section)
+
     names = {m.slug: m.name for m in config.municipalities}
+    years = _years(rows)
     lines = [
-        f"# Buurtwacht report {start.isoformat()} – {end.isoformat()}",
+        "# "
+        + _(
+            "Buurtwacht report {start} – {end}",
+            start=_.fmt_date(start, "d MMMM y"),
+            end=_.fmt_date(end, "d MMMM y"),
+        ),
         "",
-        "## Reach",
-        f"- Private chats subscribed: {total('reach', 'private_chats')}",
-        f"- Groups subscribed: {total('reach', 'groups')}",
-        f"- Net change in subscribers in the period: {total('reach', 'net_change_in_period'):+d}",
+        "## " + _("Reach"),
+        "- " + _("Private chats subscribed: {n}", n=total("reach", "private_chats")),
+        "- " + _("Groups subscribed: {n}", n=total("reach", "groups")),
+        "- "
+        + _(
+            "Net change in subscribers in the period: {n}",
+            n=f"{total('reach', 'net_change_in_period'):+d}",
+        ),
         "",
-        "## Messages",
-        f"- Campaigns: {sum(1 for r in rows if r[0] == 'campaigns')}",
-        f"- Deliveries sent: {total_prefix('deliveries_', 'sent')}, "
-        f"failed: {total_prefix('deliveries_', 'failed')} "
-        f"(blocked: {total_prefix('deliveries_', 'blocked')})",
-        f"- Neighbourhood alerts: {total('alerts', 'alerts')}",
+        "## " + _("Messages"),
+        "- " + _("Campaigns: {n}", n=sum(1 for r in rows if r[0] == "campaigns")),
+        "- "
+        + _(
+            "Deliveries sent: {sent}, failed: {failed} (blocked: {blocked})",
+            sent=total_prefix("deliveries_", "sent"),
+            failed=total_prefix("deliveries_", "failed"),
+            blocked=total_prefix("deliveries_", "blocked"),
+        ),
+        "- " + _("Neighbourhood alerts: {n}", n=total("alerts", "alerts")),
         "",
-        "## Feedback",
-        f"- Votes: {total('feedback_theme', 'votes')} "
-        f"(useful: {total('feedback_theme', 'useful')}), "
-        f"shares in WhatsApp groups: {total('feedback_theme', 'shares')}",
+        "## " + _("Feedback"),
+        "- "
+        + _(
+            "Votes: {votes} (useful: {useful}), shares in WhatsApp groups: {shares}",
+            votes=total("feedback_theme", "votes"),
+            useful=total("feedback_theme", "useful"),
+            shares=total("feedback_theme", "shares"),
+        ),
         "",
-        "| theme | delivered | votes | useful | shares |",
+        _row([_("theme"), _("delivered"), _("votes"), _("useful"), _("shares")]),
         "|---|---|---|---|---|",
         *_theme_lines(rows),
         "",
-        "## Advice requests",
-        f"- Open: {total('advice', 'open')}, claimed: {total('advice', 'claimed')}, "
-        f"closed: {total('advice', 'closed')}",
+        "## " + _("Advice requests"),
+        "- "
+        + _(
+            "Open: {open}, claimed: {claimed}, closed: {closed}",
+            open=total("advice", "open"),
+            claimed=total("advice", "claimed"),
+            closed=total("advice", "closed"),
+        ),
         "",
-        "## Home burglaries per year",
+        "## " + _("Neighbourhood inspections (wijkschouw)"),
+        "- "
+        + _(
+            "Held: {held}, findings: {findings}",
+            held=total("wijkschouw", "held"),
+            findings=per_item("wijkschouw_findings"),
+        ),
+        "- " + _("By category: {items}", items=_items(_, "wijkschouw_findings", rows)),
+        "- " + _("Status now: {items}", items=_items(_, "wijkschouw_status", rows)),
         "",
-        "| municipality | " + " | ".join(_years(rows)) + " |",
-        "|---|" + "---|" * len(_years(rows)),
+        "## " + _("Home burglaries per year"),
+        "",
+        _row([_("municipality"), *years]),
+        "|---|" + "---|" * len(years),
     ]
     for slug, name in names.items():
         per_year = {i: v for s, m, i, _k, v in rows if s == "figures" and m == slug}
-        lines.append(
-            f"| {name} | " + " | ".join(str(per_year.get(y, "")) for y in _years(rows)) + " |"
-        )
+        lines.append(_row([name, *(str(per_year.get(y, "")) for y in years)]))
     return "\n".join(lines) + "\n"
 
 
@@ -195,9 +256,24 @@ def _theme_lines(rows: list[Row]) -> list[str]:
     for theme, v in themes.items():
         share = v["useful_share"]
         useful = f"{round(float(share) * 100)} %" if share != "" else "–"
-        lines.append(f"| {theme} | {v['delivered']} | {v['votes']} | {useful} | {v['shares']} |")
+        lines.append(_row([theme, str(v["delivered"]), str(v["votes"]), useful, str(v["shares"])]))
     return lines
+
+
+def _row(cells: list[str]) -> str:
+    """A Markdown table row. (Not an f-string with _() inside: pybabel would not extract it.)"""
+    return "| " + " | ".join(cells) + " |"
 
 
 def _years(rows: list[Row]) -> list[str]:
     return sorted({item for section, _m, item, _k, _v in rows if section == "figures"})
+
+
+def _items(_: Translator, section: str, rows: list[Row]) -> str:
+    """ "💡 Lighting 3, 🌳 Greenery 1" (or statuses) over all municipalities, or "none"."""
+    totals: dict[str, int] = {}
+    for s, _m, item, _k, value in rows:
+        if s == section:
+            totals[item] = totals.get(item, 0) + int(value)
+    name = category_text if section == "wijkschouw_findings" else status_text
+    return ", ".join(f"{name(_, item)} {n}" for item, n in sorted(totals.items())) or _("none")

@@ -26,7 +26,6 @@ from scheduler.planner import PlannedBroadcast, Resolver
 # The callback prefixes of these buttons, handled in bot/handlers/feedback.py.
 VOTE_PREFIX = "fb"
 SHARE_PREFIX = "shr"
-PREFIXES = (VOTE_PREFIX, SHARE_PREFIX)
 # The broadcasts that may carry buttons, by source.
 SOURCES = ("calendar", "campaign", "alert")
 UP, DOWN = "up", "down"

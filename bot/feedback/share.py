@@ -2,7 +2,7 @@
 message filled in and lets the coordinator choose the group (no phone number in the link).
 
 The text is the Telegram HTML made plain: tags stripped, each link as "text (url)", entities
-resolved (messages.validation.plain_text), then percent-encoded.
+resolved (messages.telegram_html.plain_text), then percent-encoded.
 
 How long may the link be? WhatsApp documents no maximum for `text`. The link passes through
 Telegram's URL button, the phone's browser or link handler and wa.me's web server, so we keep it
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from messages.validation import plain_text
+from messages.telegram_html import plain_text
 
 WA_ME = "https://wa.me/?text="
 MAX_URL_LENGTH = 2048

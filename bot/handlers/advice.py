@@ -17,13 +17,21 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.advice.requests import MOMENTS, REASONS, STATUS_NAMES
+from bot.advice.requests import (
+    CAP_PERIODS,
+    MOMENTS,
+    REASONS,
+    STATUS_NAMES,
+    LimitCheck,
+    MunicipalityCaps,
+)
 from bot.advice.validation import (
     format_phone,
     parse_house_number,
@@ -32,12 +40,14 @@ from bot.advice.validation import (
     parse_postcode,
 )
 from bot.config import Municipality
-from bot.handlers import conversation
+from bot.erasure import complete_erasure
+from bot.handlers import conversation, prompts
 from bot.handlers.conversation import END, persistent_conversation
 from bot.i18n import N_, Html, Translator
+from bot.selfcheck.scoring import COMPLETE_RE, complete
 from bot.services import BotApplication, BotContext
 from bot.storage.advice import AdviceRequest, NewRequest
-from bot.teamwork import DRAFT_KEY, municipality_name, post_request
+from bot.teamwork import DRAFT_KEY, municipality_name, notify_admins_of_cap
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +151,7 @@ def _summary(_: Translator, context: BotContext, draft: Draft) -> str:
             "Preferred moments: {moments}",
             moments=", ".join(_(MOMENTS[m]) for m in draft["moments"]),
         ),
+        *([_("Self-check answers: attached")] if draft.get("selfcheck") else []),
         "",
         _("Is everything correct?"),
     ]
@@ -148,17 +159,27 @@ def _summary(_: Translator, context: BotContext, draft: Draft) -> str:
 
 
 async def _ask(
-    update: Update, context: BotContext, draft: Draft, step: str, intro: str = ""
+    update: Update,
+    context: BotContext,
+    draft: Draft,
+    step: str,
+    intro: str = "",
+    carry: str = "",
 ) -> str:
-    """Show the question of `step` (after `intro`) and return it as the new conversation state."""
+    """Show the question of `step` (after `intro`) and return it as the new conversation state.
+
+    `carry`: self-check answers offered with the request. Until consent they travel only in the
+    reason and consent buttons, not in the persisted draft.
+    """
 
     async def send(text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         await _send(update, context, f"{intro}\n\n{text}" if intro else text, markup)
 
     _ = await context.translator(update)
     cancel = _cancel_row(_)
+    suffix = f":{carry}" if carry else ""
     if step == REASON:
-        rows = [[_button(_(label), f"reason:{key}")] for key, label in REASONS.items()]
+        rows = [[_button(_(label), f"reason:{key}{suffix}")] for key, label in REASONS.items()]
         await send(
             _("Why would you like prevention advice?"),
             InlineKeyboardMarkup([*rows, cancel]),
@@ -194,7 +215,12 @@ async def _ask(
             "Do you agree?",
             days=retention,
         )
-        markup = InlineKeyboardMarkup([[_button(_("I agree"), "agree")], cancel])
+        if carry:
+            text += "\n\n" + _(
+                "<i>Your self-check answers are stored with the request too, so the adviser can "
+                "prepare. The team sees your answers, not your score.</i>"
+            )
+        markup = InlineKeyboardMarkup([[_button(_("I agree"), f"agree{suffix}")], cancel])
         await send(text, markup)
     elif step == SUMMARY:
         markup = InlineKeyboardMarkup(
@@ -213,8 +239,17 @@ async def _next(update: Update, context: BotContext, draft: Draft, done: str) ->
     return await _ask(update, context, draft, NEXT[done])
 
 
+async def _erase_draft(update: Update, context: BotContext) -> None:
+    """The draft (with whatever personal details it held) goes, from the WAL too."""
+    assert context.user_data is not None and update.effective_user is not None
+    context.user_data.pop(DRAFT_KEY, None)
+    await complete_erasure(context.application, user_ids=[update.effective_user.id])
+
+
 async def _lost(update: Update, context: BotContext) -> int:
-    """The draft is gone (expired after a day, or /forgetme): start over."""
+    """The draft is gone (expired after a day, /forgetme, or an older version's draft without
+    consent that `_draft` dropped): start over."""
+    await _erase_draft(update, context)
     _ = await context.translator(update)
     await _send(
         update, context, _("This request is no longer in progress. Start again with /advice.")
@@ -224,6 +259,17 @@ async def _lost(update: Update, context: BotContext) -> int:
 
 async def start(update: Update, context: BotContext) -> str | int:
     """/advice, /advies or the button after /start."""
+    return await _begin(update, context)
+
+
+async def start_with_selfcheck(update: Update, context: BotContext) -> str | int:
+    """The button under a self-check result: the answers are offered with the request."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    answers = update.callback_query.data.rsplit(":", 1)[1]
+    return await _begin(update, context, answers if complete(answers) else "")
+
+
+async def _begin(update: Update, context: BotContext, carry: str = "") -> str | int:
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None and context.user_data is not None
     services = context.services
@@ -256,19 +302,29 @@ async def start(update: Update, context: BotContext) -> str | int:
         "Free prevention advice: an adviser visits your home and tells you how to make it "
         "harder for burglars. It takes a few questions; /cancel stops at any moment."
     )
-    return await _ask(update, context, context.user_data[DRAFT_KEY], REASON, intro)
+    return await _ask(update, context, context.user_data[DRAFT_KEY], REASON, intro, carry)
+
+
+def _carried(update: Update) -> str:
+    """Self-check answers riding on a reason or consent press ("...:<answers>"), else ""."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    parts = update.callback_query.data.split(":")
+    return parts[-1] if len(parts) > 2 and complete(parts[-1]) else ""
 
 
 async def on_reason(update: Update, context: BotContext) -> str | int:
     draft = _draft(context, consented=False)
     assert update.callback_query is not None and update.callback_query.data is not None
-    key = update.callback_query.data.rsplit(":", 1)[1]
+    key = update.callback_query.data.split(":")[2]
     if draft is None:
         return await _lost(update, context)
     if key not in REASONS:
+        await prompts.refuse_outdated(update, context)
         return REASON
     draft["reason"] = key
-    return await _next(update, context, draft, REASON)
+    if draft.get("editing"):
+        return await _ask(update, context, draft, SUMMARY)
+    return await _ask(update, context, draft, CONSENT, carry=_carried(update))
 
 
 async def on_postcode(update: Update, context: BotContext) -> str | int:
@@ -346,6 +402,7 @@ async def on_municipality(update: Update, context: BotContext) -> str | int:
     slug = action.split(":", 1)[1] if action.startswith("mun:") else draft.get("municipality")
     municipality = context.services.config.municipality(slug)
     if municipality is None:
+        await prompts.refuse_outdated(update, context)
         return CHOOSE_MUNICIPALITY
     draft["municipality"] = municipality.slug
     if not municipality.free_advice:
@@ -353,17 +410,21 @@ async def on_municipality(update: Update, context: BotContext) -> str | int:
     return await _ask(update, context, draft, HOUSE_NUMBER)
 
 
-async def _no_free_advice(update: Update, context: BotContext, municipality: Municipality) -> int:
-    _ = await context.translator(update)
+def no_free_advice_text(_: Translator, municipality: Municipality) -> str:
+    """Where residents of a municipality without free advice can go instead."""
     alternative = municipality.advice_alternative.get(_.locale) or _(DEFAULT_ALTERNATIVE)
     text = _(
         "{municipality} does not offer free prevention advice.",
         municipality=municipality.name,
     )
     # Config text is plain text from the operator: escaped like any other value.
-    await _send(update, context, f"{text}\n\n{html.escape(alternative, quote=False)}")
-    assert context.user_data is not None
-    context.user_data.pop(DRAFT_KEY, None)
+    return f"{text}\n\n{html.escape(alternative, quote=False)}"
+
+
+async def _no_free_advice(update: Update, context: BotContext, municipality: Municipality) -> int:
+    _ = await context.translator(update)
+    await _send(update, context, no_free_advice_text(_, municipality))
+    await _erase_draft(update, context)
     log.info("advice request ended: no free advice in %s", municipality.slug)
     return END
 
@@ -464,12 +525,17 @@ async def on_agree(update: Update, context: BotContext) -> str | int:
     assert context.user_data is not None
     draft = _draft(context, consented=False)
     if draft is None or draft.get("reason") not in REASONS:
-        context.user_data.pop(DRAFT_KEY, None)
         return await _lost(update, context)
-    # Anything else in the draft was typed before consent (an older version's draft): dropped.
+    # Anything else in the draft was typed before consent (an older version's draft): erased.
+    typed_before = set(draft) - set(BEFORE_CONSENT)
     draft = {key: draft[key] for key in BEFORE_CONSENT if key in draft}
     draft.update(moments=[], consent=True)
+    if answers := _carried(update):
+        draft["selfcheck"] = answers
     context.user_data[DRAFT_KEY] = draft
+    if typed_before:
+        assert update.effective_user is not None
+        await complete_erasure(context.application, user_ids=[update.effective_user.id])
     return await _ask(update, context, draft, POSTCODE)
 
 
@@ -496,12 +562,13 @@ async def on_edit(update: Update, context: BotContext) -> str | int:
     assert update.callback_query is not None and update.callback_query.data is not None
     step = update.callback_query.data.rsplit(":", 1)[1]
     if step not in (REASON, POSTCODE, NAME, CONTACT, MOMENTS_STEP):
+        await prompts.refuse_outdated(update, context)
         return CHANGE
     draft["editing"] = True
     return await _ask(update, context, draft, step)
 
 
-async def on_confirm(update: Update, context: BotContext) -> int:
+async def on_confirm(update: Update, context: BotContext) -> int | str:
     draft = _draft(context)
     user = update.effective_user
     if draft is None:
@@ -510,6 +577,7 @@ async def on_confirm(update: Update, context: BotContext) -> int:
     services = context.services
     _ = await context.translator(update)
     now = services.now()
+    caps = services.config.advice
     result = await services.advice.create(
         NewRequest(
             user_id=user.id,
@@ -521,10 +589,25 @@ async def on_confirm(update: Update, context: BotContext) -> int:
             house_number=draft["house_number"],
             phone=draft.get("phone"),
             moments=tuple(draft["moments"]),
+            selfcheck=draft.get("selfcheck"),
         ),
         now,
         now.astimezone(services.config.locale.tz).year,
+        MunicipalityCaps(caps.per_municipality_per_hour, caps.per_municipality_per_day),
     )
+    if isinstance(result, LimitCheck) and result.refused in CAP_PERIODS:
+        # The municipality's cap, not the resident's: the draft stays for a later Confirm.
+        assert result.refused is not None
+        bot = context.bot
+        await notify_admins_of_cap(services, bot, draft["municipality"], result.refused, now)
+        when = result.next_possible or now
+        intro = _(
+            "Very many requests for {municipality} came in just now. Please press Confirm "
+            "again from {when}, or /cancel.",
+            municipality=municipality_name(services, draft["municipality"]),
+            when=_.fmt_datetime(when, "d MMMM HH:mm"),
+        )
+        return await _ask(update, context, draft, SUMMARY, intro)
     context.user_data.pop(DRAFT_KEY, None)
     if not isinstance(result, AdviceRequest):
         await _send(
@@ -540,26 +623,37 @@ async def on_confirm(update: Update, context: BotContext) -> int:
         "the prevention team of {name}",
         name=municipality_name(services, result.municipality),
     )
-    await _send(
-        update,
-        context,
-        _(
-            "Thank you! Your request is registered as <b>{reference}</b>.\n\n"
-            "What happens next: {team} takes on your request and contacts you, usually within a "
-            "few working days, to plan a visit at one of your preferred moments. I will keep you "
-            "informed here. /myrequests shows the status.",
-            reference=result.reference,
-            team=Html(team),
-        ),
+    text = _(
+        "Thank you! Your request is registered as <b>{reference}</b>.\n\n"
+        "What happens next: {team} takes on your request and contacts you, usually within a "
+        "few working days, to plan a visit at one of your preferred moments. I will keep you "
+        "informed here. /myrequests shows the status.",
+        reference=result.reference,
+        team=Html(team),
     )
-    await post_request(services, context.bot, result)
+    # Telegram lets the bot post 20 messages a minute in the team's group: say so when the
+    # request has to wait its turn, rather than promise what the queue cannot keep.
+    position = await services.team_poster.queue_position(result)
+    if position > 1:
+        per_minute = services.config.delivery.per_group_per_minute
+        minutes = math.ceil(position / per_minute)
+        text += "\n\n" + _.ngettext(
+            "Many requests are coming in right now: yours is number {position} in line for "
+            "the team and reaches them within about {minutes} minute.",
+            "Many requests are coming in right now: yours is number {position} in line for "
+            "the team and reaches them within about {minutes} minutes.",
+            minutes,
+            position=position,
+            minutes=minutes,
+        )
+    await _send(update, context, text)
+    await services.team_poster.post_ready()
     return END
 
 
 async def cancel(update: Update, context: BotContext) -> int:
     """/cancel or the Cancel button, at any step: the draft is deleted."""
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
+    await _erase_draft(update, context)
     _ = await context.translator(update)
     await _send(update, context, _("Cancelled. Nothing has been stored."))
     return END
@@ -617,9 +711,10 @@ def register(app: BotApplication) -> None:
             entry_points=[
                 CommandHandler(["advice", "advies"], start, filters=private),
                 _press(start, "start"),
+                _press(start_with_selfcheck, f"sc:{COMPLETE_RE}"),
             ],
             states={
-                REASON: [_press(on_reason, r"reason:\w+"), buttons_only],
+                REASON: [_press(on_reason, rf"reason:\w+(:{COMPLETE_RE})?"), buttons_only],
                 POSTCODE: [MessageHandler(text, on_postcode)],
                 CONFIRM_MUNICIPALITY: [
                     _press(on_municipality, "mun_ok"),
@@ -639,7 +734,7 @@ def register(app: BotApplication) -> None:
                     _press(on_moments_done, "moments_done"),
                     buttons_only,
                 ],
-                CONSENT: [_press(on_agree, "agree"), buttons_only],
+                CONSENT: [_press(on_agree, f"agree(:{COMPLETE_RE})?"), buttons_only],
                 SUMMARY: [
                     _press(on_confirm, "confirm"),
                     _press(on_change, "change"),

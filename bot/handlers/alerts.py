@@ -1,7 +1,8 @@
 """Neighbourhood alerts: /alert (/waarschuwing) for advisers and admins, in a private chat.
 
 A persistent ConversationHandler (name "alert"): municipality, neighbourhood, what happened, then
-the alert as recipients will see it with the number of chats, and Send. Between 23:00 and 07:00
+the alert as recipients will see it, in every language (bot/handlers/preview.py), with the number
+of chats, and Send. Between 23:00 and 07:00
 the sender confirms twice. Sending goes through the engine at once (bot.advisers.broadcasts).
 """
 
@@ -21,12 +22,11 @@ from bot.advisers.broadcasts import (
 )
 from bot.auth import Roles, guard, guard_municipality_press
 from bot.config import Municipality
-from bot.delivery import TelegramSender
 from bot.handlers import conversation
 from bot.handlers.conversation import END, persistent_conversation, send, spend
+from bot.handlers.preview import preview
 from bot.i18n import count_chats
 from bot.services import BotApplication, BotContext
-from scheduler.delivery import DeliveryError
 
 PREFIX = "alr"
 DRAFT_KEY = "alert_draft"
@@ -148,15 +148,9 @@ async def on_text(update: Update, context: BotContext) -> str | int:
     content = alert_content(
         context.services, alert_area(municipality, draft["neighbourhoods"]), draft["text"]
     )
-    shown = await context.services.buttons.add("alert", "alert:preview", "", content)
-    try:
-        await TelegramSender(context.bot)(
-            chat.id, content.text(_.locale), None, keyboard=shown.keyboard(_.locale)
-        )
-    except DeliveryError as exc:
-        await message.reply_text(
-            _("Telegram refused this message: {reason}. Please change the text.", reason=exc.reason)
-        )
+    refusal = await preview(context, _, chat.id, content, "alert")
+    if refusal is not None:
+        await message.reply_text(refusal)
         return TEXT
     count = await alert_audience_size(context.services, municipality.slug, draft["neighbourhoods"])
     await send(
@@ -164,7 +158,7 @@ async def on_text(update: Update, context: BotContext) -> str | int:
         context,
         _(
             "👆 This is the alert as recipients will see it. Send it now to <b>{chats}</b> "
-            "(groups, and residents who chose alerts)?",
+            "(the groups and residents here that have neighbourhood alerts on)?",
             chats=count_chats(_, count),
         ),
         InlineKeyboardMarkup([[_button(_("Send now"), "send"), _button(_("Cancel"), "cancel")]]),

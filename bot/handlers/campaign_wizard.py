@@ -1,11 +1,15 @@
 """The /campaign (/campagne) wizard by which communication advisers write a new campaign.
 
-A persistent ConversationHandler (name "campaign"): text (or a photo with a caption), languages,
-audience (with the number of chats), moment, and a preview sent with the very sender the engine
-uses, so the preview is the delivered message. The draft is plain JSON in user_data. Every step
+A persistent ConversationHandler (name "campaign"): text (or a photo with a caption), the
+language of that text and, per other language, a text of its own or the same one; the audience
+(with the number of chats); the moment (with a choice when private chats would be held by the
+quiet hours); and a preview sent with the very sender the engine uses, every language checked
+first (bot/handlers/preview.py), so the preview is the delivered message, followed by a
+summary with the number of chats per language. The draft is plain JSON in user_data. Every step
 and every button checks the role again (bot.auth.guard); callback data carries only ids and
-indexes into the configuration. The same conversation also carries the reschedule dialog that a
-button under /campaigns starts (bot.handlers.campaigns).
+indexes into the configuration. The same conversation also
+carries the dialogs that buttons under /campaigns start: reschedule (bot.handlers.campaigns) and
+a new text for a campaign that has not gone out yet.
 """
 
 from __future__ import annotations
@@ -23,23 +27,29 @@ from bot.advisers.broadcasts import schedule_campaign
 from bot.advisers.moments import parse_moment, suggested_moments
 from bot.advisers.texts import scope_text
 from bot.auth import Roles, guard, user_roles
+from bot.config import Config
+from bot.files import open_output, private_folder
 from bot.handlers import conversation, prompts
 from bot.handlers.campaigns import (
     PREFIX,
     RESCHEDULE,
     RESCHEDULE_KEY,
+    approvers,
     ask_approval,
+    campaign_for,
+    is_upcoming,
     moment_problem_text,
     on_reschedule,
     on_reschedule_text,
-    send_as_recipients_see_it,
+    release_text,
 )
-from bot.handlers.conversation import END, persistent_conversation, send, spend
+from bot.handlers.conversation import END, persistent_conversation, refuse_text, send, spend
+from bot.handlers.preview import preview
 from bot.i18n import Translator, count_chats
 from bot.services import BotApplication, BotContext
-from bot.storage.campaigns import Campaign
 from bot.subscription import LANGUAGE_NAMES, TOPICS
 from scheduler.delivery import Audience, Content
+from scheduler.quiet import quiet_release
 
 DRAFT_KEY = "campaign_draft"
 KINDS = {
@@ -51,9 +61,11 @@ KINDS = {
 # Conversation states (strings: PTB persists them as JSON); RESCHEDULE is bot.handlers.campaigns'.
 TEXT = "text"
 LANGUAGES = "languages"
+OTHER_LANGUAGE = "other_language"
 LOCALE_TEXT = "locale_text"
 AUDIENCE = "audience"
 MOMENT = "moment"
+QUIET = "quiet"
 PREVIEW = "preview"
 CHANGE = "change"
 
@@ -65,7 +77,15 @@ def _button(text: str, action: str) -> InlineKeyboardButton:
 
 
 def _draft(context: BotContext) -> Draft:
-    return conversation.draft(context, DRAFT_KEY)
+    draft = conversation.draft(context, DRAFT_KEY)
+    if "texts" in draft and "sources" not in draft:
+        # Persisted by the version before languages were asked (mid-wizard across an upgrade).
+        texts = draft["texts"]
+        first = {text: loc for loc, text in reversed(texts.items())}  # a shared text: its first
+        draft.update(
+            sources={loc: first[text] for loc, text in texts.items()}, pending=[], campaign_id=None
+        )
+    return draft
 
 
 def _audience(draft: Draft) -> Audience:
@@ -81,8 +101,8 @@ def _content(draft: Draft) -> Content:
     return Content(draft["texts"], Path(draft["image"]) if draft.get("image") else None)
 
 
-def _moment_text(_: Translator, due: datetime | None) -> str:
-    return _.fmt_datetime(due, "d MMMM y HH:mm") if due else _("now")
+def _language(locale: str) -> str:
+    return LANGUAGE_NAMES.get(locale, locale)
 
 
 async def _checked(update: Update, context: BotContext, action: str) -> Roles | None:
@@ -91,6 +111,27 @@ async def _checked(update: Update, context: BotContext, action: str) -> Roles | 
     return await guard(
         update, context, f"campaign.{action}", municipalities=draft.get("municipalities", ())
     )
+
+
+def _new_draft(scope: frozenset[str]) -> Draft:
+    """An adviser of one municipality starts with it; anyone with more starts with none, so a
+    campaign never reaches the whole region by accident."""
+    municipalities = sorted(scope)
+    return {
+        "texts": {},
+        "sources": {},
+        "pending": [],
+        "first_text": "",
+        "image": None,
+        "municipalities": municipalities if len(municipalities) == 1 else [],
+        "last": None,
+        "kinds": "both",
+        "topic": "all",
+        "neighbourhoods": [],
+        "due": None,
+        "editing": False,
+        "campaign_id": None,
+    }
 
 
 # --- 1. text ---------------------------------------------------------------------------------
@@ -102,29 +143,27 @@ async def start(update: Update, context: BotContext) -> str | int:
     if not roles:
         return END
     assert context.user_data is not None
-    context.user_data[DRAFT_KEY] = {
-        "texts": {},
-        "image": None,
-        "ask_locales": [],
-        "municipalities": sorted(roles.municipalities),
-        "kinds": "both",
-        "topic": "all",
-        "neighbourhoods": [],
-        "due": None,
-        "editing": False,
-    }
+    context.user_data[DRAFT_KEY] = _new_draft(roles.municipalities)
     return await _ask_text(update, context)
 
 
 async def _ask_text(update: Update, context: BotContext) -> str:
     _ = await context.translator(update)
+    campaign_id = _draft(context).get("campaign_id")
+    header = (
+        _("<b>New text for campaign #{id}</b>", id=campaign_id)
+        if campaign_id
+        else _("<b>New campaign</b>")
+    )
     await send(
         update,
         context,
-        _(
-            "<b>New campaign</b>\nSend the text of the message. Bold, italics and links are kept. "
-            "You may also send a photo with the text as its caption (at most 1024 characters). "
-            "/cancel stops at any moment."
+        header
+        + "\n"
+        + _(
+            "Send the text of the message. Bold, italics and links are kept. You may also send "
+            "a photo with the text as its caption (at most 1024 characters). /cancel stops at "
+            "any moment."
         ),
     )
     return TEXT
@@ -152,75 +191,106 @@ async def on_text(update: Update, context: BotContext) -> str | int:
         draft["image"] = str(await _save_photo(context, message))
     if draft.get("image"):
         limit = MessageLimit.CAPTION_LENGTH
-    if len(message.caption or message.text or "") > limit:
-        await message.reply_text(
-            _("That text is too long: at most {limit} characters. Please shorten it.", limit=limit)
-        )
+    if await refuse_text(update, context, html, limit):
         return TEXT
-    draft["texts"] = {"*": html}
     locales = context.services.i18n.available
     if len(locales) == 1:
-        return await _languages_done(update, context, draft, one=True)
-    markup = InlineKeyboardMarkup(
-        [
-            [_button(_("One text for all languages"), "lang:one")],
-            [_button(_("A text per language"), "lang:each")],
-        ]
+        draft["texts"], draft["sources"] = {locales[0]: html}, {locales[0]: locales[0]}
+        return await _after_text(update, context, draft)
+    draft["first_text"] = html
+    # Never assumed: an English text must not reach Dutch readers as if it were Dutch.
+    await send(
+        update,
+        context,
+        _("In which language did you write this text?"),
+        InlineKeyboardMarkup(
+            [[_button(_language(loc), f"lang:{i}") for i, loc in enumerate(locales)]]
+        ),
     )
-    asked = await message.reply_text(
-        _("Is this text for everyone, or do you want to write it in each language?"),
-        reply_markup=markup,
-    )
-    prompts.bind(context, asked)
     return LANGUAGES
 
 
 async def _save_photo(context: BotContext, message: Message) -> Path:
-    """Keep the photo next to the database: the engine sends campaigns from a file."""
-    folder = Path(context.services.config.storage.path).parent / "media"
-    folder.mkdir(parents=True, exist_ok=True)
+    """Keep the photo next to the database (the engine sends campaigns from a file), in a
+    folder and file only the bot's user can read."""
+    folder = private_folder(context.services.config.storage.media_dir)
     path = folder / f"campaign-{uuid.uuid4().hex}.jpg"
     file = await context.bot.get_file(message.photo[-1].file_id)
-    await file.download_to_drive(path)
+    with open_output(path, force=False, binary=True) as out:
+        await file.download_to_memory(out)
     return path
 
 
 # --- 2. languages ----------------------------------------------------------------------------
 
 
-async def on_languages(update: Update, context: BotContext) -> str | int:
+async def on_language(update: Update, context: BotContext) -> str | int:
+    """lang:<index>: the language the first text is written in."""
+    if not await _checked(update, context, "languages"):
+        return END
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    locales = context.services.i18n.available
+    index = int(query.data.rsplit(":", 1)[1])
+    if index >= len(locales):
+        await query.answer()
+        return LANGUAGES
+    await spend(update)
+    draft = _draft(context)
+    first = locales[index]
+    draft["texts"], draft["sources"] = {first: draft.pop("first_text", "")}, {first: first}
+    draft["pending"] = [loc for loc in locales if loc != first]
+    return await _ask_other_language(update, context, draft)
+
+
+def _first_locale(draft: Draft) -> str:
+    """The language of the text the adviser sent first (the one others may share)."""
+    return str(next(loc for loc, source in draft["sources"].items() if loc == source))
+
+
+async def _ask_other_language(update: Update, context: BotContext, draft: Draft) -> str:
+    if not draft["pending"]:
+        return await _after_text(update, context, draft)
+    _ = await context.translator(update)
+    other, first = _language(draft["pending"][0]), _language(_first_locale(draft))
+    await send(
+        update,
+        context,
+        _(
+            "Readers who chose {other}: do you want to write the text in {other}, or send them "
+            "the {first} text?",
+            other=other,
+            first=first,
+        ),
+        InlineKeyboardMarkup(
+            [
+                [_button(_("Write it in {language}", language=other), "o:write")],
+                [_button(_("Send them the {language} text", language=first), "o:same")],
+            ]
+        ),
+    )
+    return OTHER_LANGUAGE
+
+
+async def on_other_language(update: Update, context: BotContext) -> str | int:
+    """o:write asks for the text in the next language; o:same gives them the first text."""
     if not await _checked(update, context, "languages"):
         return END
     query = update.callback_query
     assert query is not None and query.data is not None
     await spend(update)
-    return await _languages_done(update, context, _draft(context), one=query.data.endswith("one"))
-
-
-async def _languages_done(update: Update, context: BotContext, draft: Draft, one: bool) -> str:
-    services = context.services
-    text = draft["texts"].pop("*")
-    if one:
-        draft["texts"] = dict.fromkeys(services.i18n.available, text)
-        return await _after_text(update, context, draft)
-    draft["texts"] = {services.i18n.default: text}
-    draft["ask_locales"] = [loc for loc in services.i18n.available if loc != services.i18n.default]
-    return await _ask_locale(update, context, draft)
-
-
-async def _ask_locale(update: Update, context: BotContext, draft: Draft) -> str:
-    _ = await context.translator(update)
-    locale = draft["ask_locales"][0]
-    await send(
-        update,
-        context,
-        _(
-            "The text you sent is for {first}. Now send the text in {language}.",
-            first=LANGUAGE_NAMES.get(context.services.i18n.default, context.services.i18n.default),
-            language=LANGUAGE_NAMES.get(locale, locale),
-        ),
-    )
-    return LOCALE_TEXT
+    draft = _draft(context)
+    if query.data.endswith(":write"):
+        _ = await context.translator(update)
+        await send(
+            update,
+            context,
+            _("Now send the text in {language}.", language=_language(draft["pending"][0])),
+        )
+        return LOCALE_TEXT
+    locale, first = draft["pending"].pop(0), _first_locale(draft)
+    draft["texts"][locale], draft["sources"][locale] = draft["texts"][first], first
+    return await _ask_other_language(update, context, draft)
 
 
 async def on_locale_text(update: Update, context: BotContext) -> str | int:
@@ -228,18 +298,13 @@ async def on_locale_text(update: Update, context: BotContext) -> str | int:
         return END
     message = update.effective_message
     assert message is not None and message.text is not None
-    _ = await context.translator(update)
     draft = _draft(context)
     limit = MessageLimit.CAPTION_LENGTH if draft.get("image") else MessageLimit.MAX_TEXT_LENGTH
-    if len(message.text) > limit:
-        await message.reply_text(
-            _("That text is too long: at most {limit} characters. Please shorten it.", limit=limit)
-        )
+    if await refuse_text(update, context, message.text_html, limit):
         return LOCALE_TEXT
-    draft["texts"][draft["ask_locales"].pop(0)] = message.text_html
-    if draft["ask_locales"]:
-        return await _ask_locale(update, context, draft)
-    return await _after_text(update, context, draft)
+    locale = draft["pending"].pop(0)
+    draft["texts"][locale], draft["sources"][locale] = message.text_html, locale
+    return await _ask_other_language(update, context, draft)
 
 
 async def _after_text(update: Update, context: BotContext, draft: Draft) -> str:
@@ -249,6 +314,22 @@ async def _after_text(update: Update, context: BotContext, draft: Draft) -> str:
 
 
 # --- 3. audience -----------------------------------------------------------------------------
+
+
+def _kind_names(_: Translator) -> dict[str, str]:
+    return {"both": _("Both"), "private": _("Private chats"), "group": _("Groups")}
+
+
+def _topic_names(_: Translator) -> dict[str, str]:
+    return {"all": _("All topics")} | {key: _(name) for key, name in TOPICS.items()}
+
+
+def audience_text(_: Translator, config: Config, draft: Draft) -> str:
+    """Municipalities with the chosen neighbourhoods, e.g. 'Enschede (Oost, West)'."""
+    names = scope_text(_, config, draft["municipalities"]) if draft["municipalities"] else "–"
+    if draft["neighbourhoods"]:
+        return f"{names} ({', '.join(draft['neighbourhoods'])})"
+    return names
 
 
 async def _audience_view(
@@ -267,7 +348,11 @@ async def _audience_view(
             for m in scope
         ]
         rows += [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-        rows.append([_button(_("All my municipalities"), "m:all")])
+        shortcuts = [_button(_("All my municipalities"), "m:all")]
+        last = config.municipality(draft.get("last"))
+        if last is not None and last.slug in chosen and len(chosen) > 1:
+            shortcuts.append(_button(_("Only {name}", name=last.name), "m:only"))
+        rows.append(shortcuts)
     only = config.municipality(draft["municipalities"][0]) if len(chosen) == 1 else None
     if only is not None and only.neighbourhoods:
         hoods = [
@@ -275,14 +360,14 @@ async def _audience_view(
             for i, h in enumerate(only.neighbourhoods)
         ]
         rows += [hoods[i : i + 3] for i in range(0, len(hoods), 3)]
-    kind_names = {"both": _("Both"), "private": _("Private chats"), "group": _("Groups")}
+    kind_names = _kind_names(_)
     rows.append(
         [
             _button(("🔘 " if draft["kinds"] == key else "") + name, f"k:{key}")
             for key, name in kind_names.items()
         ]
     )
-    topic_names = {"all": _("All topics")} | {key: _(name) for key, name in TOPICS.items()}
+    topic_names = _topic_names(_)
     topics = [
         _button(("🔘 " if draft["topic"] == key else "") + name, f"t:{key}")
         for key, name in topic_names.items()
@@ -290,24 +375,24 @@ async def _audience_view(
     rows += [topics[i : i + 2] for i in range(0, len(topics), 2)]
     rows.append([_button(_("Next"), "next"), _button(_("Cancel"), "cancel")])
     count = await context.services.outbox.audience_size(_audience(draft)) if chosen else 0
-    text = "\n".join(
-        [
-            _("<b>Who should receive it?</b>"),
-            _("Municipalities: {names}", names=scope_text(_, config, chosen) if chosen else "–"),
-            _(
-                "Neighbourhoods: {names}",
-                names=", ".join(draft["neighbourhoods"]) or _("whole municipality"),
-            ),
-            _(
-                "Chats: {kinds}; topic: {topic}",
-                kinds=kind_names[draft["kinds"]],
-                topic=topic_names[draft["topic"]],
-            ),
-            "",
-            _("This campaign will reach <b>{chats}</b>.", chats=count_chats(_, count)),
-        ]
-    )
-    return text, InlineKeyboardMarkup(rows)
+    lines = [_("<b>Who should receive it?</b>")]
+    if not chosen:
+        lines.append(_("Tap the municipalities it is for."))
+    lines += [
+        _("Municipalities: {names}", names=scope_text(_, config, chosen) if chosen else "–"),
+        _(
+            "Neighbourhoods: {names}",
+            names=", ".join(draft["neighbourhoods"]) or _("whole municipality"),
+        ),
+        _(
+            "Chats: {kinds}; topic: {topic}",
+            kinds=kind_names[draft["kinds"]],
+            topic=topic_names[draft["topic"]],
+        ),
+        "",
+        _("This campaign will reach <b>{chats}</b>.", chats=count_chats(_, count)),
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
 async def _show_audience(update: Update, context: BotContext, draft: Draft, *, new: bool) -> str:
@@ -326,12 +411,20 @@ async def _show_audience(update: Update, context: BotContext, draft: Draft, *, n
     return AUDIENCE
 
 
+AUDIENCE_FIELDS = ("municipalities", "neighbourhoods", "kinds", "topic", "last")
+
+
 async def on_audience(update: Update, context: BotContext) -> str | int:
-    """A toggle: municipality (m:<index>|all), neighbourhood (h:<index>), kinds, topic."""
+    """A toggle: municipality (m:<index>|all|only), neighbourhood (h:<index>), kinds, topic.
+
+    A press that changes nothing (the option is already chosen) is only answered: the screen
+    stays as it is, and so does the draft.
+    """
     query = update.callback_query
     assert query is not None and query.data is not None
     _prefix, what, value = query.data.split(":", 2)
     draft = _draft(context)
+    before = {key: draft.get(key) for key in AUDIENCE_FIELDS}
     config = context.services.config
     chosen = set(draft["municipalities"])
     if what == "m":
@@ -340,10 +433,16 @@ async def on_audience(update: Update, context: BotContext) -> str | int:
             return END
         if value == "all":
             chosen = set(roles.municipalities)
+        elif value == "only" and draft.get("last") in chosen:
+            chosen = {draft["last"]}
         elif value.isdigit() and int(value) < len(config.municipalities):
-            chosen ^= {config.municipalities[int(value)].slug} & roles.municipalities
+            slug = config.municipalities[int(value)].slug
+            if slug in roles.municipalities:
+                chosen ^= {slug}
+                draft["last"] = slug if slug in chosen else draft.get("last")
         draft["municipalities"] = sorted(chosen)
-        draft["neighbourhoods"] = []
+        if draft["municipalities"] != before["municipalities"]:
+            draft["neighbourhoods"] = []
     else:
         if not await _checked(update, context, "audience"):
             return END
@@ -356,6 +455,9 @@ async def on_audience(update: Update, context: BotContext) -> str | int:
             draft["kinds"] = value
         elif what == "t" and (value == "all" or value in TOPICS):
             draft["topic"] = value
+    if {key: draft.get(key) for key in AUDIENCE_FIELDS} == before:
+        await query.answer()
+        return AUDIENCE
     return await _show_audience(update, context, draft, new=False)
 
 
@@ -431,9 +533,69 @@ async def on_moment_button(update: Update, context: BotContext) -> str | int:
     return await _moment_chosen(update, context, moment)
 
 
+def _quiet_release(context: BotContext, draft: Draft) -> datetime | None:
+    """When the quiet hours end, if the moment falls in them and private chats are in the
+    audience (the engine holds those; groups get it at the moment itself)."""
+    if "private" not in KINDS[draft["kinds"]]:
+        return None
+    services = context.services
+    delivery = services.config.delivery
+    moment = _due(draft) or services.now()
+    return quiet_release(
+        moment, delivery.quiet_start, delivery.quiet_end, services.config.locale.tz
+    )
+
+
 async def _moment_chosen(update: Update, context: BotContext, due: datetime | None) -> str:
     draft = _draft(context)
     draft["due"] = due.isoformat() if due else None
+    release = _quiet_release(context, draft)
+    if release is None or "group" not in KINDS[draft["kinds"]]:
+        return await _preview(update, context, draft)
+    # Private chats would wait for the morning while groups get it at once: let the adviser
+    # choose instead of finding out afterwards.
+    _ = await context.translator(update)
+    delivery = context.services.config.delivery
+    at = _.fmt_datetime(release, "HH:mm")
+    split = (
+        _("Groups now, private chats at {release}", release=at)
+        if due is None
+        else _(
+            "Groups at {time}, private chats at {release}",
+            time=_.fmt_datetime(due, "HH:mm"),
+            release=at,
+        )
+    )
+    await send(
+        update,
+        context,
+        _(
+            "That is in the quiet hours ({start}-{end}): private chats get messages only from "
+            "{end}. When should the groups get it?",
+            start=delivery.quiet_hours_start,
+            end=delivery.quiet_hours_end,
+        ),
+        InlineKeyboardMarkup(
+            [
+                [_button(split, "q:split")],
+                [_button(_("Everyone at {release}", release=at), "q:morning")],
+            ]
+        ),
+    )
+    return QUIET
+
+
+async def on_quiet(update: Update, context: BotContext) -> str | int:
+    """q:split keeps the moment (private chats are held); q:morning moves it for everyone."""
+    if not await _checked(update, context, "moment"):
+        return END
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await spend(update)
+    draft = _draft(context)
+    release = _quiet_release(context, draft)
+    if query.data.endswith(":morning") and release is not None:
+        draft["due"] = release.isoformat()
     return await _preview(update, context, draft)
 
 
@@ -444,38 +606,105 @@ def _due(draft: Draft) -> datetime | None:
     return datetime.fromisoformat(draft["due"]) if draft.get("due") else None
 
 
+def _written(draft: Draft) -> list[str]:
+    """The languages with a text of their own, the first written first."""
+    return [loc for loc, source in draft["sources"].items() if loc == source]
+
+
+async def _language_lines(context: BotContext, _: Translator, draft: Draft) -> list[str]:
+    """One line per language: whose text its readers get and how many chats they are."""
+    services = context.services
+    per_locale = await services.outbox.audience_locales(_audience(draft))
+    known = services.i18n.available
+    # A chat in a language without a catalogue gets the default language's text.
+    per_locale[services.i18n.default] = per_locale.get(services.i18n.default, 0) + sum(
+        n for loc, n in per_locale.items() if loc not in known
+    )
+    lines = []
+    for locale in known:
+        source = draft["sources"].get(locale, locale)
+        chats = count_chats(_, per_locale.get(locale, 0))
+        lines.append(
+            _("• {language}: own text, {chats}", language=_language(locale), chats=chats)
+            if source == locale
+            else _(
+                "• {language}: the {source} text, {chats}",
+                language=_language(locale),
+                source=_language(source),
+                chats=chats,
+            )
+        )
+    return lines
+
+
+async def _approval_line(context: BotContext, _: Translator, draft: Draft, author: int) -> str:
+    services = context.services
+    if not services.config.campaigns.require_approval:
+        return ""
+    possible = await approvers(services, author, draft["municipalities"])
+    if not possible:
+        return _(
+            "⚠️ This campaign needs approval, but nobody else can approve it: that takes "
+            "another adviser for {audience}, or an admin. Ask an admin to invite one, or change "
+            "the audience.",
+            audience=scope_text(_, services.config, draft["municipalities"]),
+        )
+    return _.ngettext(
+        "It needs approval: {n} person can approve it.",
+        "It needs approval: {n} people can approve it.",
+        len(possible),
+    )
+
+
 async def _preview(update: Update, context: BotContext, draft: Draft) -> str:
     _ = await context.translator(update)
-    chat = update.effective_chat
-    assert chat is not None
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    services = context.services
     draft["editing"] = False
-    content = _content(draft)
-    failure = await send_as_recipients_see_it(context, chat.id, content, [_.locale])
-    if failure:
-        await context.bot.send_message(
-            chat.id,
-            _("Telegram refused this message: {reason}. Please change the text.", reason=failure),
-        )
+    refusal = await preview(context, _, chat.id, _content(draft), "campaign")
+    if refusal is not None:
+        await context.bot.send_message(chat.id, refusal)
         draft["editing"] = True
         return await _ask_text(update, context)
-    count = await context.services.outbox.audience_size(_audience(draft))
-    markup = InlineKeyboardMarkup(
-        [
-            [_button(_("Confirm"), "ok"), _button(_("Change"), "chg")],
-            [_button(_("Test send"), "test"), _button(_("Cancel"), "cancel")],
-        ]
+    due = _due(draft)
+    audience = _audience(draft)
+    topic_names = _topic_names(_)
+    lines = [
+        _("👆 This is the message exactly as recipients will see it.")
+        if len(_written(draft)) == 1
+        else _("👆 These are the messages exactly as recipients will see them, one per language."),
+        *await _language_lines(context, _, draft),
+        _(
+            "Audience: {audience}; {kinds}; {topic}. Together <b>{chats}</b>.",
+            audience=audience_text(_, services.config, draft),
+            kinds={
+                "both": _("private chats and groups"),
+                "private": _("private chats only"),
+                "group": _("groups only"),
+            }[draft["kinds"]],
+            topic=_("every topic")
+            if draft["topic"] == "all"
+            else _("topic: {name}", name=topic_names[draft["topic"]]),
+            chats=count_chats(_, await services.outbox.audience_size(audience)),
+        ),
+        release_text(_, services, due or services.now(), audience.kinds),
+    ]
+    if approval := await _approval_line(context, _, draft, user.id):
+        lines.append(approval)
+    editing = bool(draft.get("campaign_id"))
+    first_row = (
+        [_button(_("Save the new text"), "ok")]
+        if editing
+        else [_button(_("Confirm"), "ok"), _button(_("Change"), "chg")]
     )
-    text = _(
-        "👆 This is the message exactly as recipients will see it.\n"
-        "Audience: {audience}, <b>{chats}</b>.\nMoment: <b>{moment}</b>.",
-        audience=scope_text(_, context.services.config, draft["municipalities"]),
-        chats=count_chats(_, count),
-        moment=_moment_text(_, _due(draft)),
+    markup = InlineKeyboardMarkup(
+        [first_row, [_button(_("Test send"), "test"), _button(_("Cancel"), "cancel")]]
     )
     prompts.bind(
         context,
         await context.bot.send_message(
-            chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+            chat.id, "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=markup
         ),
     )
     return PREVIEW
@@ -488,11 +717,8 @@ async def on_test_send(update: Update, context: BotContext) -> str | int:
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and chat is not None
     _ = await context.translator(update)
-    content = _content(_draft(context))
-    # One message per distinct text: "one text for all" is sent once.
-    locales = list({content.text(loc): loc for loc in sorted(content.texts)}.values())
-    failure = await send_as_recipients_see_it(context, chat.id, content, locales)
-    await query.answer(failure or _("Sent to you only."), show_alert=bool(failure))
+    refusal = await preview(context, _, chat.id, _content(_draft(context)), "campaign")
+    await query.answer(refusal or _("Sent to you only."), show_alert=bool(refusal))
     return PREVIEW
 
 
@@ -535,18 +761,34 @@ async def on_confirm(update: Update, context: BotContext) -> int | str:
     roles = await _checked(update, context, "confirm")
     if not roles:
         return END
-    user = update.effective_user
-    assert user is not None and context.user_data is not None
+    user, query = update.effective_user, update.callback_query
+    assert user is not None and query is not None and context.user_data is not None
     _ = await context.translator(update)
     services = context.services
     draft = _draft(context)
+    approval = services.config.campaigns.require_approval
+    if approval and not await approvers(services, user.id, draft["municipalities"]):
+        # Refused at once rather than saved to wait forever; the preview stays usable.
+        await query.answer()
+        await send(
+            update,
+            context,
+            _(
+                "I have not saved it: nobody else can approve a campaign for {audience}. Ask an "
+                "admin to invite another adviser for it (or to approve it as admin), or change "
+                "the audience with Change.",
+                audience=scope_text(_, services.config, draft["municipalities"]),
+            ),
+        )
+        return PREVIEW
+    if draft.get("campaign_id"):
+        return await _save_new_text(update, context, draft)
+    await spend(update)
     due = _due(draft)
     now = services.now()
-    await spend(update)
     if due is not None and due <= now:
         await send(update, context, moment_problem_text(_, "past"))
         return await _ask_moment(update, context, draft)
-    approval = services.config.campaigns.require_approval
     campaign = await services.campaigns.create(
         user.id,
         _content(draft),
@@ -557,32 +799,112 @@ async def on_confirm(update: Update, context: BotContext) -> int | str:
     context.user_data.pop(DRAFT_KEY, None)
     await services.audit.record(user.id, "campaign.create", str(campaign.id), now=now)
     if approval:
-        notified = await ask_approval(context, campaign)
-        await send(
-            update,
-            context,
-            _(
-                "Campaign #{id} is saved and waits for approval by another adviser or an admin "
-                "({n} asked). /campaigns shows its status.",
-                id=campaign.id,
-                n=notified,
-            ),
-        )
+        await send(update, context, await _approval_asked_text(context, _, campaign.id))
         return END
     await schedule_campaign(services, campaign)
-    await send(update, context, _scheduled_text(_, campaign, due))
+    await send(
+        update,
+        context,
+        _(
+            "Campaign #{id} is saved. {release} /campaigns shows it; you can still cancel, "
+            "reschedule or change it there until it goes out.",
+            id=campaign.id,
+            release=release_text(_, services, campaign.due_at, campaign.audience.kinds),
+        ),
+    )
     return END
 
 
-def _scheduled_text(_: Translator, campaign: Campaign, due: datetime | None) -> str:
-    if due is None:
-        return _("Campaign #{id} is being sent now. /campaigns shows how it goes.", id=campaign.id)
+async def _approval_asked_text(context: BotContext, _: Translator, campaign_id: int) -> str:
+    """Ask the approvers; say how many were asked, and warn when none could be reached."""
+    campaign = await context.services.campaigns.get(campaign_id)
+    assert campaign is not None
+    asked = await ask_approval(context, campaign)
+    if asked:
+        return _.ngettext(
+            "Campaign #{id} is saved and waits for approval; I asked {n} person. "
+            "/campaigns shows its status.",
+            "Campaign #{id} is saved and waits for approval; I asked {n} people. "
+            "/campaigns shows its status.",
+            asked,
+            id=campaign.id,
+        )
     return _(
-        "Campaign #{id} is scheduled for {moment}. /campaigns shows it; you can still cancel "
-        "or reschedule it there.",
+        "Campaign #{id} is saved and waits for approval, but I could not ask anyone: those who "
+        "may approve it have not started a chat with me yet. Ask them to send me /start and "
+        "then look at /campaigns.",
         id=campaign.id,
-        moment=_.fmt_datetime(due, "d MMMM y HH:mm"),
     )
+
+
+async def on_edit_campaign(update: Update, context: BotContext) -> str | int:
+    """ed:<id> under /campaigns: a new text for a campaign that has not gone out yet."""
+    campaign = await campaign_for(update, context, "edit")
+    if campaign is None:
+        return END
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    if not await is_upcoming(context.services, campaign):
+        _ = await context.translator(update)
+        await query.answer(
+            _("Campaign #{id} can no longer be changed.", id=campaign.id), show_alert=True
+        )
+        return END
+    audience = campaign.audience
+    kinds = next(key for key, value in KINDS.items() if value == audience.kinds)
+    context.user_data[DRAFT_KEY] = _new_draft(audience.municipalities) | {
+        "kinds": kinds,
+        "topic": audience.topic or "all",
+        "neighbourhoods": sorted(audience.neighbourhoods or ()),
+        "due": campaign.due_at.isoformat(),
+        "editing": True,
+        "campaign_id": campaign.id,
+    }
+    await spend(update)
+    return await _ask_text(update, context)
+
+
+async def _save_new_text(update: Update, context: BotContext, draft: Draft) -> int:
+    """The new text replaces the old one while the campaign has not gone out; with four-eyes
+    approval it waits for approval again, because what was approved was the old text."""
+    user = update.effective_user
+    assert user is not None and context.user_data is not None
+    _ = await context.translator(update)
+    services = context.services
+    await spend(update)
+    campaign = await services.campaigns.get(int(draft["campaign_id"]))
+    context.user_data.pop(DRAFT_KEY, None)
+    if campaign is None or not await is_upcoming(services, campaign):
+        ident = draft["campaign_id"]
+        await send(update, context, _("Campaign #{id} can no longer be changed.", id=ident))
+        return END
+    content = _content(draft)
+    approval = services.config.campaigns.require_approval
+    if campaign.state == "scheduled" and not approval:
+        if not await services.outbox.replace_planned_content(campaign.key, content):
+            await send(update, context, _("Campaign #{id} has already gone out.", id=campaign.id))
+            return END
+    elif campaign.state == "scheduled":
+        if not await services.outbox.cancel_planned(campaign.key, "new text: approval again"):
+            await send(update, context, _("Campaign #{id} has already gone out.", id=campaign.id))
+            return END
+        await services.campaigns.set_state(campaign.id, "awaiting_approval")
+        await services.planner.schedule_wakeups()
+    await services.campaigns.set_content(campaign.id, content)
+    await services.audit.record(user.id, "campaign.edit", str(campaign.id), now=services.now())
+    if approval:
+        await send(update, context, await _approval_asked_text(context, _, campaign.id))
+        return END
+    await send(
+        update,
+        context,
+        _(
+            "Campaign #{id} has the new text. {release}",
+            id=campaign.id,
+            release=release_text(_, services, campaign.due_at, campaign.audience.kinds),
+        ),
+    )
+    return END
 
 
 async def cancel(update: Update, context: BotContext) -> int:
@@ -603,10 +925,12 @@ def register(app: BotApplication) -> None:
                 CommandHandler(["campaign", "campagne"], start),
                 # From the /campaigns list: bound to the campaign row (role and state checked).
                 conversation.press(PREFIX, on_reschedule, r"rs:\d+", bound=False),
+                conversation.press(PREFIX, on_edit_campaign, r"ed:\d+", bound=False),
             ],
             states={
                 TEXT: [MessageHandler((text | filters.PHOTO) & filters.ChatType.PRIVATE, on_text)],
-                LANGUAGES: [_press(on_languages, "lang:(one|each)"), buttons_only],
+                LANGUAGES: [_press(on_language, r"lang:\d+"), buttons_only],
+                OTHER_LANGUAGE: [_press(on_other_language, "o:(write|same)"), buttons_only],
                 LOCALE_TEXT: [MessageHandler(text, on_locale_text)],
                 AUDIENCE: [
                     _press(on_audience, r"[mhkt]:[\w-]+"),
@@ -617,6 +941,7 @@ def register(app: BotApplication) -> None:
                     _press(on_moment_button, r"(now|at:\d+)"),
                     MessageHandler(text, on_moment_text),
                 ],
+                QUIET: [_press(on_quiet, "q:(split|morning)"), buttons_only],
                 PREVIEW: [
                     _press(on_confirm, "ok"),
                     _press(on_change, "chg"),

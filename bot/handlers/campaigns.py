@@ -2,13 +2,18 @@
 buttons to cancel, reschedule and approve; other advisers and admins are asked to approve a new
 campaign when the configuration requires it.
 
-Every button checks the role again (bot.auth.guard) and carries only the campaign's id. The
-reschedule dialog runs in the wizard's persistent conversation "campaign" (state RESCHEDULE).
+Every button carries only the campaign's id and is checked in this order: the presser's role
+covers the campaign (bot.auth.guard), the press is on a /campaigns list or an approval request
+the bot sent to this person in this chat (flow LIST_FLOW in bot/handlers/prompts.py), and the
+campaign's state allows it. The reschedule dialog runs in the wizard's persistent conversation
+"campaign" (state RESCHEDULE).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -16,23 +21,28 @@ from telegram.ext import CommandHandler
 
 from bot.advisers.broadcasts import schedule_campaign
 from bot.advisers.moments import MomentProblem, parse_moment
-from bot.advisers.stats import delivery_counts
-from bot.advisers.texts import counts_text, scope_text
+from bot.advisers.stats import Counts, delivery_counts
+from bot.advisers.texts import counts_text, scope_text, title_of
 from bot.auth import Roles, guard, user_roles
-from bot.delivery import TelegramSender
-from bot.handlers import conversation
+from bot.handlers import conversation, prompts
 from bot.handlers.conversation import END, send, spend
+from bot.handlers.preview import send_as_recipients_see_it
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.campaigns import Campaign
-from scheduler.delivery import Content, DeliveryError
+from bot.teamwork import chat_translator
+from bot.telegram_errors import tell
+from scheduler.quiet import quiet_release
 
 log = logging.getLogger(__name__)
 
 PREFIX = "cmp"
+# The wizard's prompts are flow PREFIX; lists and approval requests are bound apart, so that
+# one does not make the other's buttons stale.
+LIST_FLOW = "cmp-list"
 RESCHEDULE_KEY = "campaign_reschedule"
 RESCHEDULE = "reschedule"  # a state of the conversation "campaign"
-PREVIEW_KEY = "campaign:preview"  # no broadcast has this key: its buttons count nothing
+MOMENT_FORMAT = "d MMMM y HH:mm"
 
 
 def _button(text: str, action: str) -> InlineKeyboardButton:
@@ -47,54 +57,77 @@ def moment_problem_text(_: Translator, problem: MomentProblem) -> str:
     }[problem]
 
 
-async def send_as_recipients_see_it(
-    context: BotContext, chat_id: int, content: Content, locales: list[str]
-) -> str | None:
-    """Send with the engine's own sender and the buttons recipients get (pressed here, they
-    answer as outdated); the reason when Telegram refuses the message."""
-    sender = TelegramSender(context.bot)
-    shown = await context.services.buttons.add("campaign", PREVIEW_KEY, "", content)
-    try:
-        for locale in locales:
-            await sender(chat_id, shown.text(locale), shown.image, keyboard=shown.keyboard(locale))
-    except DeliveryError as exc:
-        return exc.reason
-    return None
-
-
 # --- approval --------------------------------------------------------------------------------
 
 
-async def _approvers(services: Services, campaign: Campaign) -> list[int]:
-    """Admins and advisers whose scope covers the campaign, except its author."""
+async def approvers(services: Services, author_id: int, municipalities: Iterable[str]) -> list[int]:
+    """Who may approve a campaign of `author_id` for `municipalities`: other advisers whose
+    scope covers every one of them, and admins other than the author."""
     candidates = set(services.config.admins.user_ids) | {
         g.user_id for g in await services.roles.all()
     }
     result = []
-    for user_id in sorted(candidates - {campaign.author_id}):
+    for user_id in sorted(candidates - {author_id}):
         roles = await user_roles(services, user_id)
-        if roles.covers(campaign.audience.municipalities):
+        if roles.covers(municipalities):
             result.append(user_id)
     return result
 
 
+def release_text(_: Translator, services: Services, due: datetime, kinds: Iterable[str]) -> str:
+    """When a campaign reaches its recipients: at its moment (or now), and private chats only
+    after the quiet hours, as the engine holds them."""
+    now = services.now()
+    start = max(due, now)
+    delivery = services.config.delivery
+    held = (
+        quiet_release(start, delivery.quiet_start, delivery.quiet_end, services.config.locale.tz)
+        if "private" in kinds
+        else None
+    )
+    moment = _.fmt_datetime(start, MOMENT_FORMAT)
+    if held is None:
+        return _("It goes out now.") if due <= now else _("It goes out on {moment}.", moment=moment)
+    release = _.fmt_datetime(held, MOMENT_FORMAT)
+    if "group" not in kinds:
+        return _("Private chats get it on {release}, when the quiet hours end.", release=release)
+    if due <= now:
+        return _(
+            "Groups get it now; private chats on {release}, when the quiet hours end.",
+            release=release,
+        )
+    return _(
+        "Groups get it on {moment}; private chats on {release}, when the quiet hours end.",
+        moment=moment,
+        release=release,
+    )
+
+
 async def ask_approval(context: BotContext, campaign: Campaign) -> int:
+    """Send the campaign and the question to everyone who may approve it; how many were asked
+    (someone who never opened a chat with the bot cannot be messaged)."""
     services = context.services
     asked = 0
-    for user_id in await _approvers(services, campaign):
+    for user_id in await approvers(services, campaign.author_id, campaign.audience.municipalities):
         chat = await services.chats.get(user_id)
         if chat is None:
-            continue  # never opened a chat with the bot: cannot be messaged
-        _ = services.i18n.get(chat.locale)
-        if await send_as_recipients_see_it(context, user_id, campaign.content, [chat.locale]):
             continue
-        await context.bot.send_message(
+        _ = services.i18n.get(chat.locale)
+        if await send_as_recipients_see_it(
+            context, user_id, campaign.content, [chat.locale], "campaign"
+        ):
+            continue
+        due = campaign.due_at
+        request = await tell(
+            context.bot,
             user_id,
             _(
-                "👆 Campaign #{id} for {audience}, at {moment}, waits for your approval.",
+                "👆 Campaign #{id} for {audience} waits for your approval. {release}",
                 id=campaign.id,
                 audience=scope_text(_, services.config, campaign.audience.municipalities),
-                moment=_.fmt_datetime(campaign.due_at, "d MMMM y HH:mm"),
+                release=_("It goes out as soon as it is approved.")
+                if due <= services.now()
+                else _("It goes out on {moment}.", moment=_.fmt_datetime(due, MOMENT_FORMAT)),
             ),
             reply_markup=InlineKeyboardMarkup(
                 [
@@ -105,6 +138,9 @@ async def ask_approval(context: BotContext, campaign: Campaign) -> int:
                 ]
             ),
         )
+        if request is None:
+            continue
+        prompts.bind(context, request, flow=LIST_FLOW, keep_previous=True, user_id=user_id)
         asked += 1
     return asked
 
@@ -112,17 +148,36 @@ async def ask_approval(context: BotContext, campaign: Campaign) -> int:
 # --- /campaigns ------------------------------------------------------------------------------
 
 
-def _status(_: Translator, campaign: Campaign, broadcast: tuple[str, str | None] | None) -> str:
+def _status(
+    _: Translator,
+    campaign: Campaign,
+    broadcast: tuple[str, str | None] | None,
+    counts: Counts | None,
+) -> str:
     if campaign.state == "cancelled":
         return _("cancelled")
     if campaign.state == "awaiting_approval":
         return _("awaiting approval")
     state = broadcast[0] if broadcast else "planned"
+    if state == "materialized" and counts is not None and counts.held + counts.pending:
+        return _("being sent")  # e.g. private chats held until the quiet hours end
     if state == "materialized":
         return _("sent")
     if state == "skipped":
         return _("not sent")
     return _("scheduled")
+
+
+def _is_upcoming(campaign: Campaign, broadcast: tuple[str, str | None] | None) -> bool:
+    """Not gone out and not cancelled, given its broadcast row."""
+    return campaign.state == "awaiting_approval" or (
+        campaign.state == "scheduled" and (broadcast is None or broadcast[0] == "planned")
+    )
+
+
+async def is_upcoming(services: Services, campaign: Campaign) -> bool:
+    """Not gone out and not cancelled: it may still be cancelled, moved or given a new text."""
+    return _is_upcoming(campaign, await services.outbox.get_broadcast(campaign.key))
 
 
 async def _campaigns_view(
@@ -145,11 +200,12 @@ async def _campaigns_view(
     lines, rows = [_("<b>Campaigns</b>")], []
     for c in campaigns:
         broadcast = await services.outbox.get_broadcast(c.key)
-        status = _status(_, c, broadcast)
+        status = _status(_, c, broadcast, counts[c.key].counts if c.key in counts else None)
         lines.append(
             _(
-                "#{id} · {moment} · {audience} · <b>{status}</b>",
+                "#{id} <b>{title}</b> · {moment} · {audience} · <b>{status}</b>",
                 id=c.id,
+                title=title_of(c.content.text(_.locale)),
                 moment=_.fmt_datetime(c.due_at, "d MMM y HH:mm"),
                 audience=scope_text(_, services.config, c.audience.municipalities),
                 status=status,
@@ -157,17 +213,17 @@ async def _campaigns_view(
         )
         if c.key in counts:
             lines.append("   " + counts_text(_, counts[c.key].counts))
-        upcoming = c.state == "awaiting_approval" or (
-            c.state == "scheduled" and (broadcast is None or broadcast[0] == "planned")
-        )
-        if upcoming and roles.covers(c.audience.municipalities):
-            row = [
-                _button(_("Cancel #{id}", id=c.id), f"x:{c.id}"),
-                _button(_("Reschedule #{id}", id=c.id), f"rs:{c.id}"),
-            ]
+        if _is_upcoming(c, broadcast) and roles.covers(c.audience.municipalities):
+            rows.append(
+                [
+                    _button(_("Cancel #{id}", id=c.id), f"x:{c.id}"),
+                    _button(_("Reschedule #{id}", id=c.id), f"rs:{c.id}"),
+                ]
+            )
+            second = [_button(_("Edit text #{id}", id=c.id), f"ed:{c.id}")]
             if c.state == "awaiting_approval" and c.author_id != user_id:
-                row.append(_button(_("Approve #{id}", id=c.id), f"ap:{c.id}"))
-            rows.append(row)
+                second.append(_button(_("Approve #{id}", id=c.id), f"ap:{c.id}"))
+            rows.append(second)
     return "\n".join(lines), InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -179,11 +235,13 @@ async def list_campaigns(update: Update, context: BotContext) -> None:
     assert message is not None and user is not None
     _ = await context.translator(update)
     text, markup = await _campaigns_view(context, _, roles, user.id)
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    listing = await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    prompts.bind(context, listing, flow=LIST_FLOW, keep_previous=True)
 
 
-async def _campaign_for(update: Update, context: BotContext, action: str) -> Campaign | None:
-    """The campaign of a button, when the presser's scope covers its whole audience."""
+async def campaign_for(update: Update, context: BotContext, action: str) -> Campaign | None:
+    """The campaign of a button, when the presser's scope covers its whole audience and the
+    press is on a list or approval request the bot sent them."""
     query = update.callback_query
     assert query is not None and query.data is not None
     ident = query.data.rsplit(":", 1)[1]
@@ -193,6 +251,8 @@ async def _campaign_for(update: Update, context: BotContext, action: str) -> Cam
         update, context, f"campaign.{action}", municipalities=municipalities, target=ident
     ):
         return None
+    if not await prompts.claim(update, context, LIST_FLOW):
+        return None
     if campaign is None:
         _ = await context.translator(update)
         await query.answer(_("This campaign does not exist."), show_alert=True)
@@ -200,7 +260,7 @@ async def _campaign_for(update: Update, context: BotContext, action: str) -> Cam
 
 
 async def on_cancel_campaign(update: Update, context: BotContext) -> None:
-    campaign = await _campaign_for(update, context, "cancel")
+    campaign = await campaign_for(update, context, "cancel")
     if campaign is None:
         return
     query, user = update.callback_query, update.effective_user
@@ -219,13 +279,13 @@ async def on_cancel_campaign(update: Update, context: BotContext) -> None:
         await services.planner.schedule_wakeups()
     roles = await user_roles(services, user.id)
     text, markup = await _campaigns_view(context, _, roles, user.id)
+    if stopped:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.answer(_("Campaign #{id} is cancelled.", id=campaign.id))
+        return
+    # Answered first: the list may already show this (an edit to the same view is a no-op).
+    await query.answer(_("Campaign #{id} has already gone out.", id=campaign.id), show_alert=True)
     await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    await query.answer(
-        _("Campaign #{id} is cancelled.", id=campaign.id)
-        if stopped
-        else _("Campaign #{id} has already gone out.", id=campaign.id),
-        show_alert=not stopped,
-    )
 
 
 async def on_approve(update: Update, context: BotContext) -> None:
@@ -233,7 +293,7 @@ async def on_approve(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
     approve = query.data.split(":")[1] == "ap"
-    campaign = await _campaign_for(update, context, "approve" if approve else "reject")
+    campaign = await campaign_for(update, context, "approve" if approve else "reject")
     if campaign is None:
         return
     _ = await context.translator(update)
@@ -267,25 +327,45 @@ async def on_approve(update: Update, context: BotContext) -> None:
     action = "campaign.approve" if approve else "campaign.reject"
     await services.audit.record(user.id, action, str(campaign.id), now=services.now())
     await query.edit_message_reply_markup(None)
+    decided = await services.campaigns.get(campaign.id)
+    assert decided is not None
+    release = release_text(_, services, decided.due_at, decided.audience.kinds)
     await query.answer(
-        _("Campaign #{id} is approved.", id=campaign.id)
+        _("Campaign #{id} is approved. {release}", id=campaign.id, release=release)
         if approve
         else _("Campaign #{id} is rejected.", id=campaign.id)
     )
-    author = await services.chats.get(campaign.author_id)
-    _a = services.i18n.get(author.locale if author else None)
-    await context.bot.send_message(
-        campaign.author_id,
-        _a("Your campaign #{id} was approved.", id=campaign.id)
-        if approve
-        else _a("Your campaign #{id} was rejected.", id=campaign.id),
+    await _tell_author(context, decided, approve)
+
+
+async def _tell_author(context: BotContext, campaign: Campaign, approved: bool) -> None:
+    """The author hears the decision in their own language, and when an approved one goes out."""
+    services = context.services
+    _ = await chat_translator(services, campaign.author_id, None)
+    text = (
+        _(
+            "Your campaign #{id} was approved. {release}",
+            id=campaign.id,
+            release=release_text(_, services, campaign.due_at, campaign.audience.kinds),
+        )
+        if approved
+        else _("Your campaign #{id} was rejected.", id=campaign.id)
     )
+    await tell(context.bot, campaign.author_id, text)
 
 
-async def on_reschedule(update: Update, context: BotContext) -> str | int:
-    campaign = await _campaign_for(update, context, "reschedule")
+async def on_reschedule(update: Update, context: BotContext) -> str | int | None:
+    """A refused press returns None: a wizard the adviser is in keeps its step."""
+    campaign = await campaign_for(update, context, "reschedule")
     if campaign is None:
-        return END
+        return None
+    if not await is_upcoming(context.services, campaign):
+        _ = await context.translator(update)
+        assert update.callback_query is not None
+        await update.callback_query.answer(
+            _("Campaign #{id} can no longer be rescheduled.", id=campaign.id), show_alert=True
+        )
+        return None
     assert context.user_data is not None
     context.user_data[RESCHEDULE_KEY] = campaign.id
     _ = await context.translator(update)
@@ -317,8 +397,7 @@ async def on_reschedule_text(update: Update, context: BotContext) -> str | int:
     if isinstance(due, str):
         await message.reply_text(moment_problem_text(_, due))
         return RESCHEDULE
-    broadcast = await services.outbox.get_broadcast(campaign.key)
-    if campaign.state == "cancelled" or (broadcast and broadcast[0] != "planned"):
+    if not await is_upcoming(services, campaign):
         await message.reply_text(_("Campaign #{id} can no longer be rescheduled.", id=campaign.id))
         return END
     await services.campaigns.set_due(campaign.id, due)
@@ -342,7 +421,7 @@ async def on_reschedule_text(update: Update, context: BotContext) -> str | int:
 
 def register(app: BotApplication) -> None:
     """After bot.handlers.campaign_wizard's conversation, which also handles the rs: button."""
-    app.add_handler(CommandHandler("campaigns", list_campaigns))
+    app.add_handler(CommandHandler(["campaigns", "campagnes"], list_campaigns))
     # Bound to the campaign row: each handler checks the role and the campaign's state.
     app.add_handler(conversation.press(PREFIX, on_cancel_campaign, r"x:\d+", bound=False))
     app.add_handler(conversation.press(PREFIX, on_approve, r"(ap|rj):\d+", bound=False))

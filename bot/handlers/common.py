@@ -16,8 +16,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.auth import may_manage_chat, user_roles
 from bot.commands import visible
+from bot.handlers.prompts import refuse_outdated
 from bot.handlers.subscription import WIZARD_KEY
 from bot.services import BotApplication, BotContext
+from bot.telegram_errors import is_not_modified, is_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -78,17 +80,23 @@ async def unexpected_media(update: Update, context: BotContext) -> None:
     )
 
 
-async def outdated_button(update: Update, context: BotContext) -> None:
-    """A press that no handler claimed: an old keyboard (e.g. from before a restart)."""
-    _ = await context.translator(update)
-    assert update.callback_query is not None
-    await update.callback_query.answer(
-        _("This button is outdated. Use /settings or /help to continue."), show_alert=True
-    )
+async def _answer_quietly(update: Update) -> None:
+    """Stop the client's spinner of a press whose handler ended early; never raises."""
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except TelegramError:
+            log.debug("press already answered update_id=%s", update.update_id)
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log the failure with ids only (never names, texts, phone numbers or the token)."""
+    """Log the failure with ids only (never names, texts, phone numbers or the token).
+
+    Two Telegram answers are not failures (bot.telegram_errors): "message is not modified"
+    means the message already shows what we wanted, and an unreachable chat (the bot was
+    removed or blocked) is marked inactive. Replies go to the update's own chat; a handler that
+    writes to another chat uses `tell`, so an unreachable chat here is the update's.
+    """
     ids = {}
     if isinstance(update, Update):
         ids = {
@@ -96,6 +104,15 @@ async def on_error(update: object, context: BotContext) -> None:
             "chat_id": update.effective_chat.id if update.effective_chat else None,
             "user_id": update.effective_user.id if update.effective_user else None,
         }
+        if is_not_modified(context.error):
+            log.debug("message not modified %s", ids)
+            await _answer_quietly(update)
+            return
+        if is_unreachable(context.error) and update.effective_chat is not None:
+            await context.services.chats.set_active(update.effective_chat.id, False)
+            log.info("chat unreachable, marked inactive %s", ids)
+            await _answer_quietly(update)
+            return
     log.error("handler failed %s", ids, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
@@ -125,4 +142,6 @@ def register_fallbacks(app: BotApplication) -> None:
     app.add_handler(
         MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, unexpected_media)
     )
-    app.add_handler(CallbackQueryHandler(outdated_button))
+    # A press that passed bot.handlers.presses but that no handler takes in the state its flow
+    # is in (an old keyboard, e.g. from before a restart).
+    app.add_handler(CallbackQueryHandler(refuse_outdated))

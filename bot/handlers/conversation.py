@@ -22,8 +22,10 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.commands import CANCEL
 from bot.handlers import prompts
 from bot.services import BotContext
+from messages.telegram_html import text_problems
 
 END = ConversationHandler.END
 Handlers = Sequence[BaseHandler[Any, Any, Any]]
@@ -85,6 +87,23 @@ async def send(
     return message
 
 
+async def refuse_text(update: Update, context: BotContext, html: str, limit: int) -> bool:
+    """Check a typed text (its HTML) with the one validator before it is stored: True, after
+    telling the writer why, when Telegram would not accept it (HTML, empty, over `limit`)."""
+    problems = text_problems(html, limit)
+    if problems:
+        _ = await context.translator(update)
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(
+            _(
+                "Telegram would not accept this text: {problems}. "
+                "Please change it and send it again, or /cancel.",
+                problems="; ".join(problems),
+            )
+        )
+    return bool(problems)
+
+
 async def cancel(update: Update, context: BotContext, *keys: str) -> int:
     """/cancel or the Cancel button of a wizard: its drafts (`keys` in user_data) are dropped."""
     if context.user_data is not None:
@@ -110,7 +129,7 @@ def buttons_only() -> MessageHandler[BotContext, object]:
 
 def cancel_fallbacks(prefix: str, callback: Any) -> list[BaseHandler[Any, Any, Any]]:
     """/cancel (/annuleren) and the Cancel button (`<prefix>:cancel`), both to `callback`."""
-    return [CommandHandler(["cancel", "annuleren"], callback), press(prefix, callback, "cancel")]
+    return [CommandHandler(list(CANCEL), callback), press(prefix, callback, "cancel")]
 
 
 def persistent_conversation(

@@ -1,7 +1,7 @@
 """Presses on the buttons under broadcasts, the admins' switch per calendar entry, the daily
 closing of votes, and the low-score marks advisers see in /calendar.
 
-Callback prefixes handled here (bot.feedback.buttons.PREFIXES): `fb:<tag>:up|down`, a vote,
+Callback prefixes handled here (bot.feedback.buttons): `fb:<tag>:up|down`, a vote,
 and `shr:<tag>`, the share link; `<tag>` stands for the broadcast key.
 
 A press is a claim, not a fact. It counts only when (chat, message id) is a delivery the bot
@@ -42,6 +42,7 @@ from bot.handlers import prompts
 from bot.i18n import N_, Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.feedback import Delivered
+from bot.telegram_errors import is_not_modified
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ async def on_share(update: Update, context: BotContext) -> None:
     try:
         await query.edit_message_reply_markup(_share_markup(_, delivered, url))
     except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
+        if not is_not_modified(exc):
             log.warning("share link refused chat_id=%s: %s", query.message.chat.id, exc.message)
             await query.answer(
                 _("Sorry, I could not make the WhatsApp link for this message."), show_alert=True

@@ -8,11 +8,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot import neighbourhood_privacy
 from bot.advice.privacy import export_document
+from bot.erasure import complete_erasure, forget_ptb_state
+from bot.handlers import prompts
+from bot.handlers.team import forget_member_prompts
 from bot.services import BotApplication, BotContext
 from bot.teamwork import refresh_team_message
 
 log = logging.getLogger(__name__)
+
+PREFIX = "forget"
 
 
 async def privacy(update: Update, context: BotContext) -> None:
@@ -35,9 +41,18 @@ async def privacy(update: Update, context: BotContext) -> None:
         days=context.services.config.privacy.retention_days,
     )
     text += "\n\n" + _(
+        "<b>Wijkschouw and self-check</b>: with a finding you report I keep your Telegram id, "
+        "only for /mydata and /forgetme; the group and the municipality never see who reported "
+        "it. Photos are stored without location and camera details. {days} days after a "
+        "wijkschouw is closed, no Telegram ids are kept with it. Self-check answers are kept only "
+        "when you ask for a reminder (until it is sent) or send them with an advice request.",
+        days=context.services.config.privacy.retention_days,
+    )
+    text += "\n\n" + _(
         "<b>Votes and shares</b>: when you press 👍, 👎 or Share under a message, I count it "
         "for that message and your municipality, not for you. To let you change your vote I "
-        "keep a coded link to your chat for {days} days; /stop and /forgetme delete it at once.",
+        "keep a coded link to your chat for {days} days; /stop and /forgetme delete it at once. "
+        "If you said you coordinate a WhatsApp group, I keep that with your subscription.",
         days=context.services.config.feedback.vote_days,
     )
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
@@ -55,7 +70,14 @@ async def my_data(update: Update, context: BotContext) -> None:
         await services.advice.for_user(user.id),
         services.now(),
         [grant for grant in await services.roles.all() if grant.user_id == user.id],
-        await services.feedback.linked_to(user.id),
+        await services.advice.handled_by(user.id),
+        extra={
+            **await neighbourhood_privacy.personal_data(services, user.id),
+            "votes_and_shares": [
+                {"kind": kind, "message": key, "value": value}
+                for kind, key, value in await services.feedback.linked_to(user.id)
+            ],
+        },
     )
     await message.reply_document(
         InputFile(document, filename="buurtwacht-mydata.json"),
@@ -65,50 +87,71 @@ async def my_data(update: Update, context: BotContext) -> None:
 
 
 async def forget_me(update: Update, context: BotContext) -> None:
+    """/forgetme asks first; only this question, pressed by this person, can confirm it."""
     _ = await context.translator(update)
     assert update.effective_message is not None
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("Yes, delete my data"), callback_data="forget:yes"),
-                InlineKeyboardButton(_("No, keep it"), callback_data="forget:no"),
+                InlineKeyboardButton(_("Yes, delete my data"), callback_data=f"{PREFIX}:yes"),
+                InlineKeyboardButton(_("No, keep it"), callback_data=f"{PREFIX}:no"),
             ]
         ]
     )
-    await update.effective_message.reply_text(
+    question = await update.effective_message.reply_text(
         _(
             "Do you want me to delete your data? Your subscription stops and the personal "
             "details of your advice requests are removed; an open request is withdrawn. "
             "This cannot be undone."
+        )
+        + "\n\n"
+        + _(
+            "Your notes and photos of wijkschouw findings go too (the findings stay for the "
+            "municipality without them), and so does a pending self-check reminder. Photos the "
+            "municipality already received in Telegram stay in its chat."
         ),
         reply_markup=markup,
     )
+    prompts.bind(context, question)
 
 
 async def forget_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
+    if not await prompts.claim(update, context, PREFIX):
+        return
     _ = await context.translator(update)
-    await query.answer()
-    if query.data != "forget:yes":
+    prompts.release(context, PREFIX)
+    if query.data != f"{PREFIX}:yes":
         await query.edit_message_text(_("Good, nothing has changed."))
+        await query.answer()
         return
     services = context.services
     requests = await services.advice.forget_user(user.id, services.now())
-    # Before the chat row goes: its deliveries name the messages whose vote links to delete.
+    handled = await services.advice.forget_team_member(user.id, services.now())
+    # Before the chat row goes (and its deliveries are folded into anonymous tallies): its
+    # deliveries name the messages whose vote links to delete.
     await services.feedback.unlink_chat(user.id)
     await services.chats.delete(user.id)
     await services.roles.forget_label(user.id)
-    # A draft in PTB's persisted data may hold a name or phone number too.
-    context.application.drop_user_data(user.id)
-    context.application.drop_chat_data(user.id)
-    for request in requests:
+    await neighbourhood_privacy.forget(services, context.bot, user.id)
+    forget_member_prompts(context.application, user.id)
+    # Drafts in PTB's persisted data may hold a name or phone number too, and a conversation
+    # in progress must not wait for a draft that is gone.
+    forget_ptb_state(context.application, user.id)
+    for request in [*requests, *handled]:
         await refresh_team_message(services, context.bot, request)
-    await services.db.checkpoint()  # the erased pages leave the WAL too
-    log.info("forgot user_id=%s: %d advice request(s) erased", user.id, len(requests))
+    log.info(
+        "forgot user_id=%s: %d advice request(s) erased, %d handled as a team member",
+        user.id,
+        len(requests),
+        len(handled),
+    )
+    await complete_erasure(context.application)
     await query.edit_message_text(
         _("Done: your subscription and personal details are deleted. Take care!")
     )
+    await query.answer()
 
 
 def register(app: BotApplication) -> None:
@@ -116,4 +159,4 @@ def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler("privacy", privacy))
     app.add_handler(CommandHandler(["mydata", "mijngegevens"], my_data, filters=private))
     app.add_handler(CommandHandler(["forgetme", "vergeetmij"], forget_me, filters=private))
-    app.add_handler(CallbackQueryHandler(forget_button, pattern=r"^forget:(yes|no)$"))
+    app.add_handler(CallbackQueryHandler(forget_button, pattern=rf"^{PREFIX}:(yes|no)$"))

@@ -9,8 +9,10 @@ from that user, on that message, in that chat. Everything else is answered "outd
 changes nothing.
 
 The flow is the callback prefix (`adv`, `forget`, ...), so a keyboard binds itself: `bind`
-reads the prefixes from the message's buttons. Whether the flow's *state* allows the press is
-still the handler's business (a ConversationHandler state, a row's status).
+reads the prefixes from the message's buttons. Where one prefix serves two flows (the campaign
+wizard and the campaign list share `cmp`), the caller names the flow. Whether the flow's
+*state* allows the press is still the handler's business (a ConversationHandler state, a row's
+status).
 """
 
 from __future__ import annotations
@@ -29,13 +31,6 @@ PROMPTS_KEY = "prompts"
 MAX_BOUND_MESSAGES = 20
 
 
-def _prompts(context: BotContext) -> dict[str, Any]:
-    assert context.user_data is not None
-    prompts = context.user_data.setdefault(PROMPTS_KEY, {})
-    assert isinstance(prompts, dict)
-    return prompts
-
-
 def flows_of(markup: InlineKeyboardMarkup | None) -> set[str]:
     """The callback prefixes (`<flow>:...`) of a keyboard's buttons."""
     if markup is None:
@@ -48,24 +43,38 @@ def flows_of(markup: InlineKeyboardMarkup | None) -> set[str]:
     }
 
 
-def bind(context: BotContext, message: Message | bool, *, keep_previous: bool = False) -> None:
-    """Make `message` the prompt of every flow its buttons belong to, for the current user.
+def bind(
+    context: BotContext,
+    message: Message | bool,
+    *,
+    flow: str | None = None,
+    keep_previous: bool = False,
+    user_id: int | None = None,
+) -> None:
+    """Make `message` the prompt of every flow its buttons belong to (or of `flow`).
 
     Takes what PTB's send and edit methods return (an edit may return True instead of the
     message; there is nothing to bind then). `keep_previous` adds the message to the flow's
     bound messages in the same chat instead of replacing them (a list with one message per
-    item); otherwise older prompts of the flow go stale.
+    item); otherwise older prompts of the flow go stale. `user_id` binds the prompt for someone
+    else than the user of this update (an approval request sent to another adviser).
     """
     if not isinstance(message, Message):
         return
-    prompts = _prompts(context)
-    for flow in flows_of(message.reply_markup):
-        old = prompts.get(flow)
+    if user_id is None:
+        assert context.user_data is not None
+        data = context.user_data
+    else:
+        data = context.application.user_data[user_id]
+        context.application.mark_data_for_update_persistence(user_ids=user_id)
+    prompts: dict[str, Any] = data.setdefault(PROMPTS_KEY, {})
+    for name in [flow] if flow else flows_of(message.reply_markup):
+        old = prompts.get(name)
         messages: list[int] = []
         if keep_previous and isinstance(old, dict) and old.get("chat") == message.chat_id:
             messages = [m for m in old.get("messages", []) if m != message.message_id]
         messages = [*messages, message.message_id][-MAX_BOUND_MESSAGES:]
-        prompts[flow] = {"chat": message.chat_id, "messages": messages}
+        prompts[name] = {"chat": message.chat_id, "messages": messages}
 
 
 def release(context: BotContext, flow: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 from datetime import timedelta
 
 from telegram import Update
@@ -11,34 +12,59 @@ from telegram.ext import CommandHandler
 
 from bot.advisers.charts import ChartLabels, burglary_chart
 from bot.advisers.stats import (
+    InspectionSummary,
     advice_summary,
     by_source_ref,
     delivery_counts,
     feedback_counts,
+    inspection_summary,
     message_feedback,
     subscribers,
     theme_feedback,
 )
-from bot.advisers.texts import chunks, counts_text, feedback_text, find_municipality, scope_text
+from bot.advisers.texts import (
+    chunks,
+    counts_text,
+    duration_text,
+    feedback_text,
+    find_municipality,
+    scope_text,
+    title_of,
+)
 from bot.auth import guard
 from bot.feedback.buttons import SOURCES
 from bot.i18n import Translator
-from bot.services import BotApplication, BotContext
+from bot.services import BotApplication, BotContext, Services
+from bot.wijkschouw.model import CATEGORIES, STATUS_NAMES
+from bot.wijkschouw.texts import category_text, status_text
 
 PERIOD = timedelta(days=30)
 
 
-def _label(_: Translator, source: str, ref: str) -> str:
-    """How a broadcast is named in /stats: a calendar entry by its id."""
-    return {
-        "campaign": _("Campaign #{id}", id=ref),
-        "alert": _("Alert #{id}", id=ref),
-        "alert-follow-up": _("Follow-up of alert #{id}", id=ref),
-    }.get(source, ref)
+def subscribers_text(_: Translator, private: int, groups: int) -> str:
+    """'1 private chat, 2 groups' (also for the report)."""
+    return ", ".join(
+        [
+            _.ngettext("{n} private chat", "{n} private chats", private),
+            _.ngettext("{n} group", "{n} groups", groups),
+        ]
+    )
 
 
-def _days(_: Translator, value: float | None) -> str:
-    return "–" if value is None else _("{n} days", n=round(value, 1))
+async def _label(services: Services, _: Translator, source: str, ref: str) -> str:
+    """What a reader calls a broadcast: a campaign or a calendar message by its title."""
+    if source == "campaign":
+        campaign = await services.campaigns.get(int(ref)) if ref.isdigit() else None
+        title = title_of(campaign.content.text(_.locale)) if campaign else "?"
+        return _("Campaign #{id}: {title}", id=ref, title=title)
+    if source == "alert":
+        return _("Alert #{id}", id=ref)
+    if source == "alert-follow-up":
+        return _("Follow-up of alert #{id}", id=ref)
+    try:
+        return title_of(services.calendar.get(ref).text(_.locale))
+    except KeyError:  # an entry removed from the calendar since
+        return ref
 
 
 async def stats(update: Update, context: BotContext) -> None:
@@ -64,10 +90,9 @@ async def stats(update: Update, context: BotContext) -> None:
     for slug, s in (await subscribers(services.db, scope, now - PERIOD)).items():
         lines.append(
             _(
-                "{name}: {private} private, {groups} groups ({change} in 30 days)",
+                "{name}: {subscribers} ({change} in 30 days)",
                 name=names[slug],
-                private=s.private,
-                groups=s.groups,
+                subscribers=subscribers_text(_, s.private, s.groups),
                 change=f"{s.change:+d}",
             )
         )
@@ -75,7 +100,8 @@ async def stats(update: Update, context: BotContext) -> None:
     lines += ["", _("<b>Deliveries</b>")]
     totals = by_source_ref(per_key)
     for (source, ref), counts in totals.items():
-        lines.append(f"{_label(_, source, ref)}: {counts_text(_, counts)}")
+        label = html.escape(await _label(services, _, source, ref))
+        lines.append(f"{label}: {counts_text(_, counts)}")
     if not totals:
         lines.append(_("Nothing was sent in this period."))
     votes = await feedback_counts(services.db, scope, start=now - PERIOD)
@@ -84,10 +110,9 @@ async def stats(update: Update, context: BotContext) -> None:
     }
     if per_message:
         lines += ["", _("<b>Feedback per message</b>")]
-        lines += [
-            f"{_label(_, source, ref)}: {feedback_text(_, item)}"
-            for (source, ref), item in per_message.items()
-        ]
+        for (source, ref), item in per_message.items():
+            label = html.escape(await _label(services, _, source, ref))
+            lines.append(f"{label}: {feedback_text(_, item)}")
         lines += ["", _("<b>Feedback per theme</b>")]
         lines += [
             f"{theme}: {feedback_text(_, item)}"
@@ -106,14 +131,43 @@ async def stats(update: Update, context: BotContext) -> None:
         ),
         _(
             "median time to claim: {claim}; to close: {close}",
-            claim=_days(_, advice.median_days_to_claim),
-            close=_days(_, advice.median_days_to_close),
+            claim=duration_text(_, advice.median_days_to_claim),
+            close=duration_text(_, advice.median_days_to_close),
         ),
         "",
         _("<b>Alerts</b>: {n}", n=sum(alerts.values())),
+        "",
+        _("<b>Wijkschouw</b>"),
     ]
+    inspections = await inspection_summary(services.db, scope, now - PERIOD, now)
+    for slug, summary in inspections.items():
+        if summary.held:
+            lines += inspection_lines(_, names[slug], summary)
+    if not any(s.held for s in inspections.values()):
+        lines.append(_("No wijkschouw was held in this period."))
     for text in chunks(lines):
         await message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+def inspection_lines(_: Translator, name: str, summary: InspectionSummary) -> list[str]:
+    """A municipality's walks: how many, findings per category, and where they stand."""
+    return [
+        _(
+            "{name}: {held} held, {findings} findings",
+            name=name,
+            held=summary.held,
+            findings=summary.findings,
+        ),
+        " · ".join(
+            f"{category_text(_, key)} {summary.categories[key]}"
+            for key in CATEGORIES
+            if summary.categories.get(key)
+        ),
+        " · ".join(
+            f"{status_text(_, status)} {summary.statuses.get(status, 0)}"
+            for status in STATUS_NAMES
+        ),
+    ]
 
 
 async def figures(update: Update, context: BotContext) -> None:

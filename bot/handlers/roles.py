@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Iterable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -16,8 +17,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.advisers.texts import chunks, find_municipality, scope_text
 from bot.auth import guard, refresh_staff_menu
+from bot.erasure import complete_erasure
+from bot.handlers import prompts
 from bot.services import BotApplication, BotContext
 from bot.storage.roles import ALL, INVITE_TTL, Role
+from bot.teamwork import chat_translator
+from bot.telegram_errors import tell
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +100,22 @@ async def accept_invite(update: Update, context: BotContext) -> None:
         ),
         parse_mode=ParseMode.HTML,
     )
-    admin_chat = await services.chats.get(result.created_by)
-    _a = services.i18n.get(admin_chat.locale if admin_chat else None)
-    await context.bot.send_message(
-        result.created_by,
-        _a(
+    await _tell_inviter(context, result.created_by, label, scope)
+
+
+async def _tell_inviter(
+    context: BotContext, admin_id: int, label: str, scope: Iterable[str]
+) -> None:
+    """The admin who made the invite hears it was used, in the admin's own language."""
+    services = context.services
+    _ = await chat_translator(services, admin_id, None)
+    await tell(
+        context.bot,
+        admin_id,
+        _(
             "{name} accepted your invite and is now an adviser for {scope}.",
             name=label,
-            scope=scope_text(_a, services.config, scope),
+            scope=scope_text(_, services.config, scope),
         ),
         parse_mode=ParseMode.HTML,
     )
@@ -156,26 +169,61 @@ async def revoke(update: Update, context: BotContext) -> None:
         ]
         for g in grants
     ]
-    await message.reply_text(
+    question = await message.reply_text(
         _("Whose role do you want to revoke?"), reply_markup=InlineKeyboardMarkup(rows)
     )
+    prompts.bind(context, question)
+
+
+def _parse_revoke(data: str) -> tuple[str, int, Role] | None:
+    """(action, user id, role) of `rol:rv|ok:<user>:<role>`, ("no", 0, "adviser") for `rol:no`;
+    None for anything else (the pattern lets only these through, this keeps it so)."""
+    parts = data.split(":")
+    if parts == [PREFIX, "no"]:
+        return "no", 0, "adviser"
+    well_formed = len(parts) == 4 and parts[1] in ("rv", "ok") and parts[2].isdigit()
+    if well_formed and parts[3] in ("admin", "adviser"):
+        return parts[1], int(parts[2]), _role(parts[3])
+    return None
 
 
 async def revoke_button(update: Update, context: BotContext) -> None:
-    """rol:rv:<user>:<role> asks to confirm; rol:ok:<user>:<role> revokes; rol:no keeps it."""
+    """rol:rv:<user>:<role> asks to confirm; rol:ok:<user>:<role> revokes; rol:no keeps it.
+
+    Checked in this order: the presser is an admin, the press is on the /revoke question the
+    bot sent them, the data is well formed, the role still exists.
+    """
     query = update.callback_query
     assert query is not None and query.data is not None
-    action, *rest = query.data.split(":")[1:]
-    if not await guard(update, context, f"revoke.{action}", admin=True, target=":".join(rest)):
+    parsed = _parse_revoke(query.data)
+    action, user_id, role = parsed or ("?", 0, "adviser")
+    target = f"{role}:{user_id}" if parsed and action != "no" else ""
+    if not await guard(update, context, f"revoke.{action}", admin=True, target=target):
+        return
+    if not await prompts.claim(update, context, PREFIX):
+        return
+    if parsed is None:
+        await prompts.refuse_outdated(update, context)
         return
     _ = await context.translator(update)
     services = context.services
     if action == "no":
+        prompts.release(context, PREFIX)
         await query.edit_message_text(_("Nothing was changed."))
     elif action == "rv":
-        user_id, role = rest
+        if role not in await services.roles.of(user_id):
+            await query.answer(_("That role was already gone."), show_alert=True)
+            return
+        grant = next(
+            (g for g in await services.roles.all() if g.user_id == user_id and g.role == role),
+            None,
+        )
         await query.edit_message_text(
-            _("Revoke the {role} role of user {id}?", role=role, id=int(user_id)),
+            _(
+                "Revoke the role of {name} ({role})?",
+                name=grant.label if grant and grant.label else _("user {id}", id=user_id),
+                role=_("Admin") if role == "admin" else _("Adviser"),
+            ),
             reply_markup=InlineKeyboardMarkup(
                 [
                     [
@@ -188,14 +236,15 @@ async def revoke_button(update: Update, context: BotContext) -> None:
             ),
         )
     else:
-        user_id, role = rest
         assert update.effective_user is not None
-        done = await services.roles.revoke(int(user_id), _role(role))
+        prompts.release(context, PREFIX)
+        done = await services.roles.revoke(user_id, role)
         if done:
             await services.audit.record(
                 update.effective_user.id, "role.revoke", f"{role}:{user_id}", now=services.now()
             )
-            await refresh_staff_menu(context.bot, services, int(user_id))
+            await complete_erasure(context.application)  # the grant held their name
+            await refresh_staff_menu(context.bot, services, user_id)
         await query.edit_message_text(
             _("The role has been revoked.") if done else _("That role was already gone.")
         )
@@ -207,7 +256,8 @@ def _role(value: str) -> Role:
 
 
 async def audit(update: Update, context: BotContext) -> None:
-    """/audit: the latest 50 entries of the audit log."""
+    """/audit: the 50 entries with the latest activity; a repeated refusal is one line with
+    its count."""
     if not await guard(update, context, "audit", admin=True):
         return
     message = update.effective_message
@@ -217,9 +267,17 @@ async def audit(update: Update, context: BotContext) -> None:
     lines = [_("<b>Audit log</b> (latest {n})", n=len(entries))]
     for e in entries:
         mark = "✅" if e.outcome == "ok" else "⛔"
+        repeats = ""
+        if e.count > 1:
+            repeats = " · " + _.ngettext(
+                "{n} time, the last at {time}",
+                "{n} times, the last at {time}",
+                e.count,
+                time=_.fmt_datetime(e.last_at, "d MMM HH:mm"),
+            )
         lines.append(
             f"{mark} {_.fmt_datetime(e.at, 'd MMM HH:mm')} · {e.actor_id} · "
-            f"<code>{html.escape(e.action)}</code> {html.escape(e.target)}"
+            f"<code>{html.escape(e.action)}</code> {html.escape(e.target)}{repeats}"
         )
     for text in chunks(lines):
         await message.reply_text(text, parse_mode=ParseMode.HTML)
@@ -231,7 +289,10 @@ def register_deep_link(app: BotApplication) -> None:
         CommandHandler(
             "start",
             accept_invite,
-            filters=filters.ChatType.PRIVATE & filters.Regex(rf"^/start {INVITE_PREFIX}"),
+            # The payload follows the command, which may carry the bot's name (/start@bot):
+            # CommandHandler checks that name is ours; this only looks at the payload.
+            filters=filters.ChatType.PRIVATE
+            & filters.Regex(rf"^/start(@[A-Za-z0-9_]+)?\s+{INVITE_PREFIX}"),
         )
     )
 
@@ -241,4 +302,8 @@ def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler("roles", list_roles))
     app.add_handler(CommandHandler("revoke", revoke))
     app.add_handler(CommandHandler("audit", audit))
-    app.add_handler(CallbackQueryHandler(revoke_button, pattern=rf"^{PREFIX}:(rv|ok|no)(:|$)"))
+    app.add_handler(
+        CallbackQueryHandler(
+            revoke_button, pattern=rf"^{PREFIX}:((rv|ok):\d+:(admin|adviser)|no)$"
+        )
+    )

@@ -1,9 +1,15 @@
 """Subscribing a private chat or a group: /start (with deep link), /subscribe, /settings,
 /language and /stop, all driven by one button wizard.
 
-The wizard's draft lives in PTB's persisted chat_data (see bot/storage/persistence.py); every
-button carries the draft's nonce, so a press on an outdated keyboard is recognised and explained.
-In groups every command and every press is checked live against the group's administrators.
+The wizard's draft lives in PTB's persisted chat_data (see bot/storage/persistence.py): it
+belongs to the chat, not to the person who started it. Every button carries the draft's nonce
+and the draft knows its message, so a press on an outdated or forged keyboard (another message,
+a step the wizard is not at) is recognised and explained. In groups every command and every
+press is checked live against the group's administrators; any administrator may continue the
+group's wizard, because the subscription is the group's.
+
+/stop asks for a confirmation that only the person who asked can give, on that question, in
+that chat (bot/handlers/prompts.py); in a group they must still be an administrator.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.auth import may_manage_chat
+from bot.erasure import complete_erasure, end_conversations
 from bot.handlers import prompts
 from bot.handlers.advice import start_markup as advice_start_markup
 from bot.i18n import Translator
@@ -26,6 +33,15 @@ from bot.subscription import COORDINATOR, LANGUAGE_NAMES, TOPICS, Draft, summary
 WIZARD_KEY = "wizard"
 DEEP_LINK_RE = re.compile(r"^gem_([a-z0-9-]+)$")
 CALLBACK_PREFIX = "sub"
+STOP_PREFIX = "stop"
+# The presses each step's keyboard offers; any other press is not for the step the wizard is at.
+STEP_VERBS: dict[str, frozenset[str]] = {
+    "municipality": frozenset({"mun"}),
+    "neighbourhood": frozenset({"hood"}),
+    "topics": frozenset({"topic", "coordinator", "topics_done"}),
+    "language": frozenset({"lang"}),
+    "menu": frozenset({"menu"}),
+}
 
 
 def _kind(update: Update) -> ChatKind:
@@ -100,24 +116,29 @@ def _render(
     return text + _("What would you like to change?"), InlineKeyboardMarkup(rows)
 
 
+def _store(context: BotContext, draft: Draft, message_id: int) -> None:
+    draft.message_id = message_id
+    context.chat_data[WIZARD_KEY] = draft.to_dict()  # type: ignore[index]
+
+
 async def _show(
     update: Update, context: BotContext, draft: Draft, chat: Chat, *, note: str = ""
 ) -> None:
     """Store the draft and show its step: edit the wizard message on a press, else send anew."""
-    context.chat_data[WIZARD_KEY] = draft.to_dict()  # type: ignore[index]
     _ = context.services.i18n.get(chat.locale)
     text, markup = _render(_, context, draft, chat)
     if note:
         text = f"{note}\n\n{text}"
     query = update.callback_query
-    if query is not None:
-        shown = await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    if query is not None and query.message is not None:
+        _store(context, draft, query.message.message_id)
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     else:
         assert update.effective_chat is not None
         shown = await context.bot.send_message(
             update.effective_chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
-    prompts.bind(context, shown)
+        _store(context, draft, shown.message_id)
 
 
 async def _refuse_non_admin(update: Update, context: BotContext) -> bool:
@@ -145,6 +166,12 @@ async def start(update: Update, context: BotContext) -> None:
         preselect = config.municipality(match.group(1))
     if payload and preselect is None:
         note = _("I don't know the municipality in this link, so please choose it yourself.")
+    elif preselect is not None:
+        note = _(
+            "You came through the link of <b>{name}</b>, so I have chosen {name} for you. "
+            "You can change it later with /settings.",
+            name=preselect.name,
+        )
     greeting = _(
         "Welcome to <b>Buurtwacht</b>! All year round I send you short tips against burglary "
         "in your neighbourhood, at the moments that matter: dark evenings, holidays, the start "
@@ -211,35 +238,43 @@ async def stop(update: Update, context: BotContext) -> None:
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("Yes, stop"), callback_data="stop:yes"),
-                InlineKeyboardButton(_("No, keep it"), callback_data="stop:no"),
+                InlineKeyboardButton(_("Yes, stop"), callback_data=f"{STOP_PREFIX}:yes"),
+                InlineKeyboardButton(_("No, keep it"), callback_data=f"{STOP_PREFIX}:no"),
             ]
         ]
     )
-    await update.effective_message.reply_text(
+    question = await update.effective_message.reply_text(
         _("Do you want to stop? Your municipality, neighbourhood and topics will be deleted."),
         reply_markup=markup,
     )
+    prompts.bind(context, question)
 
 
 async def stop_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    if not await prompts.claim(update, context, STOP_PREFIX):
+        return
     if await _refuse_non_admin(update, context):
         return
+    prompts.release(context, STOP_PREFIX)
     chat = await _ensure_chat(update, context)
     _ = context.services.i18n.get(chat.locale)
-    if query.data == "stop:yes" and chat.subscribed:
+    if query.data == f"{STOP_PREFIX}:yes" and chat.subscribed:
         services = context.services
         # Its votes and shares stay as anonymous counts, no longer linkable to the chat.
         await services.feedback.unlink_chat(chat.chat_id)
         await services.chats.unsubscribe(chat.chat_id)
-        await services.db.checkpoint()
         context.chat_data.pop(WIZARD_KEY, None)  # type: ignore[union-attr]
+        # What the person was in the middle of in this chat ends with the subscription.
+        end_conversations(context.application, user.id, chat.chat_id)
+        if chat.kind == "private":
+            context.application.drop_user_data(user.id)
+        await complete_erasure(context.application, chat_ids=[chat.chat_id])
         await query.edit_message_text(
             _("You have been unsubscribed and your settings are deleted. Come back any time.")
         )
-    elif query.data == "stop:yes":
+    elif query.data == f"{STOP_PREFIX}:yes":
         await query.edit_message_text(_("You are not subscribed."))
     else:
         await query.edit_message_text(_("Good, nothing has changed."))
@@ -255,14 +290,18 @@ async def wizard_button(update: Update, context: BotContext) -> None:
     chat = await _ensure_chat(update, context)
     _ = context.services.i18n.get(chat.locale)
     _prefix, nonce, action = [*query.data.split(":", 2), "", ""][:3]
-    draft = Draft.from_dict(context.chat_data.get(WIZARD_KEY))  # type: ignore[union-attr]
-    if draft is None or draft.nonce != nonce:
-        await query.answer(
-            _("This button is outdated. Use /settings to change your subscription."),
-            show_alert=True,
-        )
-        return
     verb, _sep, arg = action.partition(":")
+    draft = Draft.from_dict(context.chat_data.get(WIZARD_KEY))  # type: ignore[union-attr]
+    message = query.message
+    if (
+        draft is None
+        or draft.nonce != nonce
+        or message is None
+        or draft.message_id != message.message_id
+        or verb not in STEP_VERBS[draft.step]
+    ):
+        await prompts.refuse_outdated(update, context)
+        return
     config = context.services.config
     municipality = config.municipality(draft.municipality)
     chats = context.services.chats
@@ -291,7 +330,7 @@ async def wizard_button(update: Update, context: BotContext) -> None:
             chat, draft.step = await save(), "menu"
     elif verb == "hood" and municipality is not None:
         if arg != "all" and not (arg.isdigit() and int(arg) < len(municipality.neighbourhoods)):
-            await query.answer(_("This button is outdated."), show_alert=True)
+            await prompts.refuse_outdated(update, context)
             return
         draft.neighbourhood = None if arg == "all" else municipality.neighbourhoods[int(arg)]
         if draft.mode == "new":
@@ -340,7 +379,7 @@ async def wizard_button(update: Update, context: BotContext) -> None:
         await query.answer()
         return
     else:
-        await query.answer(_("This button is outdated."), show_alert=True)
+        await prompts.refuse_outdated(update, context)
         return
     await _show(update, context, draft, chat)
     # Answered after the edit, so whoever waits for the answer sees the new step.
@@ -372,4 +411,4 @@ def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler(["language", "taal"], language))
     app.add_handler(CommandHandler("stop", stop))
     app.add_handler(CallbackQueryHandler(wizard_button, pattern=rf"^{CALLBACK_PREFIX}:"))
-    app.add_handler(CallbackQueryHandler(stop_button, pattern=r"^stop:(yes|no)$"))
+    app.add_handler(CallbackQueryHandler(stop_button, pattern=rf"^{STOP_PREFIX}:(yes|no)$"))

@@ -1,114 +1,205 @@
-"""Tailoring the year calendar per municipality: /calendar (/kalender) and /calendar ics.
+"""The year calendar for advisers: /calendar (/kalender), /calendar ics, and local tailoring.
 
-An adviser sees the next 30 days of calendar messages for a municipality and may skip one (this
-time or always), replace its text for that municipality, or go back to the default. Overrides are
-the calendar issue's storage (calendar_overrides) and are looked up when a message becomes due, so
-a change counts even after planning. Callback data: a municipality index, a date and an entry id.
+An adviser sees a municipality's year month by month: calendar messages, campaigns and alerts in
+one list by moment (days with more than one are marked, so clashes show), with paging over the
+next twelve months. A calendar message can be skipped (this time or always), given its own text
+for that municipality, or set back to the default. Overrides are the calendar's storage
+(calendar_overrides) and are looked up when a message becomes due, so a change counts even after
+planning. Callback data: a municipality index, a month or a date, and an entry id.
+
+Every press is checked in this order: the presser's role covers the municipality
+(bot.auth.guard), the press is on the /calendar message the bot sent them in this chat (flow
+PREFIX in bot/handlers/prompts.py), and the data names a real entry and date.
 """
 
 from __future__ import annotations
 
+import html
 from datetime import date, datetime, timedelta
 
-import icalendar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.auth import guard, guard_municipality_press
+from bot.advisers.agenda import (
+    Item,
+    alert_items,
+    busy_days,
+    calendar_items,
+    campaign_items,
+    ics_events,
+    in_order,
+    item_title,
+)
+from bot.advisers.texts import find_municipality, scope_text, title_of
+from bot.auth import guard
+from bot.commands import CANCEL
 from bot.config import Municipality
-from bot.delivery import academic_overrides
-from bot.handlers import conversation
-from bot.handlers.conversation import END, persistent_conversation, send, spend
+from bot.handlers import conversation, prompts
+from bot.handlers.conversation import END, persistent_conversation, refuse_text, send, spend
 from bot.handlers.feedback import LOW_SCORE_LEGEND, low_score_marks
 from bot.i18n import Html, Translator
-from bot.services import BotApplication, BotContext
+from bot.services import BotApplication, BotContext, Services
+from bot.storage.outbox import Override
 from messages.placeholders import unfilled
-from messages.validation import plain_text
-from scheduler.ics import occurrences_to_ics
-from scheduler.moments import MomentResolver
-from scheduler.occurrences import Occurrence, occurrences_for_municipalities
+from messages.validation import MAX_TEXT_LENGTH
+from scheduler.ics import events_to_ics
 
 PREFIX = "cal"
+# <municipality index>:<yyyymmdd>:<entry id> in callback data.
+OCCURRENCE = r"\d+:\d{8}:[a-z0-9-]+"
 REPLACE_KEY = "calendar_replace"
 REPLACE = "replace"
-DAYS = 30
-MAX_LISTED = 25
+MONTHS_AHEAD = 12  # this month and the next eleven
+ICS_DAYS = 365
+MAX_BUTTONS = 25
+MARKS = {"skip": "⛔ ", "replace": "✏️ ", "write": "📝 "}
+ICONS = {"calendar": "🗓", "campaign": "📣", "alert": "⚠️"}
 
 
 def _button(text: str, action: str) -> InlineKeyboardButton:
     return conversation.button(PREFIX, text, action)
 
 
-def _occurrences(context: BotContext, slugs: set[str], days: int) -> list[Occurrence]:
-    services = context.services
-    config = services.config
-    today = services.now().astimezone(config.locale.tz).date()
-    return occurrences_for_municipalities(
-        services.calendar,
-        today,
-        today + timedelta(days=days),
-        [(m.slug, m.school_region) for m in config.municipalities if m.slug in slugs],
-        MomentResolver(config.locale.tz, academic_overrides(config)),
-    )
+def _today(services: Services) -> date:
+    return services.now().astimezone(services.config.locale.tz).date()
+
+
+def _month_start(day: date, months: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _local_start(services: Services, day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=services.config.locale.tz)
 
 
 async def calendar(update: Update, context: BotContext) -> None:
-    """/calendar: choose a municipality (when there are several), or /calendar ics."""
+    """/calendar: the month view (after a municipality choice when there are several), or
+    /calendar ics [municipality] for an agenda file."""
     roles = await guard(update, context, "calendar")
     if not roles:
         return
     message = update.effective_message
     assert message is not None
-    if context.args and context.args[0].lower() == "ics":
-        await _send_ics(update, context, set(roles.municipalities))
-        return
     _ = await context.translator(update)
     config = context.services.config
+    args = context.args or []
+    if args and args[0].lower() == "ics":
+        wanted = " ".join(args[1:])
+        slug = find_municipality(config, wanted) if wanted else None
+        if wanted and (slug is None or slug not in roles.municipalities):
+            await message.reply_text(
+                _(
+                    "I don't know that municipality, or it is not one of yours. "
+                    "Try /calendar ics Enschede."
+                )
+            )
+            return
+        await _send_ics(update, context, {slug} if slug else set(roles.municipalities))
+        return
     scope = [m for m in config.municipalities if m.slug in roles.municipalities]
     if len(scope) == 1:
-        text, markup = await _list_view(context, _, scope[0])
-        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        text, markup = await _month_view(
+            context, _, scope[0], _month_start(_today(context.services))
+        )
+        await send(update, context, text, markup)
         return
     buttons = [_button(m.name, f"m:{config.municipalities.index(m)}") for m in scope]
-    await message.reply_text(
-        _("Which municipality's calendar do you want to tailor?"),
-        reply_markup=InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)]),
+    await send(
+        update,
+        context,
+        _("Which municipality's calendar do you want to see?"),
+        InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)]),
     )
 
 
-async def _list_view(
-    context: BotContext, _: Translator, municipality: Municipality
-) -> tuple[str, InlineKeyboardMarkup]:
-    config = context.services.config
-    index = config.municipalities.index(municipality)
-    overrides = {
+async def _overrides(services: Services, slug: str) -> dict[tuple[str, str], str]:
+    """(entry id, local date or '' for always) -> 'skip' or 'replace', for one municipality."""
+    return {
         (entry_id, o.local_date): o.action
-        for _m, entry_id, o in await context.services.outbox.overrides(municipality.slug)
+        for _m, entry_id, o in await services.outbox.overrides(slug)
     }
-    rows = []
-    low = await low_score_marks(context.services, municipality.slug)
-    for occ in _occurrences(context, {municipality.slug}, DAYS)[:MAX_LISTED]:
-        day = occ.local_date.isoformat()
-        action: str | None = overrides.get((occ.entry_id, day)) or overrides.get((occ.entry_id, ""))
-        if action is None and context.services.calendar.get(occ.entry_id).local:
-            action = "write"  # a local entry the municipality has not written yet
-        mark = {"skip": "⛔ ", "replace": "✏️ ", "write": "📝 "}.get(action or "", "")
-        label = f"{mark}{low.get(occ.entry_id, '')}{_.fmt_datetime(occ.at, 'd MMM HH:mm')}"
-        label += f" · {occ.entry_id}"
-        rows.append([_button(label, f"o:{index}:{occ.local_date:%Y%m%d}:{occ.entry_id}")])
-    text = _(
-        "<b>Calendar of {name}, next {days} days</b>\n"
-        "Choose a message to skip it or replace its text for {name}. "
-        "⛔ = skipped, ✏️ = own text, 📝 = yours to write (not sent until then).",
-        name=municipality.name,
-        days=DAYS,
+
+
+def _override_mark(
+    overrides: dict[tuple[str, str], str], entry_id: str, day: date, *, local: bool = False
+) -> str:
+    """⛔ skipped, ✏️ own text, or 📝 for a local entry the municipality has not written yet
+    (it is not sent until then)."""
+    action = overrides.get((entry_id, day.isoformat())) or overrides.get((entry_id, ""))
+    if action is None and local:
+        action = "write"
+    return MARKS.get(action or "", "")
+
+
+async def _month_items(
+    services: Services, _: Translator, slug: str, first: date, last: date
+) -> list[Item]:
+    start, end = _local_start(services, first), _local_start(services, last + timedelta(days=1))
+    return in_order(
+        calendar_items(services.calendar, services.config, [slug], first, last, _.locale),
+        campaign_items(await services.campaigns.between(start, end), [slug], _.locale),
+        alert_items(await services.alerts.between([slug], start, end), services.config),
     )
-    if low:
-        text += "\n" + _(LOW_SCORE_LEGEND, name=municipality.name)
-    if not rows:
-        text += "\n" + _("No calendar messages in this period.")
-    return text, InlineKeyboardMarkup(rows)
+
+
+async def _month_view(
+    context: BotContext, _: Translator, municipality: Municipality, month: date
+) -> tuple[str, InlineKeyboardMarkup]:
+    services = context.services
+    config = services.config
+    tz = config.locale.tz
+    index = config.municipalities.index(municipality)
+    first = month
+    last = _month_start(month, 1) - timedelta(days=1)
+    items = await _month_items(services, _, municipality.slug, first, last)
+    overrides = await _overrides(services, municipality.slug)
+    low = await low_score_marks(services, municipality.slug)
+    busy = busy_days(items, tz)
+    lines = [
+        _(
+            "<b>Calendar of {name} – {month}</b>",
+            name=municipality.name,
+            month=_.fmt_date(month, "MMMM y"),
+        ),
+        _(
+            "🗓 calendar message · 📣 campaign · ⚠️ alert · ⛔ skipped · ✏️ own text · "
+            "📝 yours to write (not sent until then) · ❗ more than one that day. Choose a coming "
+            "calendar message below to skip it or give it your own text."
+        ),
+        "",
+    ]
+    rows: list[list[InlineKeyboardButton]] = []
+    for item in items:
+        day = item.at.astimezone(tz).date()
+        mark = ""
+        if item.kind == "calendar":
+            local = services.calendar.get(item.ref).local
+            mark = _override_mark(overrides, item.ref, day, local=local) + low.get(item.ref, "")
+        title = item_title(_, item)
+        lines.append(
+            f"{'❗' if day in busy else ''}{_.fmt_datetime(item.at, 'EEE d MMM HH:mm')} · "
+            f"{ICONS[item.kind]} {mark}{html.escape(title)}"
+        )
+        if item.kind == "calendar" and item.at > services.now() and len(rows) < MAX_BUTTONS:
+            label = f"{mark}{_.fmt_date(day, 'd MMM')} · {title}"
+            rows.append([_button(label, f"o:{index}:{day:%Y%m%d}:{item.ref}")])
+    if any(item.kind == "calendar" and item.ref in low for item in items):
+        lines.insert(2, _(LOW_SCORE_LEGEND, name=municipality.name))
+    if not items:
+        lines.append(_("Nothing planned in this month."))
+    today_month = _month_start(_today(services))
+    paging = []
+    if month > today_month:
+        previous = _month_start(month, -1)
+        paging.append(_button("◀ " + _.fmt_date(previous, "MMMM"), f"p:{index}:{previous:%Y%m}"))
+    if month < _month_start(today_month, MONTHS_AHEAD - 1):
+        following = _month_start(month, 1)
+        paging.append(_button(_.fmt_date(following, "MMMM") + " ▶", f"p:{index}:{following:%Y%m}"))
+    if paging:
+        rows.append(paging)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
 def _parse(data: str, context: BotContext) -> tuple[Municipality, date, str] | None:
@@ -116,6 +207,8 @@ def _parse(data: str, context: BotContext) -> tuple[Municipality, date, str] | N
     parts = data.split(":", 4)
     municipalities = context.services.config.municipalities
     try:
+        if not parts[2].isdigit():
+            return None
         municipality = municipalities[int(parts[2])]
         day = datetime.strptime(parts[3], "%Y%m%d").date()
         entry_id = context.services.calendar.get(parts[4]).id
@@ -125,13 +218,24 @@ def _parse(data: str, context: BotContext) -> tuple[Municipality, date, str] | N
 
 
 async def on_municipality(update: Update, context: BotContext) -> None:
-    municipality = await guard_municipality_press(update, context, "calendar.view")
-    if municipality is None:
-        return
+    """m:<index>: this month; p:<index>:<yyyymm>: another month of the next twelve."""
     query = update.callback_query
-    assert query is not None
+    assert query is not None and query.data is not None
+    _prefix, kind, index, *rest = query.data.split(":")
+    municipalities = context.services.config.municipalities
+    slug = municipalities[int(index)].slug if int(index) < len(municipalities) else "?"
+    if not await guard(update, context, "calendar.view", municipalities=[slug]):
+        return
+    if not await prompts.claim(update, context, PREFIX):
+        return
+    municipality = municipalities[int(index)]
     _ = await context.translator(update)
-    text, markup = await _list_view(context, _, municipality)
+    this_month = _month_start(_today(context.services))
+    month = this_month
+    if kind == "p":
+        month = datetime.strptime(rest[0], "%Y%m").date()
+        month = min(max(month, this_month), _month_start(this_month, MONTHS_AHEAD - 1))
+    text, markup = await _month_view(context, _, municipality, month)
     await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     await query.answer()
 
@@ -146,7 +250,23 @@ async def _checked_occurrence(
     target = f"{slug}:{parsed[2]}:{parsed[1]}" if parsed else query.data
     if not await guard(update, context, action, municipalities=[slug], target=target):
         return None
+    if not await prompts.claim(update, context, PREFIX):
+        return None
+    if parsed is None:
+        await prompts.refuse_outdated(update, context)
     return parsed
+
+
+def _status(
+    _: Translator, override: Override | None, municipality: Municipality, *, local: bool
+) -> str:
+    if override is None and local:
+        return _("an example: not sent until you replace it for {name}", name=municipality.name)
+    if override is None:
+        return _("default text")
+    if override.action == "skip":
+        return _("skipped this time") if override.local_date else _("always skipped")
+    return _("own text for {name}", name=municipality.name)
 
 
 async def _occurrence_view(
@@ -157,29 +277,23 @@ async def _occurrence_view(
     )
     entry = context.services.calendar.get(entry_id)
     texts = override.texts if override and override.texts else entry.texts
-    status = _("default text")
-    if entry.local:
-        status = _("an example: not sent until you replace it for {name}", name=municipality.name)
-    if override is not None and override.action == "skip":
-        status = _("skipped this time") if override.local_date else _("always skipped")
-    elif override is not None:
-        status = _("own text for {name}", name=municipality.name)
-    ref = f"{context.services.config.municipalities.index(municipality)}:{day:%Y%m%d}:{entry_id}"
+    index = context.services.config.municipalities.index(municipality)
+    ref = f"{index}:{day:%Y%m%d}:{entry_id}"
     rows = [
         [_button(_("Skip this time"), f"s1:{ref}"), _button(_("Skip always"), f"sa:{ref}")],
         [_button(_("Replace text"), f"r:{ref}")],
     ]
     if override is not None:
         rows.append([_button(_("Back to the default"), f"d:{ref}")])
-    rows.append([_button(_("Back to the list"), f"m:{ref.split(':')[0]}")])
+    rows.append([_button(_("Back to the month"), f"p:{index}:{day:%Y%m}")])
     text = "\n".join(
         [
             _(
                 "<b>{entry}</b> on {date} for {name}: {status}",
-                entry=entry_id,
-                date=_.fmt_date(day, "d MMMM y"),
+                entry=title_of(entry.text(_.locale)),
+                date=_.fmt_date(day, "EEEE d MMMM y"),
                 name=municipality.name,
-                status=status,
+                status=_status(_, override, municipality, local=entry.local),
             ),
             "",
             Html(texts.get(_.locale) or next(iter(texts.values()))),
@@ -199,6 +313,7 @@ async def on_occurrence(update: Update, context: BotContext) -> None:
         return
     municipality, day, entry_id = parsed
     services = context.services
+    before = await services.outbox.override_for(municipality.slug, entry_id, day.isoformat())
     if action in ("s1", "sa"):
         local_date = day.isoformat() if action == "s1" else ""
         await services.outbox.set_override(
@@ -216,16 +331,20 @@ async def on_occurrence(update: Update, context: BotContext) -> None:
         await services.audit.record(
             user.id, "calendar.default", f"{municipality.slug}:{entry_id}", now=services.now()
         )
+    after = await services.outbox.override_for(municipality.slug, entry_id, day.isoformat())
+    if action != "o" and after == before:
+        await query.answer()  # already so: the view shows it, nothing to redraw
+        return
     _ = await context.translator(update)
     text, markup = await _occurrence_view(context, _, municipality, day, entry_id)
     await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     await query.answer()
 
 
-async def on_replace(update: Update, context: BotContext) -> str | int:
+async def on_replace(update: Update, context: BotContext) -> str | None:
     parsed = await _checked_occurrence(update, context, "calendar.replace")
     if parsed is None:
-        return END
+        return None
     query = update.callback_query
     assert query is not None and query.data is not None and context.user_data is not None
     municipality, _day, entry_id = parsed
@@ -238,7 +357,7 @@ async def on_replace(update: Update, context: BotContext) -> str | int:
         _(
             "Send the new text of <b>{entry}</b> for {name}. It replaces the text in every "
             "language, every time. /cancel keeps the current text.",
-            entry=entry_id,
+            entry=title_of(context.services.calendar.get(entry_id).text(_.locale)),
             name=municipality.name,
         ),
     )
@@ -253,9 +372,11 @@ async def on_replace_text(update: Update, context: BotContext) -> str | int:
     if not await guard(update, context, "calendar.replace", municipalities=[slug]) or not parsed:
         return END
     municipality, day, entry_id = parsed
+    if await refuse_text(update, context, message.text_html, MAX_TEXT_LENGTH):
+        return REPLACE
     services = context.services
+    _ = await context.translator(update)
     if left := unfilled(message.text_html):
-        _ = await context.translator(update)
         await message.reply_text(
             _(
                 "Please fill in or remove {parts} first, then send the whole text again. "
@@ -272,9 +393,8 @@ async def on_replace_text(update: Update, context: BotContext) -> str | int:
         user.id, "calendar.replace", f"{municipality.slug}:{entry_id}", now=services.now()
     )
     context.user_data.pop(REPLACE_KEY, None)
-    _ = await context.translator(update)
     text, markup = await _occurrence_view(context, _, municipality, day, entry_id)
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    await send(update, context, text, markup)
     return END
 
 
@@ -288,30 +408,44 @@ async def cancel_replace(update: Update, context: BotContext) -> int:
 
 
 async def _send_ics(update: Update, context: BotContext, slugs: set[str]) -> None:
-    """The next 12 months of calendar messages and campaigns as an .ics file."""
+    """The next 12 months of calendar messages and campaigns as one .ics file: one event per
+    moment, naming the municipalities it goes to; skipped ones are left out."""
     _ = await context.translator(update)
     services = context.services
+    config = services.config
     now = services.now()
-    ics = icalendar.Calendar.from_ical(
-        occurrences_to_ics(_occurrences(context, slugs, 365), services.calendar, _.locale)
+    today = _today(services)
+    skips = {slug: await _overrides(services, slug) for slug in slugs}
+
+    def skipped(slug: str, entry_id: str, day: date) -> bool:
+        return _override_mark(skips.get(slug, {}), entry_id, day) == MARKS["skip"]
+
+    items = in_order(
+        calendar_items(
+            services.calendar,
+            config,
+            slugs,
+            today,
+            today + timedelta(days=ICS_DAYS),
+            _.locale,
+            skipped,
+        ),
+        campaign_items(
+            await services.campaigns.between(now, now + timedelta(days=ICS_DAYS)), slugs, _.locale
+        ),
     )
-    for campaign in await services.campaigns.between(now, now + timedelta(days=365)):
-        if campaign.state == "cancelled" or not campaign.audience.municipalities & slugs:
-            continue
-        text = plain_text(campaign.content.text(_.locale))
-        event = icalendar.Event()
-        event.add("uid", f"{campaign.key}@buurtwacht")
-        event.add("dtstamp", now)
-        event.add("dtstart", campaign.due_at.astimezone(services.config.locale.tz))
-        event.add("summary", _("Campaign #{id}: {text}", id=campaign.id, text=text.splitlines()[0]))
-        event.add("description", text)
-        event.add("categories", ["campaign"])
-        ics.add_component(event)
+    events = ics_events(_, config, items)
+    name = _("Buurtwacht – {scope}", scope=scope_text(_, config, slugs))
     assert update.effective_message is not None
     await update.effective_message.reply_document(
-        ics.to_ical(),
+        events_to_ics(events, name, config.locale.tz, now),
         filename="buurtwacht.ics",
-        caption=_("The calendar messages and campaigns of the next 12 months, for your agenda."),
+        caption=_(
+            "{n} calendar messages and campaigns of the next 12 months for {scope}, for your "
+            "agenda. Importing a newer file updates the events.",
+            n=len(events),
+            scope=scope_text(_, config, slugs),
+        ),
     )
 
 
@@ -319,13 +453,17 @@ def register(app: BotApplication) -> None:
     app.add_handler(
         persistent_conversation(
             "tailor",
-            entry_points=[CallbackQueryHandler(on_replace, pattern=rf"^{PREFIX}:r:")],
+            entry_points=[CallbackQueryHandler(on_replace, pattern=rf"^{PREFIX}:r:{OCCURRENCE}$")],
             states={
                 REPLACE: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_replace_text)],
             },
-            fallbacks=[CommandHandler(["cancel", "annuleren"], cancel_replace)],
+            fallbacks=[CommandHandler(list(CANCEL), cancel_replace)],
         )
     )
     app.add_handler(CommandHandler(["calendar", "kalender"], calendar))
-    app.add_handler(CallbackQueryHandler(on_municipality, pattern=rf"^{PREFIX}:m:\d+$"))
-    app.add_handler(CallbackQueryHandler(on_occurrence, pattern=rf"^{PREFIX}:(o|s1|sa|d):"))
+    app.add_handler(
+        CallbackQueryHandler(on_municipality, pattern=rf"^{PREFIX}:(m:\d+|p:\d+:\d{{6}})$")
+    )
+    app.add_handler(
+        CallbackQueryHandler(on_occurrence, pattern=rf"^{PREFIX}:(o|s1|sa|d):{OCCURRENCE}$")
+    )

@@ -12,28 +12,49 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import ForceReply, Message, Update, User
+from telegram import (
+    Bot,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.advice.requests import STATUS_NAMES, Action, allowed
-from bot.advice.validation import AppointmentError, parse_appointment, parse_note
-from bot.auth import is_bot_admin, is_chat_member
+from bot.advice.validation import (
+    APPOINTMENT_PROBLEMS,
+    AppointmentError,
+    parse_appointment,
+    parse_note,
+)
+from bot.auth import is_bot_admin, is_chat_member, may_manage_chat
+from bot.handlers import prompts
 from bot.i18n import Html, Translator
-from bot.services import BotApplication, BotContext
+from bot.services import BotApplication, BotContext, Services
 from bot.storage.advice import AdviceRequest
+from bot.storage.teams import digest
 from bot.teamwork import (
     ACTION_CODES,
     TEAM_PREFIX,
+    chat_translator,
+    move_requests,
     municipality_name,
     notify_resident,
-    post_request,
     refresh_team_message,
 )
+from bot.telegram_errors import tell
 
 log = logging.getLogger(__name__)
 
 PROMPTS_KEY = "advice_prompts"
+LINK_PREFIX = "link"
+# A relink waiting for its confirmation, in the asker's user_data: the code's digest (what the
+# database keeps of it too), the municipality and the group.
+LINK_KEY = "team_link"
 
 
 async def team_code(update: Update, context: BotContext) -> None:
@@ -41,11 +62,15 @@ async def team_code(update: Update, context: BotContext) -> None:
     user, message = update.effective_user, update.effective_message
     assert user is not None and message is not None
     _ = await context.translator(update)
+    services = context.services
     if not is_bot_admin(context, user.id):
         log.warning("teamcode refused: not an admin user_id=%s", user.id)
+        await services.audit.record(
+            user.id, "team.code", outcome="refused", detail="not an admin", now=services.now()
+        )
         await message.reply_text(_("Only the bot's administrators can create team codes."))
         return
-    config = context.services.config
+    config = services.config
     wanted = " ".join(context.args or []).strip().lower()
     municipality = next(
         (m for m in config.municipalities if wanted in (m.slug, m.name.lower())), None
@@ -54,9 +79,8 @@ async def team_code(update: Update, context: BotContext) -> None:
         slugs = ", ".join(m.slug for m in config.municipalities)
         await message.reply_text(_("Usage: /teamcode <municipality>, one of: {slugs}", slugs=slugs))
         return
-    code = await context.services.teams.create_code(
-        municipality.slug, user.id, context.services.now()
-    )
+    code = await services.teams.create_code(municipality.slug, user.id, services.now())
+    await services.audit.record(user.id, "team.code", municipality.slug, now=services.now())
     log.info("team link code created for %s by user_id=%s", municipality.slug, user.id)
     await message.reply_text(
         _(
@@ -71,29 +95,128 @@ async def team_code(update: Update, context: BotContext) -> None:
     )
 
 
-async def link_team(update: Update, context: BotContext) -> None:
-    """/linkteam <code> in a group: the group becomes the municipality's prevention team."""
-    chat, message = update.effective_chat, update.effective_message
+def _code_refusal(_: Translator, why: str) -> str:
+    return {
+        "unknown": _("This link code is not valid. Ask an administrator for a new one."),
+        "used": _("This link code has already been used. Ask an administrator for a new one."),
+        "expired": _("This link code has expired. Ask an administrator for a new one."),
+    }[why]
+
+
+async def _refuse_link(update: Update, context: BotContext, why: str, text: str) -> None:
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     assert chat is not None and message is not None
+    services = context.services
+    log.warning("linkteam refused (%s) chat_id=%s", why, chat.id)
+    await services.audit.record(
+        user.id if user else None,
+        "team.link",
+        str(chat.id),
+        outcome="refused",
+        detail=why,
+        now=services.now(),
+    )
+    await message.reply_text(text)
+
+
+async def link_team(update: Update, context: BotContext) -> None:
+    """/linkteam <code> in a group, by one of its administrators: the group becomes the
+    municipality's prevention team. Replacing another group needs a confirmation."""
+    chat, message, user = update.effective_chat, update.effective_message, update.effective_user
+    assert chat is not None and message is not None and user is not None
     _ = await context.translator(update)
     if chat.type == chat.PRIVATE:
         await message.reply_text(_("Send /linkteam with the code in the team's group, not here."))
         return
     services = context.services
-    code = "".join(context.args or [])
-    result = await services.teams.redeem(code, chat.id, services.now()) if code else "unknown"
-    if result in ("unknown", "used", "expired"):
-        log.warning("linkteam refused (%s) chat_id=%s", result, chat.id)
-        texts = {
-            "unknown": _("This link code is not valid. Ask an administrator for a new one."),
-            "used": _("This link code has already been used. Ask an administrator for a new one."),
-            "expired": _("This link code has expired. Ask an administrator for a new one."),
-        }
-        await message.reply_text(texts[result])
+    if not await may_manage_chat(update, context):
+        await _refuse_link(
+            update,
+            context,
+            "not an admin",
+            _("Only an administrator of this group can link it as a prevention team."),
+        )
         return
+    code = digest("".join(context.args or []))
+    result = await services.teams.municipality_of_code(code, services.now())
+    if result in ("unknown", "used", "expired"):
+        await _refuse_link(update, context, result, _code_refusal(_, result))
+        return
+    current = await services.teams.team_of(result)
+    if current is None or current == chat.id:
+        await _link(update, context, code, chat.id, None)
+        return
+    assert context.user_data is not None
+    context.user_data[LINK_KEY] = {"code": code, "municipality": result, "chat": chat.id}
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_("Yes, replace"), callback_data=f"{LINK_PREFIX}:yes"),
+                InlineKeyboardButton(_("No, keep it"), callback_data=f"{LINK_PREFIX}:no"),
+            ]
+        ]
+    )
+    question = await message.reply_text(
+        _(
+            "{municipality} already has a prevention team in another group. Should this group "
+            "replace it? Its open requests then move here, and the other group is told.",
+            municipality=municipality_name(services, result),
+        ),
+        reply_markup=markup,
+    )
+    prompts.bind(context, question)
+
+
+async def link_button(update: Update, context: BotContext) -> None:
+    """The confirmation of a relink: only the administrator who asked, on that question."""
+    query = update.callback_query
+    assert query is not None and context.user_data is not None
+    if not await prompts.claim(update, context, LINK_PREFIX):
+        return
+    _ = await context.translator(update)
+    if not await may_manage_chat(update, context):
+        await query.answer(
+            _("Only an administrator of this group can link it as a prevention team."),
+            show_alert=True,
+        )
+        return
+    prompts.release(context, LINK_PREFIX)
+    pending = context.user_data.pop(LINK_KEY, None)
+    chat = update.effective_chat
+    assert chat is not None
+    if query.data != f"{LINK_PREFIX}:yes" or not isinstance(pending, dict):
+        await query.edit_message_text(_("Good, nothing has changed."))
+        await query.answer()
+        return
+    await query.edit_message_reply_markup(None)
+    await query.answer()
+    await _link(update, context, str(pending["code"]), chat.id, pending["municipality"])
+
+
+async def _link(
+    update: Update, context: BotContext, code: str, chat_id: int, replacing: str | None
+) -> None:
+    """Use the code: link, audit, move the municipality's open requests, tell the old team."""
+    services = context.services
+    _ = await context.translator(update)
+    assert update.effective_user is not None
+    previous = await services.teams.team_of(replacing) if replacing else None
+    result = await services.teams.redeem_digest(code, chat_id, services.now())
+    if result in ("unknown", "used", "expired"):  # used or expired while the question waited
+        await _refuse_link(update, context, result, _code_refusal(_, result))
+        return
+    previous = previous if previous != chat_id else None
+    await services.audit.record(
+        update.effective_user.id,
+        "team.link",
+        f"{result}:{chat_id}",
+        detail=f"replaced chat_id={previous}" if previous else "",
+        now=services.now(),
+    )
+    log.info("team chat_id=%s linked to %s (before: %s)", chat_id, result, previous)
     name = municipality_name(services, result)
-    log.info("team chat_id=%s linked to %s", chat.id, result)
-    await message.reply_text(
+    await context.bot.send_message(
+        chat_id,
         _(
             "This group is now the prevention team of <b>{municipality}</b>. New advice "
             "requests appear here; /requests lists the open ones.",
@@ -101,9 +224,29 @@ async def link_team(update: Update, context: BotContext) -> None:
         ),
         parse_mode=ParseMode.HTML,
     )
-    for request in await services.advice.unposted():
-        if request.municipality == result:
-            await post_request(services, context.bot, request)
+    moved = await move_requests(services, context.bot, result)
+    if previous is not None:
+        await _tell_old_team(services, context.bot, previous, name, moved)
+
+
+async def _tell_old_team(
+    services: Services, bot: Bot, chat_id: int, municipality: str, moved: int
+) -> None:
+    """The group that was the team hears it in its own language (a new message: an edit of an
+    old one would not be noticed)."""
+    _ = await chat_translator(services, chat_id, None)
+    await tell(
+        bot,
+        chat_id,
+        _.ngettext(
+            "This group is no longer the prevention team of {municipality}: an administrator "
+            "of another group linked that group instead. {n} open request moved there.",
+            "This group is no longer the prevention team of {municipality}: an administrator "
+            "of another group linked that group instead. {n} open requests moved there.",
+            moved,
+            municipality=municipality,
+        ),
+    )
 
 
 def _age(_: Translator, request: AdviceRequest, context: BotContext) -> str:
@@ -137,7 +280,8 @@ async def list_requests(update: Update, context: BotContext) -> None:
                 municipality=municipality_name(context.services, r.municipality),
                 age=_age(_, r, context),
                 status=_(STATUS_NAMES[r.status]),
-                claimer=r.claimed_by_name or _("not claimed"),
+                claimer=r.claimed_by_name
+                or (_("a team member") if r.claimed_at else _("not claimed")),
             )
         )
     await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
@@ -159,7 +303,8 @@ async def _checked_request(
         return None, "request of another team"
     if request.erased or not allowed(action, request.status):
         return request, "state"
-    if action == "plan" and request.claimed_by != user.id:
+    # A claimer who asked to be forgotten left no id: then any member may plan it.
+    if action == "plan" and request.claimed_by not in (None, user.id):
         return request, "not the claimer"
     return request, ""
 
@@ -254,6 +399,20 @@ async def _prompt(
     prompts[str(prompt.message_id)] = {"request": request.id, "user": user.id, "action": action}
 
 
+def forget_member_prompts(app: BotApplication, user_id: int) -> None:
+    """/forgetme by a team member: their open questions in team groups (which hold their id)
+    are dropped; a reply to one is then ignored like any other message."""
+    for chat_id, data in app.chat_data.items():
+        prompts = data.get(PROMPTS_KEY)
+        if not isinstance(prompts, dict):
+            continue
+        mine = [key for key, prompt in prompts.items() if prompt.get("user") == user_id]
+        for key in mine:
+            del prompts[key]
+        if mine:
+            app.mark_data_for_update_persistence(chat_ids=chat_id)
+
+
 async def team_reply(update: Update, context: BotContext) -> None:
     """A reply to one of our prompts: the appointment's date and time, or the reason."""
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
@@ -284,12 +443,8 @@ async def team_reply(update: Update, context: BotContext) -> None:
         try:
             moment = parse_appointment(text, services.now(), services.config.locale.tz)
         except AppointmentError as exc:
-            errors = {
-                "format": _("I could not read that date and time."),
-                "past": _("That moment is in the past."),
-                "too_far": _("That is more than a year ahead."),
-            }
-            await _prompt(context, chat.id, user, request, action, _, errors[exc.reason])
+            error = _(APPOINTMENT_PROBLEMS[exc.reason])
+            await _prompt(context, chat.id, user, request, action, _, error)
             return
         changed = await services.advice.transition(
             request.id,
@@ -327,6 +482,7 @@ def register(app: BotApplication) -> None:
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     app.add_handler(CommandHandler("teamcode", team_code, filters=private))
     app.add_handler(CommandHandler(["linkteam", "koppelteam"], link_team))
+    app.add_handler(CallbackQueryHandler(link_button, pattern=rf"^{LINK_PREFIX}:(yes|no)$"))
     app.add_handler(CommandHandler(["requests", "aanvragen"], list_requests, filters=groups))
     app.add_handler(CallbackQueryHandler(team_button, pattern=rf"^{TEAM_PREFIX}:"))
     app.add_handler(

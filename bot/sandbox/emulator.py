@@ -95,6 +95,7 @@ class BotApiEmulator(BotApiMethods):
                 "migrate_group",
                 "send_text",
                 "send_photo",
+                "send_location",
                 "send_sticker",
                 "send_custom",
                 "press_button",

@@ -11,6 +11,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Literal
 
 from aiohttp.web_request import FileField
@@ -35,6 +36,7 @@ Handler = Callable[[Params], Any]
 
 _MAX_TEXT = 4096
 _MAX_CAPTION = 1024
+_MAX_ALBUM = 10
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 _BUTTON_ACTIONS = {
     "callback_data",
@@ -67,6 +69,7 @@ class BotApiMethods(SandboxWorld):
         self._allowed_updates: set[str] | None = None
         self._poll_generation = 0
         self._closing = False
+        self._next_album_id = 1
         methods: dict[str, Handler] = {
             "getMe": self._get_me,
             "logOut": lambda p: True,
@@ -77,6 +80,7 @@ class BotApiMethods(SandboxWorld):
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
+            "sendMediaGroup": self._send_media_group,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
@@ -204,7 +208,10 @@ class BotApiMethods(SandboxWorld):
         raise bad_request("message to be replied not found")
 
     def _file(self, p: Params, name: str) -> SentFile:
-        value = p.raw.get(name)
+        return self._resolve_file(p, p.raw.get(name), name)
+
+    def _resolve_file(self, p: Params, value: Any, name: str) -> SentFile:
+        """A file given as an upload, an ``attach://<field>`` upload, a file_id or a URL."""
         if isinstance(value, str) and value.startswith("attach://"):
             value = p.raw.get(value.removeprefix("attach://"))
         if isinstance(value, FileField):
@@ -213,6 +220,7 @@ class BotApiMethods(SandboxWorld):
                 value.filename, value.file.read(), value.content_type, file_id, file_id + "u"
             )
             self._files[file_id] = file
+            self.stats.uploads += 1
             return file
         if isinstance(value, str) and value:
             if value in self._files:
@@ -225,10 +233,18 @@ class BotApiMethods(SandboxWorld):
 
     def _deliver(self, chat: SandboxChat, message: SentMessage) -> dict[str, Any]:
         """Apply the flood limits, then store the message and give its API object."""
-        retry = self._limiter.retry_after(self.limits, chat.id, chat.is_group)
+        self._admit(chat, message.params.get("allow_paid_broadcast") in (True, "true", "True"))
+        return self._store(chat, message)
+
+    def _admit(self, chat: SandboxChat, paid: bool = False) -> None:
+        """One send through the flood limits (paid broadcasts on their own track), or
+        Telegram's 429."""
+        retry = self._limiter.retry_after(self.limits, chat.id, chat.is_group, paid)
         if retry is not None:
             raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
-        self._limiter.record(chat.id, chat.is_group)
+        self._limiter.record(chat.id, chat.is_group, paid)
+
+    def _store(self, chat: SandboxChat, message: SentMessage) -> dict[str, Any]:
         message.message_id = chat.next_message_id
         chat.next_message_id += 1
         self._sent.setdefault(chat.id, []).append(message)
@@ -261,27 +277,51 @@ class BotApiMethods(SandboxWorld):
         )
         return self._deliver(chat, message)
 
-    def _send_media(self, p: Params, kind: Literal["photo", "document"]) -> dict[str, Any]:
-        chat = self._target(p, sending=True)
-        raw = p.get_str("caption")
+    def _media_message(
+        self,
+        chat: SandboxChat,
+        p: Params,
+        captioned: Params,
+        kind: str,
+        file: Callable[[], SentFile],
+        *,
+        reply_to: int | None,
+        markup: dict[str, Any] | None = None,
+        album: str | None = None,
+    ) -> SentMessage:
+        """A photo or document message. Its caption and parse mode come from `captioned` (the
+        request, or one item of an album) and are checked before the file is taken."""
+        raw = captioned.get_str("caption")
         caption, entities = (
-            self._format(raw, p, "caption_entities", caption=True) if raw else (None, None)
+            self._format(raw, captioned, "caption_entities", caption=True) if raw else (None, None)
         )
-        markup, reply_to = self._markup(p), self._reply_to(chat, p)
-        file = self._file(p, kind)
-        message = SentMessage(
+        taken = file()
+        return SentMessage(
             chat.id,
             0,
             int(time.time()),
             caption=caption,
             html=raw,
-            parse_mode=p.get_str("parse_mode"),
+            parse_mode=captioned.get_str("parse_mode"),
             entities=entities,
             reply_markup=markup,
             reply_to_message_id=reply_to,
             params=self._plain_params(p),
-            photo=file if kind == "photo" else None,
-            document=file if kind == "document" else None,
+            photo=taken if kind == "photo" else None,
+            document=taken if kind == "document" else None,
+            media_group_id=album,
+        )
+
+    def _send_media(self, p: Params, kind: Literal["photo", "document"]) -> dict[str, Any]:
+        chat = self._target(p, sending=True)
+        message = self._media_message(
+            chat,
+            p,
+            p,
+            kind,
+            lambda: self._file(p, kind),
+            reply_to=self._reply_to(chat, p),
+            markup=self._markup(p),
         )
         return self._deliver(chat, message)
 
@@ -290,6 +330,38 @@ class BotApiMethods(SandboxWorld):
 
     def _send_document(self, p: Params) -> dict[str, Any]:
         return self._send_media(p, "document")
+
+    def _send_media_group(self, p: Params) -> list[dict[str, Any]]:
+        """An album of 2-10 photos (or 2-10 documents), each with its own caption.
+
+        The sandbox counts an album as one send for the flood limits.
+        """
+        chat = self._target(p, sending=True)
+        items = p.get_json("media")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise bad_request("can't parse media JSON object")
+        if not 2 <= len(items) <= _MAX_ALBUM:
+            raise bad_request("wrong number of media in the album: must be 2-10")
+        kinds = {item.get("type") for item in items}
+        if not (kinds == {"photo"} or kinds == {"document"}):
+            raise bad_request("can't use the media of the specified type in the album")
+        reply_to = self._reply_to(chat, p)
+        album = str(self._next_album_id)
+        self._next_album_id += 1
+        messages = [
+            self._media_message(
+                chat,
+                p,
+                Params(item),
+                item["type"],
+                partial(self._resolve_file, p, item.get("media"), item["type"]),
+                reply_to=reply_to,
+                album=album,
+            )
+            for item in items
+        ]
+        self._admit(chat)
+        return [self._store(chat, message) for message in messages]
 
     def _send_chat_action(self, p: Params) -> bool:
         self._target(p, sending=True)

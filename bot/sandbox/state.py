@@ -79,6 +79,8 @@ class Limits:
     global_per_second: float = 30.0
     per_chat_per_second: float = 1.0
     per_group_per_minute: int = 20
+    # Paid broadcasts (allow_paid_broadcast) have a track of their own.
+    paid_per_second: float = 1000.0
 
 
 @dataclass
@@ -88,6 +90,7 @@ class Stats:
     requests: Counter[str] = field(default_factory=Counter)
     too_many_requests: int = 0
     messages_sent: int = 0
+    uploads: int = 0  # files received as bytes (a file_id sent back is no upload)
     errors: Counter[int] = field(default_factory=Counter)
 
 
@@ -201,6 +204,7 @@ class SentMessage:
     document: SentFile | None = None
     reply_to_message_id: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    media_group_id: str | None = None  # the album a photo or document was sent in
     deleted: bool = False
     edits: int = 0
     edit_date: int | None = None
@@ -246,6 +250,8 @@ class SentMessage:
                 data["caption_entities"] = self.entities
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
             data["reply_markup"] = self.reply_markup
+        if self.media_group_id is not None:
+            data["media_group_id"] = self.media_group_id
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
         return data
@@ -266,6 +272,7 @@ class SentMessage:
                 "reply_markup",
                 "reply_to_message_id",
                 "params",
+                "media_group_id",
                 "deleted",
                 "edits",
                 "edit_date",
@@ -325,6 +332,7 @@ class RateLimiter:
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
         self._global: deque[float] = deque()
+        self._paid: deque[float] = deque()
         self._chat: dict[int, deque[float]] = {}
         self._group: dict[int, deque[float]] = {}
 
@@ -342,7 +350,9 @@ class RateLimiter:
             return 0.0
         return times[len(times) - capacity] + window - now
 
-    def retry_after(self, limits: Limits, chat_id: int, is_group: bool) -> int | None:
+    def retry_after(
+        self, limits: Limits, chat_id: int, is_group: bool, paid: bool = False
+    ) -> int | None:
         """Seconds to wait (an int >= 1, as Telegram sends) or None when the send may go."""
         if not limits.enabled:
             return None
@@ -352,15 +362,15 @@ class RateLimiter:
         if is_group:
             times = self._group.setdefault(chat_id, deque())
             wait = max(wait, self._wait(times, now, 60.0, max(1, limits.per_group_per_minute)))
-        window, cap = self._shape(limits.global_per_second)
-        wait = max(wait, self._wait(self._global, now, window, cap))
+        window, cap = self._shape(limits.paid_per_second if paid else limits.global_per_second)
+        wait = max(wait, self._wait(self._paid if paid else self._global, now, window, cap))
         if wait <= 0:
             return None
         return max(1, math.ceil(wait))
 
-    def record(self, chat_id: int, is_group: bool) -> None:
+    def record(self, chat_id: int, is_group: bool, paid: bool = False) -> None:
         now = self.clock()
-        self._global.append(now)
+        (self._paid if paid else self._global).append(now)
         self._chat.setdefault(chat_id, deque()).append(now)
         if is_group:
             self._group.setdefault(chat_id, deque()).append(now)

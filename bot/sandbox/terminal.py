@@ -15,9 +15,11 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.media import phone_photo
 from bot.sandbox.state import (
     BOT_FIRST_NAME,
     BOT_USERNAME,
@@ -28,6 +30,7 @@ from bot.sandbox.state import (
 )
 
 ExtraCommand = Callable[[list[str]], Awaitable[str]]
+_DEEP_LINK = re.compile(rf"^https://t\.me/{BOT_USERNAME}\?start=([A-Za-z0-9_-]{{1,64}})$")
 
 HELP = """\
 Type a line to send it as the acting user in the current chat; /commands work as in Telegram.
@@ -35,7 +38,11 @@ Type a line to send it as the acting user in the current chat; /commands work as
   :as <user>         act as another user (number or name)
   :chat <n|name>     switch chat: "bot" for the private chat, or a group
   :press <n>         press button [n] of the last bot message with buttons here
-  :press <msg>.<n>   press button [n] of bot message #msg
+  :press <msg>.<n>   press button [n] of bot message #msg (a t.me link to the bot opens
+                     the private chat with its /start payload, as Telegram does)
+  :reply <msg> <text>  reply to bot message #msg (to answer a question the bot asked)
+  :location <lat> <lon>  share a location (e.g. :location 52.2280 6.8961)
+  :photo [file.jpg]  send a photo: that file, or a sample phone photo with GPS tags
   :history           reprint this chat
   :block / :unblock  the acting user blocks / unblocks the bot
   :kick / :add       remove the bot from / add it to the current group
@@ -219,9 +226,39 @@ class TerminalChat:
                 raise LookupError("no bot message with buttons in this chat")
             message = with_buttons[-1]
         index = int(number) - 1
-        text = message.flat_buttons()[index][0] if 0 <= index < len(message.flat_buttons()) else ""
+        buttons = message.flat_buttons()
+        text, data = buttons[index] if 0 <= index < len(buttons) else ("", None)
+        if data is not None and (payload := _deep_link_payload(data)) is not None:
+            # Telegram opens the private chat with the bot and sends /start with the payload.
+            self.world.chat_id = self.actor.id
+            self.emu.send_text(self.actor.id, self.actor.id, f"/start {payload}")
+            self.say(f"{self.actor.first_name} opened {data} → private chat: /start {payload}")
+            return
         self.emu.press(self.actor.id, chat_id, message.message_id, index)
         self.say(f"{self.actor.first_name} pressed [{number}] {text} on #{message.message_id}")
+
+    def reply(self, args: list[str]) -> None:
+        if len(args) < 2 or not args[0].isdigit():
+            raise ValueError("use :reply <message number> <text>, e.g. :reply 9 Lamp vervangen")
+        text = " ".join(args[1:])
+        self.emu.send_text(self.actor.id, self.world.chat_id, text, reply_to=int(args[0]))
+        self.say(f"{self.actor.first_name} replied to #{args[0]}: {text}")
+
+    def location(self, args: list[str]) -> None:
+        if len(args) != 2:
+            raise ValueError("use :location <latitude> <longitude>, e.g. :location 52.2280 6.8961")
+        latitude, longitude = float(args[0]), float(args[1])
+        self.emu.send_location(self.actor.id, self.world.chat_id, latitude, longitude)
+        self.say(f"{self.actor.first_name} shared a location: {latitude}, {longitude}")
+
+    def photo(self, args: list[str]) -> None:
+        if args:
+            data = Path(" ".join(args)).expanduser().read_bytes()
+            what = " ".join(args)
+        else:
+            data, what = phone_photo(), "a sample phone photo (with GPS and camera tags)"
+        self.emu.send_photo(self.actor.id, self.world.chat_id, data=data)
+        self.say(f"{self.actor.first_name} sent {what}, {len(data)} bytes")
 
     def history(self) -> None:
         chat_id = self.world.chat_id
@@ -276,6 +313,12 @@ class TerminalChat:
             self.press(arg or "1")
         elif name == "history":
             self.history()
+        elif name == "reply":
+            self.reply(args)
+        elif name == "location":
+            self.location(args)
+        elif name == "photo":
+            self.photo(args)
         elif name == "block":
             self.emu.block_bot(self.actor.id)
             self.say(f"{self.actor.first_name} blocked the bot")
@@ -299,6 +342,12 @@ class TerminalChat:
         else:
             self.say(f"unknown command :{name}; type :help")
         return True
+
+
+def _deep_link_payload(url: str) -> str | None:
+    """The /start payload of a t.me link to the sandbox bot, else None."""
+    match = _DEEP_LINK.match(url)
+    return match.group(1) if match else None
 
 
 def _kind_of(message: dict[str, Any]) -> str:

@@ -276,12 +276,29 @@ class SandboxWorld:
             fields["entities"] = [{"type": "bot_command", "offset": 0, "length": match.end()}]
         return self._user_post(user_id, chat_id, fields, reply_to=reply_to)
 
-    def send_photo(self, user_id: int, chat_id: int, caption: str | None = None) -> int:
-        uid = self._new_file_id("photo", b"\xff\xd8sandbox-photo")
-        fields: dict[str, Any] = {"photo": [photo_size(uid, uid, 18)]}
+    def send_photo(
+        self,
+        user_id: int,
+        chat_id: int,
+        caption: str | None = None,
+        *,
+        data: bytes | None = None,
+    ) -> int:
+        """The user sends a photo; ``data`` are the bytes the bot downloads with getFile (a real
+        JPEG, say), else a few placeholder bytes."""
+        content = data if data is not None else b"\xff\xd8sandbox-photo"
+        uid = self._new_file_id("photo", content)
+        fields: dict[str, Any] = {"photo": [photo_size(uid, uid, len(content))]}
         if caption is not None:
             fields["caption"] = caption
         return self._user_post(user_id, chat_id, fields)
+
+    def send_location(self, user_id: int, chat_id: int, latitude: float, longitude: float) -> int:
+        """The user shares a location (the paperclip's "Location", or a request_location button)."""
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise ValueError(f"not a location on earth: {latitude}, {longitude}")
+        location = {"latitude": latitude, "longitude": longitude}
+        return self._user_post(user_id, chat_id, {"location": location})
 
     def send_sticker(self, user_id: int, chat_id: int) -> int:
         uid = self._new_file_id("sticker", b"RIFFsandbox-sticker")

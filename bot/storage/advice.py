@@ -3,6 +3,9 @@ transaction), team transitions as conditional updates, and erasing personal fiel
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,19 +13,38 @@ from typing import Any
 import aiosqlite
 
 from bot.advice.requests import (
+    CAP_PERIODS,
     CLOSED,
     LIMIT_WINDOW,
     OPEN,
     TRANSITIONS,
     Action,
     LimitCheck,
+    MunicipalityCaps,
+    Refusal,
+    check_caps,
     check_limits,
     reference,
 )
 from bot.storage.database import Database, from_db_time, to_db_time
+from bot.storage.keys import deployment_key
 
-# Cleared by /forgetme and by the retention purge; what stays is anonymous.
-PERSONAL_FIELDS = ("user_id", "name", "postcode", "house_number", "phone", "moments", "note")
+# Cleared by /forgetme and by the retention purge; what stays is anonymous. The team member's
+# id and name go too: on an anonymous request they serve no purpose.
+PERSONAL_FIELDS = (
+    "user_id",
+    "name",
+    "postcode",
+    "house_number",
+    "phone",
+    "moments",
+    "note",
+    "selfcheck",
+    "claimed_by",
+    "claimed_by_name",
+    "closed_by",
+    "closed_by_name",
+)
 
 
 @dataclass(frozen=True)
@@ -46,11 +68,14 @@ class AdviceRequest:
     claimed_at: datetime | None
     planned_for: datetime | None
     closed_at: datetime | None
+    closed_by: int | None
     closed_by_name: str | None
     note: str | None
     team_chat_id: int | None
     team_message_id: int | None
     erased_at: datetime | None
+    # Answers of the home self-check the resident attached (bot/selfcheck/scoring.py), or None.
+    selfcheck: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -74,6 +99,7 @@ class NewRequest:
     house_number: str
     phone: str | None
     moments: tuple[str, ...]
+    selfcheck: str | None = None
 
 
 def _time(value: str | None) -> datetime | None:
@@ -101,17 +127,45 @@ def _row(row: aiosqlite.Row) -> AdviceRequest:
         claimed_at=_time(row["claimed_at"]),
         planned_for=_time(row["planned_for"]),
         closed_at=_time(row["closed_at"]),
+        closed_by=row["closed_by"],
         closed_by_name=row["closed_by_name"],
         note=row["note"],
         team_chat_id=row["team_chat_id"],
         team_message_id=row["team_message_id"],
         erased_at=_time(row["erased_at"]),
+        selfcheck=row["selfcheck"],
     )
 
 
+LIMITS_KEY = "advice-limits"
 _OPEN_SQL = "(" + ", ".join(f"'{s}'" for s in OPEN) + ")"
 _CLOSED_SQL = "(" + ", ".join(f"'{s}'" for s in CLOSED) + ")"
 _ERASE_SQL = ", ".join(f"{f} = NULL" for f in PERSONAL_FIELDS)
+
+
+Fetch = Callable[[str, Sequence[Any]], Awaitable[Sequence[aiosqlite.Row]]]
+
+
+def _in(conn: aiosqlite.Connection) -> Fetch:
+    """Reads inside the caller's write transaction on `conn`."""
+
+    async def fetch(sql: str, params: Sequence[Any]) -> Sequence[aiosqlite.Row]:
+        cursor = await conn.execute(sql, params)
+        return list(await cursor.fetchall())
+
+    return fetch
+
+
+async def _user_limits(fetch: Fetch, user_id: int, subject: str, now: datetime) -> LimitCheck:
+    """One open request per resident (their rows), 3 per window (the marks of their subject)."""
+    open_rows = await fetch(
+        f"SELECT id FROM advice_requests WHERE user_id = ? AND status IN {_OPEN_SQL}", (user_id,)
+    )
+    marks = await fetch(
+        "SELECT created_at FROM advice_limit_marks WHERE subject = ? AND created_at > ?",
+        (subject, to_db_time(now - LIMIT_WINDOW)),
+    )
+    return check_limits(len(open_rows), [from_db_time(r[0]) for r in marks], now)
 
 
 class AdviceStore:
@@ -119,26 +173,40 @@ class AdviceStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._key: bytes | None = None
 
-    async def create(self, new: NewRequest, now: datetime, year: int) -> AdviceRequest | LimitCheck:
+    async def _subject(self, user_id: int) -> str:
+        """The limits' key for a user: an HMAC of the id, so that the marks that outlive
+        /forgetme hold no id in clear and cannot be compared with another deployment's."""
+        if self._key is None:
+            self._key = await deployment_key(self.db, LIMITS_KEY)
+        return hmac.new(self._key, str(user_id).encode(), hashlib.sha256).hexdigest()
+
+    async def create(
+        self,
+        new: NewRequest,
+        now: datetime,
+        year: int,
+        caps: MunicipalityCaps | None = None,
+    ) -> AdviceRequest | LimitCheck:
         """Store a request and give it the next reference of `year` (the local year).
 
         The limits are checked inside the same write transaction, so two confirmations sent at
-        once cannot both pass.
+        once cannot both pass: the resident's own (counted on marks that survive /forgetme) and,
+        with `caps`, the municipality's.
         """
         stamp = to_db_time(now)
+        subject = await self._subject(new.user_id)
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                f"SELECT status IN {_OPEN_SQL} AS open, created_at FROM advice_requests "
-                "WHERE user_id = ? AND (status IN " + _OPEN_SQL + " OR created_at > ?)",
-                (new.user_id, to_db_time(now - LIMIT_WINDOW)),
-            )
-            rows = list(await cursor.fetchall())
-            limit = check_limits(
-                sum(1 for r in rows if r["open"]),
-                [from_db_time(r["created_at"]) for r in rows],
-                now,
-            )
+            limit = await _user_limits(_in(conn), new.user_id, subject, now)
+            if limit.refused is None and caps is not None:
+                cursor = await conn.execute(
+                    "SELECT created_at FROM advice_requests "
+                    "WHERE municipality = ? AND created_at > ?",
+                    (new.municipality, to_db_time(now - max(CAP_PERIODS.values()))),
+                )
+                recent = [from_db_time(r[0]) for r in await cursor.fetchall()]
+                limit = check_caps(caps, recent, now)
             if limit.refused:
                 return limit
             cursor = await conn.execute(
@@ -151,8 +219,9 @@ class AdviceStore:
             cursor = await conn.execute(
                 """
                 INSERT INTO advice_requests (reference, user_id, locale, municipality, reason,
-                    name, postcode, house_number, phone, moments, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    name, postcode, house_number, phone, moments, created_at, updated_at,
+                    selfcheck)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     reference(year, seq[0]),
@@ -167,9 +236,15 @@ class AdviceStore:
                     ",".join(new.moments),
                     stamp,
                     stamp,
+                    new.selfcheck,
                 ),
             )
             request_id = cursor.lastrowid
+            # Not linked to the request: an erased request must stay anonymous.
+            await conn.execute(
+                "INSERT INTO advice_limit_marks (subject, created_at) VALUES (?, ?)",
+                (subject, stamp),
+            )
         assert request_id is not None
         created = await self.get(request_id)
         assert created is not None
@@ -177,13 +252,32 @@ class AdviceStore:
 
     async def limits(self, user_id: int, now: datetime) -> LimitCheck:
         """The limits as they stand, to tell the resident before they fill everything in."""
-        rows = await self.db.fetchall(
-            f"SELECT status IN {_OPEN_SQL} AS open, created_at FROM advice_requests "
-            f"WHERE user_id = ? AND (status IN {_OPEN_SQL} OR created_at > ?)",
-            (user_id, to_db_time(now - LIMIT_WINDOW)),
-        )
-        return check_limits(
-            sum(1 for r in rows if r["open"]), [from_db_time(r["created_at"]) for r in rows], now
+        return await _user_limits(self.db.fetchall, user_id, await self._subject(user_id), now)
+
+    async def purge_limit_marks(self, now: datetime) -> int:
+        """Marks older than the limit window count for nothing any more: deleted (daily)."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM advice_limit_marks WHERE created_at <= ?",
+                (to_db_time(now - LIMIT_WINDOW),),
+            )
+            await conn.execute(
+                "DELETE FROM advice_cap_notices WHERE noticed_at <= ?",
+                (to_db_time(now - max(CAP_PERIODS.values())),),
+            )
+            return cursor.rowcount
+
+    async def claim_cap_notice(self, municipality: str, refusal: Refusal, now: datetime) -> bool:
+        """True once per cap period and municipality: then the admins are to be told."""
+        period = "hour" if refusal == "municipality_hour" else "day"
+        return (
+            await self.db.execute(
+                "INSERT INTO advice_cap_notices (municipality, period, noticed_at) "
+                "VALUES (?, ?, ?) ON CONFLICT (municipality, period) DO UPDATE "
+                "SET noticed_at = excluded.noticed_at WHERE noticed_at <= ?",
+                (municipality, period, to_db_time(now), to_db_time(now - CAP_PERIODS[refusal])),
+            )
+            == 1
         )
 
     async def get(self, request_id: int) -> AdviceRequest | None:
@@ -195,6 +289,37 @@ class AdviceStore:
             "SELECT * FROM advice_requests WHERE user_id = ? ORDER BY created_at, id", (user_id,)
         )
         return [_row(r) for r in rows]
+
+    async def handled_by(self, user_id: int) -> list[AdviceRequest]:
+        """Requests a team member claimed or closed: their id and name are stored there."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM advice_requests WHERE claimed_by = ? OR closed_by = ? "
+            "ORDER BY created_at, id",
+            (user_id, user_id),
+        )
+        return [_row(r) for r in rows]
+
+    async def forget_team_member(self, user_id: int, now: datetime) -> list[AdviceRequest]:
+        """/forgetme by a team member: their id and name leave the requests they handled.
+
+        The requests themselves stay as they are (a claim stays a claim: any member of the team
+        may then plan it). Returns them as they are now, for editing their team messages.
+        """
+        stamp = to_db_time(now)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE advice_requests SET claimed_by = NULL, claimed_by_name = NULL, "
+                "updated_at = ? WHERE claimed_by = ? RETURNING id",
+                (stamp, user_id),
+            )
+            ids = {row[0] for row in await cursor.fetchall()}
+            cursor = await conn.execute(
+                "UPDATE advice_requests SET closed_by = NULL, closed_by_name = NULL, "
+                "updated_at = ? WHERE closed_by = ? RETURNING id",
+                (stamp, user_id),
+            )
+            ids |= {row[0] for row in await cursor.fetchall()}
+        return [r for r in [await self.get(i) for i in sorted(ids)] if r is not None]
 
     async def open_for(self, municipalities: list[str]) -> list[AdviceRequest]:
         """Open requests of these municipalities, oldest first."""
@@ -218,6 +343,15 @@ class AdviceStore:
         await self.db.execute(
             "UPDATE advice_requests SET team_chat_id = ?, team_message_id = ? WHERE id = ?",
             (chat_id, message_id, request_id),
+        )
+
+    async def hand_over(self, request_id: int) -> None:
+        """The request leaves its team's group for a new team: no team message until it is
+        posted there, and the old team's claimer (id and name) is not the new team's."""
+        await self.db.execute(
+            "UPDATE advice_requests SET team_chat_id = NULL, team_message_id = NULL, "
+            "claimed_by = NULL, claimed_by_name = NULL WHERE id = ?",
+            (request_id,),
         )
 
     async def transition(
@@ -245,7 +379,7 @@ class AdviceStore:
             assert planned_for is not None
             sets["planned_for"] = to_db_time(planned_for)
         else:
-            sets |= {"closed_at": stamp, "closed_by_name": by_name, "note": note}
+            sets |= {"closed_at": stamp, "closed_by": by, "closed_by_name": by_name, "note": note}
         assignments = ", ".join(f"{k} = :{k}" for k in sets)
         states = ", ".join(f"'{s}'" for s in sources)
         changed = await self.db.execute(

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from bot.storage.database import Database, to_db_time
+from bot.storage.database import Database, from_db_time, to_db_time
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    municipality: str
+    neighbourhoods: tuple[str, ...]
+    sent_at: datetime
+    recipients: int
 
 
 class AlertStore:
@@ -49,3 +59,24 @@ class AlertStore:
             [*slugs, to_db_time(start), to_db_time(end)],
         )
         return {row["municipality"]: row["n"] for row in rows}
+
+    async def between(
+        self, municipalities: Iterable[str], start: datetime, end: datetime
+    ) -> list[Alert]:
+        """Alerts sent in [start, end) in `municipalities`, oldest first."""
+        slugs = sorted(municipalities)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM alerts WHERE municipality IN ({','.join('?' * len(slugs))}) "
+            "AND sent_at >= ? AND sent_at < ? ORDER BY sent_at",
+            [*slugs, to_db_time(start), to_db_time(end)],
+        )
+        return [
+            Alert(
+                r["id"],
+                r["municipality"],
+                tuple(h for h in r["neighbourhoods"].split(",") if h),
+                from_db_time(r["sent_at"]),
+                r["recipients"],
+            )
+            for r in rows
+        ]

@@ -123,6 +123,17 @@ class CampaignStore:
             (state, to_db_time(utcnow()), campaign_id),
         )
 
+    async def set_content(self, campaign_id: int, content: Content) -> None:
+        await self.db.execute(
+            "UPDATE campaigns SET texts = ?, image = ?, updated_at = ? WHERE id = ?",
+            (
+                json.dumps(content.texts, ensure_ascii=False),
+                str(content.image) if content.image else None,
+                to_db_time(utcnow()),
+                campaign_id,
+            ),
+        )
+
     async def set_due(self, campaign_id: int, due_at: datetime) -> None:
         await self.db.execute(
             "UPDATE campaigns SET due_at = ?, updated_at = ? WHERE id = ?",

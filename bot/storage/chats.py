@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeVar
 import aiosqlite
 
 from bot.storage.database import Database, to_db_time, utcnow
+from bot.storage.tallies import fold_deliveries
 
 ChatKind = Literal["private", "group"]
 T = TypeVar("T")
@@ -179,7 +180,14 @@ class ChatStore:
         )
 
     async def delete(self, chat_id: int) -> None:
-        await self._write(chat_id, "DELETE FROM chats WHERE chat_id = ?", (chat_id,))
+        """Erase the chat and its deliveries; their outcomes stay as anonymous counts."""
+        async with self.db.transaction() as conn:
+
+            async def change() -> None:
+                await fold_deliveries(conn, chat_id)
+                await conn.execute("DELETE FROM chats WHERE chat_id = ?", (chat_id,))
+
+            await with_events(conn, [chat_id], change)
 
     async def _write(self, chat_id: int, sql: str, params: Sequence[Any]) -> None:
         """One write to the chat's row, with its subscription events, in one transaction."""

@@ -39,6 +39,23 @@ async def store(
     )
 
 
+def _usable(row: aiosqlite.Row | None, stamp: str) -> aiosqlite.Row | Refusal:
+    if row is None:
+        return "unknown"
+    if row["used_at"] is not None:
+        return "used"
+    if row["expires_at"] <= stamp:
+        return "expired"
+    return row
+
+
+async def peek(db: Database, table: str, digest: str, now: datetime) -> aiosqlite.Row | Refusal:
+    """The code's row if it could be used now, without using it (to ask for a confirmation
+    first), or why it cannot."""
+    row = await db.fetchone(f"SELECT * FROM {table} WHERE code_hash = ?", (digest,))
+    return _usable(row, to_db_time(now))
+
+
 async def claim(
     conn: aiosqlite.Connection,
     table: str,
@@ -51,13 +68,9 @@ async def claim(
     or why the code cannot be used. What the code grants belongs in the same transaction, so a
     code works exactly once."""
     cursor = await conn.execute(f"SELECT * FROM {table} WHERE code_hash = ?", (digest,))
-    row = await cursor.fetchone()
-    if row is None:
-        return "unknown"
-    if row["used_at"] is not None:
-        return "used"
-    if row["expires_at"] <= stamp:
-        return "expired"
+    row = _usable(await cursor.fetchone(), stamp)
+    if isinstance(row, str):
+        return row
     await conn.execute(
         f"UPDATE {table} SET used_at = ?, {used_by_column} = ? WHERE code_hash = ?",
         (stamp, used_by, digest),

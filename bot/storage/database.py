@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.files import FOLDER_MODE, private_file, tighten
 from bot.storage.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,10 @@ def from_db_time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer version of the bot."""
+
+
 class Database:
     """One writer and one reader connection to the SQLite file at `path`."""
 
@@ -52,29 +58,53 @@ class Database:
         self._lock = asyncio.Lock()
 
     async def open(self, *, migrate_to: int | None = None) -> None:
-        """Open both connections and migrate the schema (to the latest, or `migrate_to`)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Open both connections, check the file and migrate the schema (to the latest, or
+        `migrate_to`). A damaged, read-only or too new database raises here, before anything
+        else starts; the file itself is never changed or "repaired".
+
+        The file is created 0600 before SQLite opens it; SQLite gives its -wal and -shm the
+        database's mode, and those of an older database are made 0600 here too.
+        """
+        self.path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        private_file(self.path)
         self._writer = await self._connect()
         try:
             await self._writer.execute("PRAGMA journal_mode = WAL")
+            for suffix in ("-wal", "-shm"):
+                tighten(Path(f"{self.path}{suffix}"))
+            await self._check()
             await self.migrate(migrate_to)
             self._reader = await self._connect()
         except BaseException:
             await self.close()  # no connection thread outlives a failed open
             raise
 
+    async def _check(self) -> None:
+        """Refuse a damaged file (quick_check reads every page) and a file this process cannot
+        write (BEGIN IMMEDIATE takes the write lock; nothing is written)."""
+        async with self._w.execute("PRAGMA quick_check") as cursor:
+            problems = [str(row[0]) for row in await cursor.fetchall()]
+        if problems != ["ok"]:
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {problems[0]}")
+        await self._w.execute("BEGIN IMMEDIATE")
+        await self._w.execute("ROLLBACK")
+
     async def _connect(self) -> aiosqlite.Connection:
         # isolation_level=None: no implicit transactions; we say BEGIN and COMMIT ourselves.
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        for pragma in (
-            "foreign_keys = ON",
-            f"busy_timeout = {BUSY_TIMEOUT_MS}",
-            # Deleted personal data is overwritten with zeros, not left in free pages.
-            "secure_delete = ON",
-            "synchronous = NORMAL",
-        ):
-            await conn.execute(f"PRAGMA {pragma}")
+        try:
+            conn.row_factory = aiosqlite.Row
+            for pragma in (
+                "foreign_keys = ON",
+                f"busy_timeout = {BUSY_TIMEOUT_MS}",
+                # Deleted personal data is overwritten with zeros, not left in free pages.
+                "secure_delete = ON",
+                "synchronous = NORMAL",
+            ):
+                await conn.execute(f"PRAGMA {pragma}")
+        except BaseException:
+            await conn.close()  # its thread would keep the process alive
+            raise
         return conn
 
     async def close(self) -> None:
@@ -139,6 +169,12 @@ class Database:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def data_version(self) -> int:
+        """Changes whenever another connection, in any process, commits (SQLite's own counter)."""
+        async with self._r.execute("PRAGMA data_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
     async def user_version(self) -> int:
         async with self._w.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()
@@ -149,7 +185,7 @@ class Database:
         target = len(MIGRATIONS) if target is None else target
         current = await self.user_version()
         if current > len(MIGRATIONS):
-            raise RuntimeError(
+            raise SchemaTooNew(
                 f"database {self.path} has schema version {current}, newer than this code "
                 f"({len(MIGRATIONS)}); refusing to run an older bot on it"
             )
@@ -160,7 +196,12 @@ class Database:
                 await conn.execute(f"PRAGMA user_version = {version}")
             log.info("database migrated to schema version %d", version)
 
-    async def checkpoint(self) -> None:
-        """Fold the WAL into the main file (used by privacy tests and before backups)."""
-        async with self._lock:
-            await self._w.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    async def checkpoint(self) -> bool:
+        """Fold the WAL into the main file and truncate it, so no old page image (of erased
+        personal data, say) stays in `-wal`. False when a reader kept it from completing."""
+        async with self._lock, self._w.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            row = await cursor.fetchone()
+        complete = row is not None and row[0] == 0
+        if not complete:
+            log.warning("WAL checkpoint of %s did not complete (busy)", self.path.name)
+        return complete

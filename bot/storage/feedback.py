@@ -3,8 +3,7 @@
 A vote is stored as (message key, municipality, vote), a share as (message key, municipality):
 no chat id, no user id. So that a chat votes once and may change its vote (and a share counts
 once per chat), each row also carries `chat_hash`: HMAC-SHA256 over (kind, chat id, message key)
-with a random secret of this deployment, which the schema migration "sharing and feedback"
-creates in the database.
+with a deployment key (bot/storage/keys.py), made at random on first use.
 
 Why that is not the chat id in clear: the feedback table, or any copy or export of it, says
 nothing about who voted; linking a vote to a chat needs the secret and a chat id to try, that is
@@ -23,9 +22,12 @@ from datetime import datetime
 from typing import Literal
 
 from bot.storage.database import Database, from_db_time, to_db_time
+from bot.storage.keys import deployment_key
 from bot.storage.outbox import content_from_json
 from scheduler.delivery import Content, Keyboard
 
+# The deployment key of the chat hashes (bot/storage/keys.py).
+FEEDBACK_KEY = "feedback"
 Kind = Literal["vote", "share"]
 VoteOutcome = Literal["new", "same", "changed"]
 
@@ -64,8 +66,7 @@ class FeedbackStore:
 
     async def _hash(self, kind: Kind, chat_id: int, key: str) -> str:
         if self._secret is None:
-            value = await self.db.fetchval("SELECT secret FROM feedback_secret WHERE id = 1")
-            self._secret = bytes.fromhex(value)
+            self._secret = await deployment_key(self.db, FEEDBACK_KEY)
         message = f"{kind}:{chat_id}:{key}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
@@ -170,12 +171,17 @@ class FeedbackStore:
         return unlinked
 
     async def close_before(self, cutoff: datetime) -> int:
-        """Votes on messages due before `cutoff` can no longer change: delete their links."""
-        return await self.db.execute(
-            "UPDATE feedback SET chat_hash = NULL WHERE chat_hash IS NOT NULL AND broadcast_key "
-            "IN (SELECT key FROM broadcasts WHERE due_at < ?)",
-            (to_db_time(cutoff),),
+        """Votes on messages due before `cutoff` can no longer change: delete their links.
+
+        Looks first, so that a night (or a start-up) with nothing to close writes nothing."""
+        stale = (
+            "chat_hash IS NOT NULL AND broadcast_key IN "
+            "(SELECT key FROM broadcasts WHERE due_at < ?)"
         )
+        params = (to_db_time(cutoff),)
+        if await self.db.fetchval(f"SELECT 1 FROM feedback WHERE {stale} LIMIT 1", params) is None:
+            return 0
+        return await self.db.execute(f"UPDATE feedback SET chat_hash = NULL WHERE {stale}", params)
 
     # --- calendar entries without buttons ----------------------------------------------------
 

@@ -270,21 +270,187 @@ MIGRATIONS: list[tuple[str, ...]] = [
         FROM chats WHERE subscribed = 1
         """,
     ),
-    # 7: sharing and feedback. A chat may subscribe as a WhatsApp group coordinator (the share
+    # 7: audit log under flood: repeated refusals are one row with a count (count, last_at), and
+    # rows expire after audit.retention_days counted from their last repeat.
+    (
+        "ALTER TABLE audit_log ADD COLUMN count INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE audit_log ADD COLUMN last_at TEXT",
+        "UPDATE audit_log SET last_at = at",
+        "CREATE INDEX audit_log_last ON audit_log (last_at)",
+        "CREATE INDEX audit_log_actor ON audit_log (actor_id, outcome, at)",
+    ),
+    # 8: the neighbourhood inspection (wijkschouw) and the home self-check.
+    (
+        # One walk in a neighbourhood group; `code` is the unguessable part of the deep link
+        # participants use to report findings in a private chat. finishing_at: who sends the
+        # summary and report after closing holds it, so they go out once.
+        """
+        CREATE TABLE inspections (
+            id                INTEGER PRIMARY KEY,
+            code              TEXT NOT NULL UNIQUE,
+            chat_id           INTEGER NOT NULL REFERENCES chats (chat_id)
+                                  ON UPDATE CASCADE ON DELETE CASCADE,
+            municipality      TEXT NOT NULL,
+            neighbourhood     TEXT,
+            walk_at           TEXT NOT NULL,
+            meeting_point     TEXT NOT NULL,
+            organiser_id      INTEGER,
+            state             TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
+            invite_message_id INTEGER,
+            created_at        TEXT NOT NULL,
+            closed_at         TEXT,
+            summary_sent_at   TEXT,
+            reported_at       TEXT,
+            finishing_at      TEXT
+        )
+        """,
+        # At most one open walk per group.
+        "CREATE UNIQUE INDEX inspections_open ON inspections (chat_id) WHERE state = 'open'",
+        "CREATE INDEX inspections_closed ON inspections (municipality, closed_at)",
+        """
+        CREATE TABLE inspection_participants (
+            inspection_id INTEGER NOT NULL REFERENCES inspections (id) ON DELETE CASCADE,
+            user_id       INTEGER NOT NULL,
+            joined_at     TEXT NOT NULL,
+            PRIMARY KEY (inspection_id, user_id)
+        )
+        """,
+        "CREATE INDEX inspection_participants_user ON inspection_participants (user_id)",
+        # reporter_id only serves the reporter's own /mydata and /forgetme; it is never shown.
+        # photo is a file name in the data folder's media directory (EXIF removed).
+        """
+        CREATE TABLE inspection_findings (
+            id            INTEGER PRIMARY KEY,
+            inspection_id INTEGER NOT NULL REFERENCES inspections (id) ON DELETE CASCADE,
+            number        INTEGER NOT NULL,
+            reporter_id   INTEGER,
+            category      TEXT NOT NULL,
+            note          TEXT,
+            street        TEXT,
+            latitude      REAL,
+            longitude     REAL,
+            photo         TEXT,
+            status        TEXT NOT NULL DEFAULT 'open'
+                              CHECK (status IN ('open', 'forwarded', 'solved', 'not_ours')),
+            status_reason TEXT,
+            status_at     TEXT,
+            created_at    TEXT NOT NULL,
+            UNIQUE (inspection_id, number)
+        )
+        """,
+        "CREATE INDEX inspection_findings_reporter ON inspection_findings (reporter_id)",
+        # The message in a team group (or an adviser's chat) on which findings are marked. No
+        # reference to chats: an admin who gets the report may have no chats row, and a board
+        # left in a group that became a supergroup cannot be pressed anyway.
+        """
+        CREATE TABLE inspection_boards (
+            inspection_id INTEGER NOT NULL REFERENCES inspections (id) ON DELETE CASCADE,
+            chat_id       INTEGER NOT NULL,
+            message_id    INTEGER NOT NULL,
+            PRIMARY KEY (inspection_id, chat_id)
+        )
+        """,
+        # Self-check answers are kept only for a reminder the resident asked for (deleted when
+        # it is sent) or with an advice request (advice_requests.selfcheck, a personal field).
+        """
+        CREATE TABLE selfcheck_reminders (
+            user_id    INTEGER PRIMARY KEY,
+            answers    TEXT NOT NULL,
+            locale     TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            due_at     TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX selfcheck_reminders_due ON selfcheck_reminders (due_at)",
+        "ALTER TABLE advice_requests ADD COLUMN selfcheck TEXT",
+    ),
+    # 9: delivery outcomes of erased chats, kept as anonymous counts so that /stats and the
+    # report do not lose past deliveries when someone uses /forgetme (deliveries of a chat are
+    # deleted with it). And neighbourhood alerts became a topic that groups can switch off:
+    # groups subscribed before got every alert, so they keep the topic on.
+    (
+        """
+        CREATE TABLE delivery_tallies (
+            broadcast_key TEXT NOT NULL REFERENCES broadcasts (key) ON DELETE CASCADE,
+            municipality  TEXT NOT NULL DEFAULT '',
+            state         TEXT NOT NULL,
+            blocked       INTEGER NOT NULL CHECK (blocked IN (0, 1)),
+            n             INTEGER NOT NULL CHECK (n > 0),
+            PRIMARY KEY (broadcast_key, municipality, state, blocked)
+        )
+        """,
+        """
+        UPDATE chats SET topics = topics || ',alerts'
+        WHERE kind = 'group' AND topics != '' AND (',' || topics || ',') NOT LIKE '%,alerts,%'
+        """,
+    ),
+    # 10: who closed a request (done / not possible), so that a team member's /mydata and
+    # /forgetme find their name there too. Earlier rows only had the name: where it is the
+    # claimer's, the claimer closed it; other closers stay unknown (their names stay in
+    # closed_by_name until the request's retention ends).
+    (
+        "ALTER TABLE advice_requests ADD COLUMN closed_by INTEGER",
+        """
+        UPDATE advice_requests SET closed_by = claimed_by
+        WHERE closed_by_name IS NOT NULL AND closed_by_name = claimed_by_name
+        """,
+        "CREATE INDEX advice_requests_claimed_by ON advice_requests (claimed_by)",
+        "CREATE INDEX advice_requests_closed_by ON advice_requests (closed_by)",
+    ),
+    # 11: request limits that survive /forgetme without a user id in clear: one mark per request
+    # with a keyed hash (HMAC) of the user id, deleted after the limit window; the key is made
+    # on first use and never leaves the database. And when the admins last heard that a
+    # municipality reached its hourly or daily cap.
+    (
+        """
+        CREATE TABLE deployment_keys (
+            name       TEXT PRIMARY KEY,
+            value      BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE advice_limit_marks (
+            subject    TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX advice_limit_marks_subject ON advice_limit_marks (subject, created_at)",
+        """
+        CREATE TABLE advice_cap_notices (
+            municipality TEXT NOT NULL,
+            period       TEXT NOT NULL CHECK (period IN ('hour', 'day')),
+            noticed_at   TEXT NOT NULL,
+            PRIMARY KEY (municipality, period)
+        )
+        """,
+    ),
+    # 12: what operators see: the bot's run record (last start, heartbeat, version) and the health
+    # conditions announced to the admins, so a restart does not announce them again.
+    (
+        """
+        CREATE TABLE runtime_state (
+            key        TEXT PRIMARY KEY,
+            value      TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE health_alerts (
+            condition TEXT PRIMARY KEY,
+            raised_at TEXT NOT NULL,
+            detail    TEXT NOT NULL DEFAULT ''
+        )
+        """,
+    ),
+    # 13: sharing and feedback. A chat may subscribe as a WhatsApp group coordinator (the share
     # button on every message). Votes and shares are stored by message key and municipality;
-    # `chat_hash` is a keyed hash of (chat id, message key) with the per-deployment secret below,
+    # `chat_hash` is a keyed hash of (chat id, message key) with a deployment key (step 11),
     # kept only so that a chat votes once and may change its vote; it is set to NULL when the
     # vote closes, on /stop and on /forgetme, which leaves an anonymous count.
     (
         "ALTER TABLE chats ADD COLUMN coordinator INTEGER NOT NULL DEFAULT 0 "
         "CHECK (coordinator IN (0, 1))",
-        """
-        CREATE TABLE feedback_secret (
-            id     INTEGER PRIMARY KEY CHECK (id = 1),
-            secret TEXT NOT NULL
-        )
-        """,
-        "INSERT INTO feedback_secret (id, secret) VALUES (1, lower(hex(randomblob(32))))",
         """
         CREATE TABLE feedback (
             id            INTEGER PRIMARY KEY,

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from bot.storage.chats import with_events
 from bot.storage.database import Database, from_db_time, to_db_time, utcnow
-from scheduler.delivery import Audience, Button, Content, Delivery
+from scheduler.delivery import Audience, Button, Content, Delivery, Outcome
 from scheduler.planner import PlannedBroadcast
 
 
@@ -23,6 +23,8 @@ def content_to_json(content: Content) -> str:
         "texts": content.texts,
         "image": str(content.image) if content.image else None,
     }
+    if content.image_id:
+        data["image_id"] = content.image_id
     if content.buttons:
         data["buttons"] = {
             locale: [[vars(button) for button in row] for row in rows]
@@ -40,6 +42,7 @@ def content_from_json(value: str) -> Content:
     return Content(
         texts=data["texts"],
         image=Path(data["image"]) if data.get("image") else None,
+        image_id=data.get("image_id"),
         buttons=buttons,
     )
 
@@ -91,6 +94,22 @@ def _audience_sql(audience: Audience) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
+def _broadcast_row(b: PlannedBroadcast, now: str) -> tuple[Any, ...]:
+    """The values of a new `broadcasts` row, in the column order of the INSERTs below."""
+    return (
+        b.key,
+        b.source,
+        b.ref,
+        b.municipality,
+        to_db_time(b.due_at),
+        int(b.hold_quiet),
+        audience_to_json(b.audience) if b.audience else None,
+        content_to_json(b.content) if b.content else None,
+        now,
+        now,
+    )
+
+
 @dataclass(frozen=True)
 class Override:
     action: Literal["skip", "replace"]
@@ -101,6 +120,7 @@ class Override:
 class OutboxStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._seen_version: int | None = None
 
     # --- audience -------------------------------------------------------------------------
 
@@ -108,26 +128,20 @@ class OutboxStore:
         where, params = _audience_sql(audience)
         return int(await self.db.fetchval(f"SELECT COUNT(*) FROM chats c WHERE {where}", params))
 
+    async def audience_locales(self, audience: Audience) -> dict[str, int]:
+        """The audience's chats per language (each gets the text of its locale)."""
+        where, params = _audience_sql(audience)
+        rows = await self.db.fetchall(
+            f"SELECT c.locale, COUNT(*) AS n FROM chats c WHERE {where} GROUP BY c.locale", params
+        )
+        return {row["locale"]: int(row["n"]) for row in rows}
+
     # --- broadcasts (planner side) ----------------------------------------------------------
 
     async def plan(self, broadcasts: Sequence[PlannedBroadcast]) -> None:
         """Insert new planned broadcasts; move the due time of ones not yet materialised."""
         now = to_db_time(utcnow())
-        rows = [
-            (
-                b.key,
-                b.source,
-                b.ref,
-                b.municipality,
-                to_db_time(b.due_at),
-                int(b.hold_quiet),
-                audience_to_json(b.audience) if b.audience else None,
-                content_to_json(b.content) if b.content else None,
-                now,
-                now,
-            )
-            for b in broadcasts
-        ]
+        rows = [_broadcast_row(b, now) for b in broadcasts]
         async with self.db.transaction() as conn:
             await conn.executemany(
                 """
@@ -140,6 +154,38 @@ class OutboxStore:
                 """,
                 rows,
             )
+
+    async def set_planned(self, broadcast: PlannedBroadcast) -> bool:
+        """Plan a broadcast with its content, audience and moment as given, also when its key
+        was planned or skipped before (a campaign moved, given a new text, or approved again);
+        False when it has gone out already."""
+        now = to_db_time(utcnow())
+        return (
+            await self.db.execute(
+                """
+                INSERT INTO broadcasts (key, source, ref, municipality, due_at, state, hold_quiet,
+                                        audience, content, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?, ?)
+                ON CONFLICT (key) DO UPDATE SET state = 'planned', reason = NULL,
+                    due_at = excluded.due_at, audience = excluded.audience,
+                    content = excluded.content, updated_at = excluded.updated_at
+                WHERE broadcasts.state IN ('planned', 'skipped')
+                """,
+                _broadcast_row(broadcast, now),
+            )
+            == 1
+        )
+
+    async def replace_planned_content(self, key: str, content: Content) -> bool:
+        """A new text for a broadcast that has not gone out; False when it has."""
+        return (
+            await self.db.execute(
+                "UPDATE broadcasts SET content = ?, updated_at = ? "
+                "WHERE key = ? AND state = 'planned'",
+                (content_to_json(content), to_db_time(utcnow()), key),
+            )
+            == 1
+        )
 
     async def planned_until(self, until: datetime) -> list[PlannedBroadcast]:
         rows = await self.db.fetchall(
@@ -275,58 +321,70 @@ class OutboxStore:
             for r in rows
         ]
 
-    async def next_due(self) -> datetime | None:
+    async def next_due(self, exclude: Sequence[int] = ()) -> datetime | None:
+        excluded = ",".join(str(int(i)) for i in exclude) or "0"
         value = await self.db.fetchval(
-            "SELECT MIN(not_before) FROM deliveries WHERE state = 'pending'"
+            "SELECT MIN(not_before) FROM deliveries "
+            f"WHERE state = 'pending' AND id NOT IN ({excluded})"
         )
         return from_db_time(value) if value else None
+
+    async def changed(self) -> bool:
+        """True when any connection (this process or another) committed since the last call:
+        one `PRAGMA data_version` read, cheap enough to ask every second while idle."""
+        version = await self.db.data_version()
+        changed, self._seen_version = version != self._seen_version, version
+        return changed
 
     async def content(self, key: str) -> Content:
         value = await self.db.fetchval("SELECT content FROM broadcasts WHERE key = ?", (key,))
         return content_from_json(value)
 
-    async def _finish(
-        self,
-        delivery_id: int,
-        state: str,
-        reason: str | None,
-        now: datetime,
-        message_id: int | None = None,
-    ) -> None:
+    async def remember_image(self, key: str, file_id: str) -> None:
+        """Keep Telegram's file_id of a broadcast's photo, so a resend never uploads it again."""
         await self.db.execute(
-            "UPDATE deliveries SET state = ?, reason = ?, message_id = ?, updated_at = ? "
-            "WHERE id = ?",
-            (state, reason, message_id, to_db_time(now), delivery_id),
+            "UPDATE broadcasts SET content = json_set(content, '$.image_id', ?), updated_at = ? "
+            "WHERE key = ?",
+            (file_id, to_db_time(utcnow()), key),
         )
 
-    async def mark_sent(self, delivery_id: int, message_id: int, now: datetime) -> None:
-        await self._finish(delivery_id, "sent", None, now, message_id)
-
-    async def mark_failed(self, delivery_id: int, reason: str, now: datetime) -> None:
-        await self._finish(delivery_id, "failed", reason, now)
-
-    async def mark_skipped(self, delivery_id: int, reason: str, now: datetime) -> None:
-        await self._finish(delivery_id, "skipped", reason, now)
-
-    async def retry_at(
-        self, delivery_id: int, when: datetime, reason: str, attempt: bool, now: datetime
-    ) -> None:
-        await self.db.execute(
-            "UPDATE deliveries SET not_before = ?, reason = ?, attempts = attempts + ?, "
-            "updated_at = ? WHERE id = ?",
-            (to_db_time(when), reason, int(attempt), to_db_time(now), delivery_id),
-        )
-
-    async def deactivate_chat(self, chat_id: int) -> None:
+    async def record(self, outcomes: Sequence[Outcome], now: datetime) -> None:
+        """The engine's outcomes in one transaction: finished rows, retries, and the chats a
+        send found unreachable."""
+        at = to_db_time(now)
+        finished = [
+            (o.state, o.reason, o.message_id, at, o.delivery_id)
+            for o in outcomes
+            if o.state != "pending"
+        ]
+        retries = [
+            (to_db_time(o.not_before or now), o.reason, int(o.attempt), at, o.delivery_id)
+            for o in outcomes
+            if o.state == "pending"
+        ]
+        unreachable = sorted({o.chat_id for o in outcomes if o.deactivate})
         async with self.db.transaction() as conn:
-
-            async def change() -> None:
-                await conn.execute(
-                    "UPDATE chats SET active = 0, updated_at = ? WHERE chat_id = ?",
-                    (to_db_time(utcnow()), chat_id),
+            if finished:
+                await conn.executemany(
+                    "UPDATE deliveries SET state = ?, reason = ?, message_id = ?, updated_at = ? "
+                    "WHERE id = ?",
+                    finished,
                 )
+            if retries:
+                await conn.executemany(
+                    "UPDATE deliveries SET not_before = ?, reason = ?, attempts = attempts + ?, "
+                    "updated_at = ? WHERE id = ?",
+                    retries,
+                )
+            if unreachable:
 
-            await with_events(conn, [chat_id], change)
+                async def deactivate() -> None:
+                    await conn.executemany(
+                        "UPDATE chats SET active = 0, updated_at = ? WHERE chat_id = ?",
+                        [(at, chat_id) for chat_id in unreachable],
+                    )
+
+                await with_events(conn, unreachable, deactivate)
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A send reported a supergroup upgrade: move the chat (and by cascade its rows)."""

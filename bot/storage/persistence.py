@@ -71,10 +71,18 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
             await self._store(kind, skey, new_state)
 
     async def update_user_data(self, user_id: int, data: Data) -> None:
-        await self._store("user", str(user_id), data)
+        await self._store_or_drop("user", str(user_id), data)
 
     async def update_chat_data(self, chat_id: int, data: Data) -> None:
-        await self._store("chat", str(chat_id), data)
+        await self._store_or_drop("chat", str(chat_id), data)
+
+    async def _store_or_drop(self, kind: str, key: str, data: Data) -> None:
+        """Empty data is no row: PTB re-creates an empty dict for a user whose data was just
+        dropped (/forgetme) when it looks at it again, and that would store their id anew."""
+        if data:
+            await self._store(kind, key, data)
+        else:
+            await self._drop(kind, key)
 
     async def update_bot_data(self, data: Data) -> None:
         """bot_data holds live services and is deliberately not persisted."""

@@ -139,6 +139,15 @@ class RoleStore:
         return Redeemed(row["role"], _scope(row["municipalities"]), row["created_by"])
 
 
+# A refusal that repeats one of the same user (same action, target and detail) within this time
+# of its last repeat adds to that row's count instead of writing a row.
+COLLAPSE_WINDOW = timedelta(hours=1)
+# At most this many refusal rows per user a day; beyond it, their refusals are counted in one
+# FLOOD_ACTION row, so one account cannot push the real entries out of /audit.
+REFUSED_ROWS_PER_DAY = 20
+FLOOD_ACTION = "audit.flood"
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     at: datetime
@@ -147,10 +156,17 @@ class AuditEntry:
     target: str
     outcome: Literal["ok", "refused"]
     detail: str
+    count: int  # 1, or how many times a refusal repeated (see AuditLog)
+    last_at: datetime  # the last of `count` repeats
 
 
 class AuditLog:
-    """Repository for `audit_log`: every privileged action and every refusal, ids only."""
+    """Repository for `audit_log`: every privileged action and every refusal, ids only.
+
+    Every action that was done is one row. Refusals are what an attacker can produce at will,
+    so their rows are bounded: repeats collapse into one row with a count, and each user gets
+    at most REFUSED_ROWS_PER_DAY rows, after which their refusals are counted in one row.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -164,22 +180,77 @@ class AuditLog:
         outcome: Literal["ok", "refused"] = "ok",
         detail: str = "",
         now: datetime | None = None,
-    ) -> None:
-        await self.db.execute(
-            "INSERT INTO audit_log (at, actor_id, action, target, outcome, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (to_db_time(now or utcnow()), actor_id, action, target, outcome, detail),
-        )
+    ) -> bool:
+        """Write the entry; False when it only added to the count of an earlier row (a
+        repeated refusal, or one over the user's daily rows)."""
+        moment = now or utcnow()
+        async with self.db.transaction() as conn:
+            if outcome == "refused":
+                if await _repeat(conn, actor_id, action, target, detail, moment):
+                    return False
+                cursor = await conn.execute(
+                    "SELECT COUNT(*) FROM audit_log WHERE actor_id IS ? AND outcome = 'refused' "
+                    "AND at >= ?",
+                    (actor_id, to_db_time(moment - timedelta(days=1))),
+                )
+                (rows_today,) = await cursor.fetchone() or (0,)
+                if rows_today >= REFUSED_ROWS_PER_DAY:
+                    action, target = FLOOD_ACTION, ""
+                    detail = f"more than {REFUSED_ROWS_PER_DAY} refused rows in a day"
+                    if await _repeat(conn, actor_id, action, target, detail, moment):
+                        return False
+            stamp = to_db_time(moment)
+            await conn.execute(
+                "INSERT INTO audit_log (at, last_at, actor_id, action, target, outcome, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (stamp, stamp, actor_id, action, target, outcome, detail),
+            )
+        return True
 
     async def latest(self, limit: int = 50) -> list[AuditEntry]:
-        rows = await self.db.fetchall("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
+        """The entries with the latest activity first (a refusal that keeps repeating stays
+        one row near the top)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM audit_log ORDER BY last_at DESC, id DESC LIMIT ?", (limit,)
+        )
         return [_entry(row) for row in rows]
 
     async def since(self, moment: datetime) -> list[AuditEntry]:
         rows = await self.db.fetchall(
-            "SELECT * FROM audit_log WHERE at >= ? ORDER BY id", (to_db_time(moment),)
+            "SELECT * FROM audit_log WHERE last_at >= ? ORDER BY id", (to_db_time(moment),)
         )
         return [_entry(row) for row in rows]
+
+    async def purge_before(self, cutoff: datetime) -> int:
+        """Retention: delete the rows whose last activity is before `cutoff`."""
+        return await self.db.execute(
+            "DELETE FROM audit_log WHERE last_at < ?", (to_db_time(cutoff),)
+        )
+
+
+async def _repeat(
+    conn: aiosqlite.Connection,
+    actor_id: int | None,
+    action: str,
+    target: str,
+    detail: str,
+    moment: datetime,
+) -> bool:
+    """Count a refusal into the same user's same refusal of the last COLLAPSE_WINDOW."""
+    cursor = await conn.execute(
+        "UPDATE audit_log SET count = count + 1, last_at = ? WHERE id = ("
+        " SELECT id FROM audit_log WHERE outcome = 'refused' AND actor_id IS ? AND action = ?"
+        " AND target = ? AND detail = ? AND last_at >= ? ORDER BY id DESC LIMIT 1)",
+        (
+            to_db_time(moment),
+            actor_id,
+            action,
+            target,
+            detail,
+            to_db_time(moment - COLLAPSE_WINDOW),
+        ),
+    )
+    return cursor.rowcount == 1
 
 
 def _entry(row: aiosqlite.Row) -> AuditEntry:
@@ -190,4 +261,6 @@ def _entry(row: aiosqlite.Row) -> AuditEntry:
         target=row["target"],
         outcome=row["outcome"],
         detail=row["detail"],
+        count=row["count"],
+        last_at=from_db_time(row["last_at"]),
     )

@@ -18,7 +18,8 @@ _CODE_LENGTH = 10
 RedeemResult = str | codes.Refusal
 
 
-def _hash(code: str) -> str:
+def digest(code: str) -> str:
+    """What is stored of a code (and all that is kept while a relink waits for a confirmation)."""
     return codes.code_hash("".join(ch for ch in code.upper() if ch.isalnum()))
 
 
@@ -66,7 +67,7 @@ class TeamStore:
         await codes.store(
             self.db,
             "advice_link_codes",
-            _hash(code),
+            digest(code),
             {"municipality": municipality},
             created_by,
             now,
@@ -74,7 +75,15 @@ class TeamStore:
         )
         return f"{code[:5]}-{code[5:]}"
 
+    async def municipality_of_code(self, code_digest: str, now: datetime) -> RedeemResult:
+        """The municipality a code would link, without using it; or why it cannot be used."""
+        row = await codes.peek(self.db, "advice_link_codes", code_digest, now)
+        return row if isinstance(row, str) else str(row["municipality"])
+
     async def redeem(self, code: str, chat_id: int, now: datetime) -> RedeemResult:
+        return await self.redeem_digest(digest(code), chat_id, now)
+
+    async def redeem_digest(self, code_digest: str, chat_id: int, now: datetime) -> RedeemResult:
         """Link `chat_id` with the code's municipality; returns the slug or why not.
 
         Marking the code used and linking happen in one transaction, so a code works once.
@@ -82,7 +91,7 @@ class TeamStore:
         stamp = to_db_time(now)
         async with self.db.transaction() as conn:
             row = await codes.claim(
-                conn, "advice_link_codes", "used_in_chat", _hash(code), chat_id, stamp
+                conn, "advice_link_codes", "used_in_chat", code_digest, chat_id, stamp
             )
             if isinstance(row, str):
                 return row

@@ -37,19 +37,36 @@ def labels(message: SentMessage) -> list[str]:
 
 
 async def fill_until_summary(
-    emu: BotApiEmulator, user: int, *, phone: str | None = PHONE, postcode: str = POSTCODE
+    emu: BotApiEmulator,
+    user: int,
+    *,
+    phone: str | None = PHONE,
+    postcode: str = POSTCODE,
+    name: str = NAME,
 ) -> SentMessage:
     """/advice through every step up to the summary (English labels)."""
     assert "Why would you like" in (await say(emu, user, user, "/advice")).text
     await press(emu, user, user, "Recent burglary at my home")
     assert "Do you agree?" in emu.last(user).text
     await press(emu, user, user, "I agree")
+    return await details_until_summary(emu, user, phone=phone, postcode=postcode, name=name)
+
+
+async def details_until_summary(
+    emu: BotApiEmulator,
+    user: int,
+    *,
+    phone: str | None = PHONE,
+    postcode: str = POSTCODE,
+    name: str = NAME,
+) -> SentMessage:
+    """After "I agree": address, name, contact and moments up to the summary."""
     assert "postcode" in emu.last(user).text
     assert "Is that right?" in (await say(emu, user, user, postcode)).text
     await press(emu, user, user, "Yes")
     assert "house number" in emu.last(user).text
     assert "name" in (await say(emu, user, user, "12a")).text
-    assert "phone number" in (await say(emu, user, user, NAME)).text
+    assert "phone number" in (await say(emu, user, user, name)).text
     if phone is None:
         await press(emu, user, user, "Via this chat")
     else:
@@ -83,3 +100,16 @@ async def make_team(
     await bot.services.teams.link(group.id, municipality)
     await bot.services.chats.set_locale(group.id, "en")
     return group, lead, member
+
+
+async def closed_request(
+    emu: BotApiEmulator, bot: BotHarness
+) -> tuple[SandboxChat, int, SentMessage]:
+    """Anna's request, claimed and done by the Enschede team: (group, member, team message)."""
+    group, _lead, member = await make_team(emu, bot)
+    anna = emu.add_user("Anna", language_code="en").id
+    await submit(emu, anna)
+    post = emu.last(group.id)
+    await press(emu, member, group.id, "Claim", post)
+    await press(emu, member, group.id, "Done", post)
+    return group, member, post

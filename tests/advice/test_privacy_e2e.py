@@ -11,7 +11,7 @@ import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
 from bot.teamwork import purge_expired
-from tests.advice.flow import NAME, make_team, press, say, submit
+from tests.advice.flow import NAME, closed_request, make_team, press, say, submit
 from tests.harness import BotHarness
 
 PHONE_DIGITS = "612345678"
@@ -64,12 +64,7 @@ async def test_forgetme_erases_everywhere(emu: BotApiEmulator, bot: BotHarness) 
 
 
 async def test_retention_purge(emu: BotApiEmulator, bot: BotHarness) -> None:
-    group, _lead, member = await make_team(emu, bot)
-    anna = emu.add_user("Anna", language_code="en").id
-    await submit(emu, anna)
-    post = emu.last(group.id)
-    await press(emu, member, group.id, "Claim", post)
-    await press(emu, member, group.id, "Done", post)
+    group, _member, post = await closed_request(emu, bot)
     services, app_bot = bot.services, bot.app.bot  # type: ignore[union-attr]
     now = services.now()
     assert await purge_expired(services, app_bot, now + timedelta(days=89)) == 0
@@ -109,3 +104,66 @@ async def test_no_personal_data_in_logs(
     assert "advice request id=" in logged  # the flow was logged, by id
     for secret in (NAME, "Geertruida", PHONE_DIGITS, "12345678", "7511", "12A", "moved"):
         assert secret not in logged, secret
+
+
+async def test_mydata_holds_only_the_residents_own_data(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    group, lead, member = await make_team(emu, bot)
+    anna = emu.add_user("Anna", language_code="en").id
+    await submit(emu, anna)
+    post = emu.last(group.id)
+    await press(emu, member, group.id, "Claim", post)
+    await press(emu, lead, group.id, "Not possible", post)
+    emu.send_text(lead, group.id, "No time", reply_to=emu.last(group.id).message_id)
+    await emu.wait_idle()
+
+    raw = (await say(emu, anna, anna, "/mydata")).document.data  # type: ignore[union-attr]
+    [request] = json.loads(raw)["advice_requests"]
+    assert request["name"] == NAME and request["status"] == "not_possible"
+    assert request["note"] == "No time" and request["claimed_at"] is not None
+    for key in ("claimed_by", "claimed_by_name", "closed_by_name", "team_chat_id"):
+        assert key not in request
+    # Nothing of the team members, nor of the team's group, anywhere in the file.
+    for other in (str(member), str(lead), "Piet", "Tess", str(group.id)):
+        assert other.encode() not in raw, other
+
+
+async def test_team_member_sees_and_forgets_what_is_stored_about_them(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    group, lead, member = await make_team(emu, bot)
+    anna = emu.add_user("Anna", language_code="en").id
+    bert = emu.add_user("Bert", language_code="en").id
+    first = await submit(emu, anna)
+    first_post = emu.last(group.id)
+    await press(emu, member, group.id, "Claim", first_post)
+    await press(emu, member, group.id, "Done", first_post)
+    second = await submit(emu, bert, postcode="7512 AB")
+    second_post = emu.last(group.id)
+    await press(emu, member, group.id, "Claim", second_post)
+    assert "Claimed by Piet" in emu.message(group.id, second_post.message_id).text
+
+    raw = (await say(emu, member, member, "/mydata")).document.data  # type: ignore[union-attr]
+    handled = json.loads(raw)["handled_as_team_member"]
+    assert [(h["reference"], h["name"]) for h in handled] == [(first, "Piet"), (second, "Piet")]
+    assert "closed_at" in handled[0] and "closed_at" not in handled[1]
+    assert NAME.encode() not in raw  # the residents' data is not the member's
+
+    await say(emu, member, member, "/forgetme")
+    await press(emu, member, member, "Yes, delete my data")
+    rows = await bot.services.db.fetchall(
+        "SELECT reference, status, claimed_by, claimed_by_name, closed_by_name, name "
+        "FROM advice_requests ORDER BY id"
+    )
+    assert [tuple(r) for r in rows] == [
+        (first, "done", None, None, None, NAME),
+        (second, "claimed", None, None, None, NAME),
+    ]
+    for post in (first_post, second_post):
+        assert "Piet" not in emu.message(group.id, post.message_id).text
+    assert "Claimed on" in emu.message(group.id, second_post.message_id).text
+    # The claim stays a claim: another member of the team may plan it now.
+    second_post = emu.message(group.id, second_post.message_id)
+    await press(emu, lead, group.id, "Appointment planned", second_post)
+    assert "reply to this message" in emu.last(group.id).text

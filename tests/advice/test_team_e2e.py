@@ -4,9 +4,7 @@ reply (non-members, forged data, other chats, closed requests), /requests and th
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,18 +12,7 @@ from bot.sandbox.emulator import BotApiEmulator
 from bot.storage.database import utcnow
 from bot.teamwork import notify_admins_without_team, remind_teams
 from tests.advice.flow import labels, make_team, press, say, submit
-from tests.harness import BotHarness, make_config
-
-
-@pytest.fixture
-async def admin_bot(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[tuple[BotHarness, int]]:
-    admin = emu.add_user("Admin", language_code="en").id
-    harness = BotHarness(emu, make_config(tmp_path, admins={"user_ids": [admin]}))
-    await harness.start()
-    try:
-        yield harness, admin
-    finally:
-        await harness.stop()
+from tests.harness import BotHarness
 
 
 async def test_link_code_once_and_expiry(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from bot.config import Config
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.state import SentMessage
+from bot.storage.campaigns import Campaign, CampaignState
+from bot.subscription import DEFAULT_TOPICS
+from scheduler.delivery import Audience, Content
 from tests.harness import ROOT, BotHarness
 
 
@@ -53,12 +57,13 @@ async def resident(
     *,
     neighbourhood: str | None = None,
     topics: frozenset[str] = frozenset({"burglary"}),
+    locale: str = "en",
 ) -> int:
     """A subscribed resident whose private chat with the bot exists (they sent /start)."""
-    user = emu.add_user(name, language_code="en").id
+    user = emu.add_user(name, language_code=locale).id
     await say(emu, user, "/start")
     await bot.services.chats.subscribe(
-        user, municipality=municipality, neighbourhood=neighbourhood, topics=topics, locale="en"
+        user, municipality=municipality, neighbourhood=neighbourhood, topics=topics, locale=locale
     )
     return user
 
@@ -72,8 +77,9 @@ async def group(
     *,
     neighbourhood: str | None = None,
     members: list[int] | None = None,
+    topics: frozenset[str] = DEFAULT_TOPICS,
 ) -> int:
-    """A subscribed group with the bot in it."""
+    """A subscribed group with the bot in it (with the wizard's default topics)."""
     chat = emu.add_group(title, admins=[admin], members=members or [])
     await emu.wait_for(lambda: emu.pending_updates == 0)
     await emu.wait_idle()
@@ -82,15 +88,17 @@ async def group(
         chat.id,
         municipality=municipality,
         neighbourhood=neighbourhood,
-        topics=frozenset({"burglary"}),
+        topics=topics,
         locale="en",
     )
     return chat.id
 
 
-async def adviser(emu: BotApiEmulator, bot: BotHarness, name: str, municipality: str) -> int:
+async def adviser(
+    emu: BotApiEmulator, bot: BotHarness, name: str, municipality: str, locale: str = "en"
+) -> int:
     """An adviser granted directly, as the demo does, with a private chat."""
-    user = emu.add_user(name, language_code="en").id
+    user = emu.add_user(name, language_code=locale).id
     await say(emu, user, "/help")
     await bot.services.roles.grant(user, "adviser", [municipality], label=name)
     return user
@@ -104,3 +112,36 @@ def config_file(tmp_path: Path, config: Config) -> str:
         text.replace('path = "buurtwacht.sqlite3"', f'path = "{config.storage.path}"'), "utf-8"
     )
     return str(path)
+
+
+async def campaign_text(
+    emu: BotApiEmulator,
+    user: int,
+    text: str,
+    language: str = "English",
+    same: str | None = "Send them the English text",
+    command: str = "/campaign",
+) -> None:
+    """Start the wizard, send `text` and name its language; with `same` (that button's label)
+    the other language gets the same text and the audience screen is next."""
+    await say(emu, user, command)
+    await say(emu, user, text)
+    await press(emu, user, language, replies=1)
+    if same is not None:
+        await press(emu, user, same, replies=1)
+
+
+async def stored_campaign(
+    bot: BotHarness,
+    author: int,
+    municipalities: set[str],
+    due: datetime,
+    *,
+    en: str = "Lock the door",
+    nl: str = "Doe de deur op slot",
+    state: CampaignState = "scheduled",
+) -> Campaign:
+    """A campaign row as the wizard stores it, for tests about what comes after the wizard."""
+    return await bot.services.campaigns.create(
+        author, Content({"nl": nl, "en": en}), Audience(frozenset(municipalities)), due, state
+    )

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.advisers.broadcasts import alert_content
 from bot.sandbox.emulator import BotApiEmulator
-from tests.advisers.helpers import adviser, group, press, resident, say
+from bot.subscription import DEFAULT_TOPICS
+from messages.telegram_html import telegram_length
+from tests.advisers.helpers import adviser, group, labels, press, resident, say
 from tests.harness import BotHarness
 
 ALERTS = frozenset({"burglary", "alerts"})
@@ -29,9 +32,11 @@ async def test_alert_audience_night_confirmation_and_follow_up(
     (prompt,) = await say(emu, eva, "/alert")
     assert "Which neighbourhood of Enschede?" in (prompt.text or "")
     await press(emu, eva, "Oost", replies=1)
-    await say(emu, eva, "Several burglaries in Oost <b>today</b>.", replies=2)
-    preview, question = emu.sent(eva)[-2:]
+    await say(emu, eva, "Several burglaries in Oost <b>today</b>.", replies=3)
+    # Every language it goes out in, Eva's own first.
+    preview, dutch, question = emu.sent(eva)[-3:]
     assert "Neighbourhood alert: Oost (Enschede)" in (preview.text or "")
+    assert "Buurtwaarschuwing: Oost (Enschede)" in (dutch.text or "")
     assert "call 112 first" in (preview.text or "")
     assert "&lt;b&gt;today&lt;/b&gt;" in (preview.html or "")  # typed tags are text, not markup
     # Olga and Wim (alerts topic; Wim follows the whole municipality) and the Oost group.
@@ -70,6 +75,82 @@ async def test_alert_by_day_needs_one_confirmation(emu: BotApiEmulator, bot: Bot
     eva = await adviser(emu, bot, "Eva", "losser")
     (prompt,) = await say(emu, eva, "/waarschuwing")
     assert "What happened?" in (prompt.text or "")  # Losser has no neighbourhoods
-    await say(emu, eva, "Inbraken vandaag", replies=2)
+    await say(emu, eva, "Inbraken vandaag", replies=3)
     await press(emu, eva, "Send now", replies=1)
     assert "goes out to 1 chat now" in (emu.last(eva).text or "")
+
+
+async def test_alerts_are_on_by_default_and_off_is_honoured(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """As residents know it from Burgernet: a new subscriber gets alerts unless they switch them
+    off, and a group that switched them off gets none."""
+    services = bot.services
+    services.now = lambda: datetime(2027, 6, 9, 12, 0, tzinfo=UTC)
+    nora = emu.add_user("Nora", language_code="nl").id
+    await say(emu, nora, "/start")
+    await press(emu, nora, "Losser")
+    topics = emu.last(nora)
+    assert "✅ Buurtwaarschuwingen" in labels(topics)
+    await press(emu, nora, "Bevestigen")
+    assert "Buurtwaarschuwingen" in (emu.last(nora).text or "")
+
+    karin = emu.add_user("Karin", language_code="en").id
+    quiet = emu.add_group("Quiet street", admins=[karin]).id
+    await emu.wait_sent(quiet, 1)
+    await say(emu, karin, "/subscribe", chat=quiet)
+    await emu.wait_answer(emu.press(karin, quiet, emu.last(quiet).message_id, "Losser"))
+    await emu.wait_answer(
+        emu.press(karin, quiet, emu.last(quiet).message_id, "✅ Neighbourhood alerts")
+    )
+    await emu.wait_answer(emu.press(karin, quiet, emu.last(quiet).message_id, "Confirm"))
+    chat = await services.chats.get(quiet)
+    assert chat is not None and chat.topics == DEFAULT_TOPICS - {"alerts"}
+    loud = await group(emu, bot, "Loud street", karin, "losser")  # the default topics
+    in_quiet, in_loud = len(emu.sent(quiet)), len(emu.sent(loud))
+
+    eva = await adviser(emu, bot, "Eva", "losser")
+    await say(emu, eva, "/alert")
+    *_previews, question = await say(emu, eva, "Inbraken vandaag", replies=3)
+    assert "2 chats" in (question.text or "")  # Nora and the loud group
+    await press(emu, eva, "Send now", replies=1)
+    assert "Inbraken vandaag" in ((await emu.wait_sent(nora, 2))[-1].text or "")
+    assert "Inbraken vandaag" in ((await emu.wait_sent(loud, in_loud + 1))[-1].text or "")
+    await emu.wait_idle()
+    assert len(emu.sent(quiet)) == in_quiet
+
+
+async def test_every_language_is_checked_before_the_alert_can_be_sent(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    services = bot.services
+    services.now = lambda: datetime(2027, 6, 9, 12, 0, tzinfo=UTC)
+    await resident(emu, bot, "Lot", "losser", topics=ALERTS)  # an English chat
+    eva = emu.add_user("Eva", language_code="nl").id  # a Dutch adviser
+    await say(emu, eva, "/help")
+    await services.roles.grant(eva, "adviser", ["losser"], label="Eva")
+
+    def lengths(text: str) -> dict[str, int]:
+        content = alert_content(services, "Losser", text)
+        return {locale: telegram_length(content.text(locale)) for locale in ("nl", "en")}
+
+    # The English template is longer: a text that just fits in Dutch is too long in English.
+    empty = lengths("")
+    over = empty["en"] - empty["nl"]
+    assert over > 0
+    text = "x" * (4096 - empty["nl"])
+    assert lengths(text) == {"nl": 4096, "en": 4096 + over}
+    await say(emu, eva, "/waarschuwing")
+    (refusal,) = await say(emu, eva, text)
+    assert refusal.text == (
+        f"In het Engels is het bericht {over} tekens te lang: {4096 + over} van hoogstens "
+        "4096. Maak het korter."
+    )
+    assert refusal.flat_buttons() == []
+    # Still waiting for the text: a shorter one is previewed in both languages, then sent.
+    nl_preview, en_preview, question = await say(emu, eva, text[: -over - 10], replies=3)
+    assert "Buurtwaarschuwing" in (nl_preview.text or "")
+    assert "Neighbourhood alert" in (en_preview.text or "")
+    assert "1 chat" in (question.text or "")
+    await press(emu, eva, "Nu versturen", replies=1)
+    assert "gaat nu naar 1 chat" in (emu.last(eva).text or "")

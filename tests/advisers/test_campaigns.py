@@ -15,7 +15,7 @@ NOW = datetime(2027, 10, 20, 10, 0, tzinfo=UTC)
 
 
 async def _write_campaign(emu: BotApiEmulator, user: int, moment: str) -> None:
-    """Text with bold, one text for all languages, the default audience, a typed moment."""
+    """Text with bold, in English for everyone, the default audience, a typed moment."""
     (prompt,) = await say(emu, user, "/campaign")
     assert "New campaign" in (prompt.text or "")
     before = len(emu.sent(user))
@@ -28,7 +28,8 @@ async def _write_campaign(emu: BotApiEmulator, user: int, moment: str) -> None:
         },
     )
     await emu.wait_sent(user, before + 1)
-    await press(emu, user, "One text for all languages", replies=1)
+    await press(emu, user, "English", replies=1)
+    await press(emu, user, "Send them the English text", replies=1)
     assert "This campaign will reach" in (emu.last(user).text or "")
     await press(emu, user, "Next", replies=1)
     assert "When should it go out?" in (emu.last(user).text or "")
@@ -56,7 +57,7 @@ async def test_campaign_wizard_preview_is_the_delivered_message(
     assert answer["text"] == "Sent to you only."
     assert emu.last(eva).html == preview.html
     await press(emu, eva, "Confirm", message_id=summary.message_id, replies=1)
-    assert "scheduled for 2 November 2027 19:00" in (emu.last(eva).text or "")
+    assert "goes out on 2 November 2027 19:00" in (emu.last(eva).text or "")
 
     (campaign,) = await services.campaigns.recent()
     # 19:00 in Amsterdam after summer time ended is 18:00 UTC (it was 17:00 UTC before).
@@ -135,6 +136,12 @@ async def test_four_eyes_approval_never_by_the_author(
         # The author cannot approve (a forged button); nor can an adviser of Hengelo.
         answer = await emu.wait_answer(
             emu.press_button(eva, eva, emu.last(eva).message_id, f"cmp:ap:{campaign.id}")
+        )
+        assert "outdated" in str(answer["text"])  # not on a list or approval request
+        (listing,) = await say(emu, eva, "/campaigns")
+        assert f"Approve #{campaign.id}" not in labels(listing)
+        answer = await emu.wait_answer(
+            emu.press_button(eva, eva, listing.message_id, f"cmp:ap:{campaign.id}")
         )
         assert "your own campaign" in str(answer["text"])
         answer = await emu.wait_answer(

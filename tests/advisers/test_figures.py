@@ -19,6 +19,7 @@ from tests.advisers.helpers import adviser, config_file, resident, say
 from tests.harness import BotHarness, make_config
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HEADER = "municipality,year,burglaries\n"
 
 
 def test_seed_table_matches_the_report_totals() -> None:
@@ -47,12 +48,41 @@ def test_seed_table_matches_the_report_totals() -> None:
             "municipality,year,burglaries\nenschede,2019,3\nEnschede,2019,4\n",
             "line 3: enschede 2019 appears twice",
         ),
+        # What crashed the import in the audit, and its relatives: each a problem on its line.
+        (f"{HEADER}enschede,2019,{'9' * 30}\n", "line 2: burglaries must be a whole number"),
+        (f"{HEADER}enschede,2019,{'9' * 5000}\n", "line 2: burglaries must be a whole number"),
+        (f"{HEADER}enschede,2019,100001\n", "line 2: burglaries must be a whole number"),
+        (f"{HEADER}enschede,2019,1_000\n", "line 2: burglaries must be a whole number"),
+        (f"{HEADER}enschede,2019,300,extra\n", "line 2: expected 3 columns"),
+        (f"{HEADER}enschede,2019\n", "line 2: expected 3 columns"),
+        (f"{HEADER}enschede,2019,{'x' * 200_000}\n", "line 2: not readable as CSV"),
+        (f"{HEADER}enschede,2019,3\x00\n", "line 2: burglaries must be a whole number"),
+        ("", "line 1: expected the header municipality,year,burglaries, got an empty file"),
+        ("municipality,year,burglaries,note\n", "line 1: expected the header"),
     ],
 )
 def test_import_problems(tmp_path: Path, text: str, problem: str) -> None:
     config = make_config(tmp_path)
-    _figures, problems = parse_figures(text, config, last_year=2030)
+    _figures, problems = parse_figures(text.encode(), config, last_year=2030)
     assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_every_problem_is_listed_with_its_line(tmp_path: Path) -> None:
+    data = (
+        b"\xef\xbb\xbfmunicipality,year,burglaries\n"
+        b"enschede,2019,300\n"
+        b"M\xfcnster,2019,3\n"  # Latin-1, not UTF-8
+        b"hengelo,2019,3,extra\n"
+        b"\n"
+        b"almelo,1999,99999999999999999999\n"
+        b"losser,2019,12\n"
+    )
+    figures, problems = parse_figures(data, make_config(tmp_path), last_year=2030)
+    assert [p.split(":")[0] for p in problems] == ["line 3", "line 4", "line 6", "line 6"]
+    assert [(f.municipality, f.year, f.burglaries) for f in figures] == [
+        ("enschede", 2019, 300),
+        ("losser", 2019, 12),
+    ]
 
 
 async def test_figures_import_cli_and_chart_command(
@@ -63,6 +93,9 @@ async def test_figures_import_cli_and_chart_command(
     bad.write_text("municipality,year,burglaries\nenschede,2019,-3\nHof van Twente,2019,30\n")
     assert await asyncio.to_thread(cli, ["figures", "import", str(bad), "--config", path]) == 1
     assert 2019 not in await bot.services.figures.per_year(["enschede"])
+    for content in (b"", b"municipality,year,burglaries\nenschede,2019,3\xff\n"):
+        bad.write_bytes(content)
+        assert await asyncio.to_thread(cli, ["figures", "import", str(bad), "--config", path]) == 1
 
     good = tmp_path / "good.csv"
     good.write_text("municipality,year,burglaries\nenschede,2019,350\nEnschede,2018,400\n")
@@ -105,7 +138,7 @@ async def test_stats_and_half_year_report(
     text = stats.text or ""
     assert (
         "Statistics for Enschede" in text
-        and "Enschede: 1 private, 0 groups (+1 in 30 days)" in text
+        and "Enschede: 1 private chat, 0 groups (+1 in 30 days)" in text
     )
     assert "Hengelo" not in text
 
@@ -121,6 +154,8 @@ async def test_stats_and_half_year_report(
         path,
         "--out",
         str(out),
+        "--locale",
+        "en",
     ]
     assert await asyncio.to_thread(cli, args) == 0
     rows = list(csv.DictReader((out / "report.csv").open(encoding="utf-8")))

@@ -75,7 +75,9 @@ async def test_roles_revoke_with_confirmation_and_audit(
     await say(emu, admin, "/revoke")
     message = emu.last(admin)
     await press(emu, admin, "Dirk – Adviser")
-    assert "Revoke the adviser role" in (emu.message(admin, message.message_id).text or "")
+    assert "Revoke the role of Dirk (Adviser)?" in (
+        emu.message(admin, message.message_id).text or ""
+    )
     await press(emu, admin, "Yes, revoke")
     assert "revoked" in (emu.message(admin, message.message_id).text or "")
     assert await bot.services.roles.of(dirk) == {}
@@ -122,3 +124,18 @@ async def test_staff_get_their_own_command_menu(
     assert bot.app is not None
     await refresh_staff_menu(bot.app.bot, bot.services, bea)
     assert _menu(emu, bea) == []
+
+
+async def test_deep_links_with_the_bots_name(
+    emu: BotApiEmulator, bot: BotHarness, admin: int
+) -> None:
+    """A client that sends `/start@botname <payload>` (typed, or a copied command)."""
+    name = bot.app.bot.username  # type: ignore[union-attr]
+    payload = await _invite(emu, admin, "Hengelo")
+    bea = emu.add_user("Bea", language_code="en").id
+    (welcome,) = await say(emu, bea, f"/start@{name} {payload}")
+    assert "You are now an adviser for Hengelo" in (welcome.text or "")
+    assert await bot.services.roles.of(bea) == {"adviser": frozenset({"hengelo"})}
+    cas = emu.add_user("Cas", language_code="en").id
+    (wizard,) = await say(emu, cas, f"/start@{name} gem_enschede")
+    assert "Which neighbourhood of Enschede?" in (wizard.text or "")

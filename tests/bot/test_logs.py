@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -22,3 +23,26 @@ def test_token_is_redacted_and_httpx_is_quiet(capsys: pytest.CaptureFixture[str]
         assert "getUpdates" not in err  # httpx's request lines are below WARNING
     finally:
         logging.getLogger().handlers.clear()
+
+
+def test_json_lines_carry_no_token_in_message_or_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    setup_logging("INFO", secrets=[TOKEN], fmt="json")
+    try:
+        logging.getLogger("bot.app").info("bot %s is running", "@buurtwacht_bot")
+        try:
+            raise ConnectionError(f"POST https://api.telegram.org/bot{TOKEN}/sendMessage failed")
+        except ConnectionError:
+            logging.getLogger("scheduler.delivery").exception("send to chat_id=%s failed", 42)
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    finally:
+        logging.getLogger().handlers.clear()
+    assert [(entry["level"], entry["logger"], entry["message"]) for entry in lines] == [
+        ("INFO", "bot.app", "bot @buurtwacht_bot is running"),
+        ("ERROR", "scheduler.delivery", "send to chat_id=42 failed"),
+    ]
+    assert "ConnectionError" in lines[1]["exception"]
+    assert "bot[redacted]/sendMessage" in lines[1]["exception"]
+    assert TOKEN not in json.dumps(lines)
+    assert lines[0]["time"].endswith("+00:00")

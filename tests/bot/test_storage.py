@@ -176,3 +176,25 @@ async def test_upgrade_backfills_subscriber_history(tmp_path: Path) -> None:
         assert (await subscribers(db, ["borne"], later))["borne"].change == 0
     finally:
         await db.close()
+
+
+async def test_upgrade_keeps_alerts_for_groups_that_had_them(tmp_path: Path) -> None:
+    """Before alerts were a topic for groups every subscribed group got them: after the upgrade
+    those groups have the topic on (and may switch it off); private chats keep their choice."""
+    path = tmp_path / "alerts.sqlite3"
+    db = await open_db(path, migrate_to=5)
+    stamp = "'2027-01-01T00:00:00+00:00'"
+    await db.execute(
+        "INSERT INTO chats (chat_id, kind, locale, municipality, topics, subscribed, active, "
+        f"created_at, updated_at) VALUES (-1, 'group', 'nl', 'borne', 'burglary', 1, 1, {stamp}, "
+        f"{stamp}), (2, 'private', 'nl', 'borne', 'burglary', 1, 1, {stamp}, {stamp})"
+    )
+    await db.close()
+    db = await open_db(path)
+    try:
+        chats = ChatStore(db)
+        group, private = await chats.get(-1), await chats.get(2)
+        assert group is not None and group.topics == {"burglary", "alerts"}
+        assert private is not None and private.topics == {"burglary"}
+    finally:
+        await db.close()

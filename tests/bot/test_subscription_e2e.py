@@ -42,13 +42,14 @@ async def test_resident_subscribes_changes_and_stops(emu: BotApiEmulator, bot: B
     await press(emu, anna, anna, "Enschede")
     assert "Which neighbourhood of Enschede?" in emu.last(anna).text
     await press(emu, anna, anna, "Roombeek" if False else "Oost")
-    # The seed report's core messages are on by default; students and alerts are opt-in.
+    # The seed report's core messages and neighbourhood alerts are on by default; students are
+    # opt-in.
     assert [b[0] for row in emu.last(anna).buttons() for b in row][:5] == [
         "✅ Burglary prevention",
         "✅ Holidays",
         "⬜ Students",
         "✅ Registering valuables (Stop Heling)",
-        "⬜ Neighbourhood alerts",
+        "✅ Neighbourhood alerts",
     ]
     await press(emu, anna, anna, "✅ Registering valuables (Stop Heling)")
     await press(emu, anna, anna, "Confirm")
@@ -59,7 +60,7 @@ async def test_resident_subscribes_changes_and_stops(emu: BotApiEmulator, bot: B
     chat = await bot.services.chats.get(anna)
     assert chat is not None and chat.subscribed and chat.active
     assert (chat.municipality, chat.neighbourhood, chat.locale) == ("enschede", "Oost", "en")
-    assert chat.topics == {"burglary", "holidays"}
+    assert chat.topics == {"burglary", "holidays", "alerts"}  # alerts are on by default
 
     # /settings: switch to a municipality without neighbourhoods, saved at once.
     assert "Your settings" in await say(emu, anna, anna, "/settings")
@@ -131,7 +132,7 @@ async def test_subscription_survives_restart(emu: BotApiEmulator, bot: BotHarnes
     await subscribe_resident(emu, user)
     await bot.restart()
     chat = await bot.services.chats.get(user)
-    assert chat is not None and chat.topics == {"holidays", "students"}
+    assert chat is not None and chat.topics == {"holidays", "students", "alerts"}
     assert "Municipality: Borne" in await say(emu, user, user, "/settings")
 
 
@@ -200,7 +201,7 @@ async def test_group_subscription_by_admin_only(emu: BotApiEmulator, bot: BotHar
     assert (await bot.services.chats.get(group)).municipality is None  # type: ignore[union-attr]
 
     await press(emu, admin, group, "Hengelo")
-    await press(emu, admin, group, "⬜ Neighbourhood alerts")
+    assert "✅ Neighbourhood alerts" in [b[0] for row in emu.last(group).buttons() for b in row]
     await press(emu, admin, group, "Confirm")
     chat = await bot.services.chats.get(group)
     assert chat is not None and chat.kind == "group" and chat.subscribed
@@ -260,7 +261,8 @@ async def test_handler_error_gets_an_apology_and_bot_keeps_running(
     monkeypatch.setattr(bot.services.chats, "ensure", broken)
     user = emu.add_user("Olga", language_code="en").id
     assert "something went wrong" in await say(emu, user, user, "/start")
-    query = emu.press_button(user, user, emu.last(user).message_id, "stop:yes")
+    # A press that reaches a handler which needs the broken store.
+    query = emu.press_button(user, user, emu.last(user).message_id, "sub:00000000:mun:borne")
     answer = await emu.wait_answer(query)
     assert answer is not None and "something went wrong" in answer["text"]
     assert "What I can do here" in await say(emu, user, user, "/help")

@@ -13,6 +13,7 @@ from bot.storage import Database
 from bot.storage.chats import ChatStore
 from bot.storage.database import to_db_time, utcnow
 from bot.storage.outbox import OutboxStore
+from scheduler.delivery import Outcome
 
 TOPICS = frozenset({"burglary"})
 
@@ -83,7 +84,8 @@ async def test_outbox_writers_record_events(db: Database) -> None:
     for chat_id in (10, 11, 12, 13):
         await chats.ensure(chat_id, "group", "nl")
         await subscribe(chats, chat_id, "borne")
-    await outbox.deactivate_chat(10)  # a send found the bot removed
+    # A send found the bot removed (the outcome's delivery row does not matter here).
+    await outbox.record([Outcome(0, 10, "failed", "Forbidden", deactivate=True)], utcnow())
     await outbox.move_chat(11, 99)  # supergroup upgrade, new id unknown: only the id changes
     await chats.migrate(12, 98)  # the same through the chat store
     await outbox.move_chat(13, 98)  # new id known already: the old chat is deactivated

@@ -18,23 +18,21 @@ from bot.storage.migrations import MIGRATIONS
 from tests.harness import BotHarness
 
 TZ = ZoneInfo("Europe/Amsterdam")
-DAYTIME = datetime(2027, 3, 2, 11, 0, tzinfo=UTC)
-NIGHT = datetime(2027, 3, 2, 22, 30, tzinfo=UTC)  # 23:30 in Enschede: quiet hours
-
-
-# The schema version before the step that created the offers (later steps may follow it).
-BEFORE_OFFERS = next(
-    version
-    for version, step in enumerate(MIGRATIONS)
+# The schema step that made holidays and Stop Heling default and recorded the offers.
+OFFERS_VERSION = next(
+    number
+    for number, step in enumerate(MIGRATIONS, start=1)
     if any("CREATE TABLE topic_offers" in statement for statement in step)
 )
+DAYTIME = datetime(2027, 3, 2, 11, 0, tzinfo=UTC)
+NIGHT = datetime(2027, 3, 2, 22, 30, tzinfo=UTC)  # 23:30 in Enschede: quiet hours
 
 
 async def subscribed_before_the_change(config: Config, chats: dict[int, set[str]]) -> None:
     """The database as the previous version left it: these chats subscribed with `topics`
     (written as that version wrote them: the chat columns of its schema only)."""
     db = Database(config.storage.path)
-    await db.open(migrate_to=BEFORE_OFFERS)
+    await db.open(migrate_to=OFFERS_VERSION - 1)
     now = to_db_time(DAYTIME)
     await db.executemany(
         "INSERT INTO chats (chat_id, kind, locale, municipality, topics, subscribed, "
@@ -157,13 +155,15 @@ async def test_once_and_only_by_the_chat_or_its_admins(
     assert "Alleen de beheerders" in await answer_text(emu, member)
     forged = emu.press_button(ids["admin"], group, intro.message_id, "offer:yes")
     assert "verouderd" in await answer_text(emu, forged)
-    assert (await services.chats.get(group)).topics == {"burglary"}  # type: ignore[union-attr]
+    # The group kept the alerts it always had (they became a topic later); nothing else changed.
+    assert (await services.chats.get(group)).topics == {"burglary", "alerts"}  # type: ignore[union-attr]
     no = emu.press(ids["admin"], group, group_offer.message_id, "Nee, dank je")
     assert await answer_text(emu, no) == ""
     assert "er verandert niets" in emu.message(group, group_offer.message_id).text.lower()
     late_yes = emu.press_button(ids["admin"], group, group_offer.message_id, "offer:yes")
     assert "verouderd" in await answer_text(emu, late_yes)
-    assert (await services.chats.get(group)).topics == {"burglary"}  # type: ignore[union-attr]
+    # The group kept the alerts it always had (they became a topic later); nothing else changed.
+    assert (await services.chats.get(group)).topics == {"burglary", "alerts"}  # type: ignore[union-attr]
 
     # Never again, also not after a restart.
     await harness.restart()

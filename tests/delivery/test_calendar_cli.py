@@ -16,7 +16,7 @@ from bot.storage import Database
 from bot.storage.chats import ChatStore
 from bot.storage.outbox import OutboxStore
 from messages.loader import load_calendar
-from messages.validation import plain_text
+from messages.telegram_html import plain_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,7 +49,7 @@ def test_check_runs_the_timing_rules_for_the_given_years(
         "(earliest start 2028-10-14)"
     ) in out
     assert (
-        "timing: all 14 municipalities: private chats with topics burglary, holidays, "
+        "timing: all 14 municipalities: private chats with topics alerts, burglary, holidays, "
         "valuables: 1 messages in 2028-01, fewer than 3"
     ) in out
     assert out[-1].endswith("problem(s)")
@@ -223,3 +223,39 @@ def test_overrides_via_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     capsys.readouterr()
     calendar("overrides")
     assert "borne" not in capsys.readouterr().out
+
+
+def test_replace_refuses_what_telegram_cannot_parse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The audit's CDATA: taken by `calendar replace`, then every delivery failed."""
+    raw = (ROOT / "config.example.toml").read_text("utf-8")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(raw.replace('path = "buurtwacht.sqlite3"', f'path = "{tmp_path}/o.sqlite3"'))
+    entry = "year-end-new-years-eve"
+    for bad in (
+        "Hallo <![CDATA[<b>]]>",
+        "<!-- x --> hoi",
+        "&nbsp;",
+        '<a href="x" onclick="y">z</a>',
+    ):
+        args = ["calendar", "replace", entry, "--municipality", "losser", "--nl", bad, "--en", "ok"]
+        assert main([*args, "--config", str(cfg)]) == 2
+        assert capsys.readouterr().out.startswith("--nl: ")
+    assert main(["calendar", "overrides", "--config", str(cfg)]) == 0
+    assert "losser" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "problem"),
+    [
+        ("2027-01-02", "2027-01-01", "--from 2027-01-02 is after --to 2027-01-01"),
+        ("2027-01-01", "9999-12-31", "--to must be at most 1830 days after --from"),
+    ],
+)
+def test_show_refuses_a_period_out_of_bounds(
+    start: str, end: str, problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(ROOT / "config.example.toml")
+    assert main(["calendar", "show", "--from", start, "--to", end, "--config", config]) == 2
+    assert problem in capsys.readouterr().err

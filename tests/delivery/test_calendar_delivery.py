@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
-from messages.validation import plain_text
+from messages.telegram_html import plain_text
 from tests.harness import BotHarness, make_config
 
 TZ = ZoneInfo("Europe/Amsterdam")

@@ -26,7 +26,7 @@ import pytest
 from bot.sandbox import BotApiEmulator, Limits
 from bot.storage import Database
 from bot.storage.database import from_db_time, to_db_time, utcnow
-from scheduler.delivery import workers_for
+from scheduler.delivery import duplicate_bound, workers_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = "advice-q1-what-is-pkvw"  # topic burglary, audience both, no image
@@ -38,7 +38,7 @@ ENGINE_RATE = 100.0  # [delivery] global_per_second of the subprocess
 EMULATOR_RATE = ENGINE_RATE * 30 / 25  # Telegram's real limit over our default ceiling
 # The engine's worker pool as the bot sizes it: the most sends that can be between "request
 # made" and "row marked".
-IN_FLIGHT: int = workers_for(ENGINE_RATE)
+IN_FLIGHT: int = duplicate_bound(workers_for(ENGINE_RATE))
 
 RUN_TIMEOUT = 60.0  # one complete run: 400 messages at 100/s take about 4 s
 KILL_WAIT_TIMEOUT = 30.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from datetime import timedelta
 from pathlib import Path
 
 from bot.sandbox.emulator import BotApiEmulator
@@ -45,3 +46,43 @@ async def test_image_is_sent_as_photo_with_caption(
     assert message.photo is not None and message.photo.data == image.read_bytes()
     assert message.caption == "Tip en" and message.parse_mode == "HTML"
     assert await bot.services.outbox.counts("photo:1") == {"sent": 1}
+
+
+async def test_a_photo_is_uploaded_once_and_reused_after_a_restart(
+    emu: BotApiEmulator, bot: BotHarness, tmp_path: Path
+) -> None:
+    admin = emu.add_user("Beheerder").id
+    groups = [emu.add_group(f"Buurt {i}", admins=[admin]).id for i in range(5)]
+    residents = [emu.add_user(f"Bewoner {i}").id for i in range(10)]
+    for chat_id in [*groups, *residents]:
+        if chat_id > 0:
+            emu.open_private_chat(chat_id)
+        await bot.services.chats.ensure(chat_id, "group" if chat_id < 0 else "private", "nl")
+        await bot.services.chats.subscribe(
+            chat_id, municipality="borne", neighbourhood=None, topics=frozenset(), locale="nl"
+        )
+    image = tiny_png(tmp_path / "poster.png")
+    content = Content({"nl": "<b>Poster</b>"}, image=image)
+    now = bot.services.now()
+    # Groups now; private chats are held (as by quiet hours) until after a restart.
+    await bot.services.engine.materialize(
+        "photo:2",
+        content,
+        Audience(frozenset({"borne"})),
+        now,
+        now + timedelta(hours=1),
+        source="t",
+        ref="2",
+    )
+    await bot.services.engine.drain()
+    assert emu.stats.uploads == 1
+    assert await bot.services.outbox.counts("photo:2") == {"sent": 5, "pending": 10}
+
+    await bot.restart()
+    bot.services.now = lambda: now + timedelta(hours=2)
+    await bot.services.engine.drain()
+    assert await bot.services.outbox.counts("photo:2") == {"sent": 15}
+    assert emu.stats.uploads == 1  # the other 14 referred to Telegram's file_id
+    file_ids = {m.photo.file_id for c in [*groups, *residents] for m in emu.sent(c) if m.photo}
+    assert len(file_ids) == 1
+    assert all(m.caption == "Poster" for c in residents for m in emu.sent(c))

@@ -19,15 +19,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.advisers.broadcasts import schedule_campaign, send_alert
+from bot.advisers.texts import title_of
 from bot.cli import main as cli
 from bot.feedback.buttons import share_data, vote_data
 from bot.feedback.share import MAX_URL_LENGTH
 from bot.handlers.feedback import close_votes
 from bot.sandbox.emulator import BotApiEmulator
-from messages.validation import plain_text
+from messages.telegram_html import plain_text
 from scheduler.delivery import Audience, Content
 from tests.advisers.helpers import config_file
 from tests.delivery.test_calendar_delivery import NEW_YEARS_EVE, Clock, deliver_due, subscriber
+from tests.delivery.test_photo_delivery import tiny_png
 from tests.harness import BotHarness, make_config
 
 KEY = f"{NEW_YEARS_EVE}:2026-12-31:enschede"
@@ -121,7 +123,7 @@ async def say(emu: BotApiEmulator, user: int, text: str) -> str:
 
 
 OUTDATED = "This button is outdated. Use /settings or /help to continue."
-OUTDATED_NL = "Deze knop is verouderd. Ga verder met /instellingen of /help."
+OUTDATED_NL = "Deze knop is verouderd. Ga verder met /instellingen of /hulp."
 
 
 async def test_a_coordinator_chooses_so_in_start_and_gets_the_share_button(
@@ -163,11 +165,12 @@ async def test_alerts_carry_the_share_button_and_no_votes(
     emu: BotApiEmulator, tmp_path: Path, clock: Clock
 ) -> None:
     async with running(emu, tmp_path, clock) as h:
-        group = await subscriber(emu, h, "enschede", {"burglary"}, group=True)
+        group = await subscriber(emu, h, "enschede", {"burglary", "alerts"}, group=True)
         municipality = h.services.config.municipality("enschede")
         assert municipality is not None
         await send_alert(h.services, 1, municipality, [], "Inbraak in de <b>Lasondersingel</b>")
         await h.services.engine.drain()
+        assert "Inbraak in de Lasondersingel" in emu.last(group).text
         assert labels(emu, group) == [[SHARE_NL]]
 
 
@@ -190,6 +193,30 @@ async def test_a_campaign_carries_votes_and_the_share_button(
     assert await press(emu, anna, anna, UP_EN) == "Thanks, noted: 👍"
     rows = await stored(harness)
     assert [(r["broadcast_key"], r["value"]) for r in rows] == [(campaign.key, 1)]
+
+
+async def test_a_photo_keeps_its_buttons_when_telegram_s_file_id_is_reused(
+    emu: BotApiEmulator, harness: BotHarness, clock: Clock, tmp_path: Path
+) -> None:
+    residents = [
+        await subscriber(emu, harness, "enschede", {"burglary"}, locale="en") for _ in range(3)
+    ]
+    services = harness.services
+    poster = tiny_png(tmp_path / "poster.png")
+    campaign = await services.campaigns.create(
+        1,
+        Content({"nl": "<b>Buurtavond</b>", "en": "<b>Neighbourhood evening</b>"}, image=poster),
+        Audience(frozenset({"enschede"})),
+        services.now(),
+        "scheduled",
+    )
+    await schedule_campaign(services, campaign)
+    await services.engine.drain()
+    # One upload, then Telegram's file_id: the buttons go with both kinds of send.
+    assert emu.stats.uploads == 1
+    for resident in residents:
+        assert emu.last(resident).photo is not None
+        assert labels(emu, resident) == [[UP_EN, DOWN_EN], [SHARE_EN]]
 
 
 async def test_one_vote_per_chat_changeable_and_stored_without_the_chat(
@@ -298,7 +325,9 @@ async def test_stats_report_and_calendar_show_the_figures(
 
     stats = await say(emu, admin, "/stats")
     line = "delivered 3 · votes 2 · 👍 0% · shares 2"
-    assert f"{NEW_YEARS_EVE}: {line}" in stats
+    # /stats names a calendar message by its title in the reader's language.
+    title = title_of(harness.services.calendar.get(NEW_YEARS_EVE).text("en"))
+    assert f"{title}: {line}" in stats
     assert f"year_end: {line}" in stats  # the theme: the entry's calendar file
 
     assert (
@@ -314,6 +343,8 @@ async def test_stats_report_and_calendar_show_the_figures(
                 config_file(tmp_path, harness.config),
                 "--out",
                 str(tmp_path / "report"),
+                "--locale",
+                "en",
             ],
         )
         == 0
@@ -339,8 +370,9 @@ async def test_stats_report_and_calendar_show_the_figures(
     before = len(emu.sent(anna))
     emu.send_text(anna, anna, "/calendar")
     (listing,) = (await emu.wait_sent(anna, before + 1))[before:]
-    marked = [label for row in listing.buttons() for label, _ in row if NEW_YEARS_EVE in label]
+    marked = [label for row in listing.buttons() for label, _ in row if title in label]
     assert marked and all(label.startswith("📉0% ") for label in marked)
+    assert f"📉0% {title}" in listing.text  # the month's list marks it too, with a legend
     assert "📉 = rated low by readers in Enschede" in listing.text
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.feedback.share import ELLIPSIS, MAX_URL_LENGTH, WA_ME, wa_me_link
 from messages.loader import load_calendar
-from messages.validation import plain_text
+from messages.telegram_html import plain_text
 
 MORE = "Read the whole message in the Buurtwacht bot on Telegram: https://t.me/buurtwacht_bot"
 

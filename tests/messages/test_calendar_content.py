@@ -8,7 +8,7 @@ from messages import CALENDAR_DIR, LOCALES, TOPICS, check_calendar, load_calenda
 from messages.content_rules import FREE_WORDS, without_sources
 from messages.model import MonthDay, Weekly
 from messages.placeholders import placeholder_names, slots
-from messages.validation import plain_text
+from messages.telegram_html import plain_text
 
 
 def test_shipped_calendar_has_no_problems() -> None:

@@ -15,6 +15,8 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    InputMediaDocument,
+    InputMediaPhoto,
     MenuButtonCommands,
     ReplyParameters,
     Update,
@@ -235,6 +237,52 @@ async def test_send_photo_and_reuse_by_file_id(emu: BotApiEmulator, bot: Bot) ->
     ]
     with pytest.raises(BadRequest, match="Wrong file identifier"):
         await bot.send_photo(anna.id, "no-such-file")
+
+
+async def test_send_media_group_album(emu: BotApiEmulator, bot: Bot, clock: FakeClock) -> None:
+    anna = started(emu)
+    first = await bot.send_photo(anna.id, InputFile(b"\xff\xd8one", filename="1.jpg"))
+    album = await bot.send_media_group(
+        anna.id,
+        [
+            InputMediaPhoto(first.photo[-1].file_id, caption="<b>#1</b> lamp", parse_mode="HTML"),
+            InputMediaPhoto(b"\xff\xd8two", caption="#2 heg", filename="2.jpg"),
+        ],
+    )
+    assert len(album) == 2 and album[0].media_group_id == album[1].media_group_id is not None
+    assert [m.caption for m in album] == ["#1 lamp", "#2 heg"]
+    assert album[0].caption_entities[0].type == "bold"
+    recorded = emu.sent(anna.id)[-2:]
+    assert [m.photo.data for m in recorded if m.photo] == [b"\xff\xd8one", b"\xff\xd8two"]
+    with pytest.raises(BadRequest, match="must be 2-10"):
+        await bot.send_media_group(anna.id, [InputMediaPhoto(first.photo[-1].file_id)])
+    mixed = [
+        InputMediaPhoto(first.photo[-1].file_id),
+        InputMediaDocument(b"a,b", filename="x.csv"),
+    ]
+    with pytest.raises(BadRequest, match="specified type"):
+        await bot.send_media_group(anna.id, mixed)
+    # One album is one send for the flood limits: a second one in the same second is refused.
+    emu.set_limits(enabled=True)
+    clock.advance(5)
+    photos = [InputMediaPhoto(first.photo[-1].file_id) for _ in range(3)]
+    assert len(await bot.send_media_group(anna.id, photos)) == 3
+    with pytest.raises(RetryAfter):
+        await bot.send_media_group(anna.id, photos)
+
+
+async def test_user_photo_bytes_and_location(emu: BotApiEmulator, bot: Bot) -> None:
+    anna = emu.add_user("Anna")
+    emu.send_photo(anna.id, anna.id, data=b"\xff\xd8\xff\xe1real jpeg bytes")
+    emu.send_location(anna.id, anna.id, 52.2215, 6.8937)
+    with pytest.raises(ValueError, match="not a location"):
+        emu.send_location(anna.id, anna.id, 95.0, 6.9)
+    photo, place = (u.message for u in await bot.get_updates())
+    assert photo is not None and place is not None and place.location is not None
+    assert (place.location.latitude, place.location.longitude) == (52.2215, 6.8937)
+    data = await (await bot.get_file(photo.photo[-1].file_id)).download_as_bytearray()
+    assert bytes(data) == b"\xff\xd8\xff\xe1real jpeg bytes"
+    assert photo.photo[-1].file_size == len(data)
 
 
 async def test_reply_parameters_are_checked(emu: BotApiEmulator, bot: Bot) -> None:

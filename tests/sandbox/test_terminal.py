@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
-from bot.sandbox import BotApiEmulator, Limits
+from bot.sandbox import BOT_USERNAME, BotApiEmulator, Limits
+from bot.sandbox.media import phone_photo
 from bot.sandbox.terminal import DemoWorld, build_demo_world, render_html, run_terminal
 
 
@@ -188,3 +189,39 @@ def test_render_html() -> None:
     source = '<b>Let</b> <i>op</i>: <a href="https://x.nl">site</a> &amp; <code>c</code>'
     assert render_html(source) == "*Let* _op_: site (https://x.nl) & `c`"
     assert render_html('<a href="https://x.nl">https://x.nl</a>') == "https://x.nl"
+
+
+async def test_location_photo_and_deep_links(emu: BotApiEmulator, bot: Bot) -> None:
+    world = build_demo_world(emu)
+    anna = world.users[0]
+    out = io.StringIO()
+    script = Script()
+    terminal = asyncio.create_task(
+        run_terminal(emu, input_lines=script.lines(), out=out, world=world, settle_timeout=0)
+    )
+    await take(emu, bot, 1)  # the bot was added to the group
+    group = world.group_ids[0]
+    link = f"https://t.me/{BOT_USERNAME}?start=ws_AbC-123"
+    await bot.send_message(
+        group,
+        "Wijkschouw",
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Melding doen", url=link)]]),
+    )
+    assert f"[1] Melding doen ↗ {link}" in out.getvalue()
+    script.type(":chat 2")
+    script.type(":press 1")
+    (opened,) = await take(emu, bot, 1)
+    assert opened.message is not None and opened.message.text == "/start ws_AbC-123"
+    assert opened.message.chat.id == anna.id and world.chat_id == anna.id
+    script.type(":location 52.2280 6.8961")
+    (place,) = await take(emu, bot, 1)
+    assert place.message is not None and place.message.location is not None
+    assert place.message.location.latitude == 52.2280
+    script.type(":photo")
+    (photo,) = await take(emu, bot, 1)
+    assert photo.message is not None and photo.message.photo
+    assert photo.message.photo[-1].file_size == len(phone_photo())  # the real JPEG
+    script.type(":location north")  # one argument: the usage
+    script.end()
+    await asyncio.wait_for(terminal, 5)
+    assert "! use :location <latitude> <longitude>" in out.getvalue()

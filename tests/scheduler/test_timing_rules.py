@@ -200,7 +200,7 @@ def test_too_many_and_too_few_in_a_month_are_reported(resolver: MomentResolver) 
     september = {"shorter-days-september", "neighbourhood-wijkschouw"}
     calendar = _calendar_without(*september, extra=crowd)
     problems = check_timing(calendar, resolver, [("losser", "noord")], DEFAULT_TOPICS, [2027])
-    private = "losser: private chats with topics burglary, holidays, valuables"
+    private = "losser: private chats with topics alerts, burglary, holidays, valuables"
     assert f"{private}: 7 messages in 2027-12, more than 6" in problems.problems
     assert f"{private}: 1 messages in 2027-09, fewer than 3" in problems.problems
 
