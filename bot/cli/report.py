@@ -26,6 +26,7 @@ from bot.advisers.stats import (
     subscribers,
     theme_feedback,
 )
+from bot.advisers.texts import theme_text
 from bot.cli.common import add_output, load_or_report, open_database
 from bot.config import Config
 from bot.csv_files import write_csv
@@ -215,7 +216,7 @@ def summary(_: Translator, config: Config, start: date, end: date, rows: list[Ro
         "",
         _row([_("theme"), _("delivered"), _("votes"), _("useful"), _("shares")]),
         "|---|---|---|---|---|",
-        *_theme_lines(rows),
+        *_theme_lines(_, rows),
         "",
         "## " + _("Advice requests"),
         "- "
@@ -247,7 +248,8 @@ def summary(_: Translator, config: Config, start: date, end: date, rows: list[Ro
     return "\n".join(lines) + "\n"
 
 
-def _theme_lines(rows: list[Row]) -> list[str]:
+def _theme_lines(_: Translator, rows: list[Row]) -> list[str]:
+    """The report.md table: one row per theme, named in the report's language."""
     themes: dict[str, dict[str, int | float | str]] = {}
     for section, _m, item, metric, value in rows:
         if section == "feedback_theme":
@@ -256,7 +258,8 @@ def _theme_lines(rows: list[Row]) -> list[str]:
     for theme, v in themes.items():
         share = v["useful_share"]
         useful = f"{round(float(share) * 100)} %" if share != "" else "–"
-        lines.append(_row([theme, str(v["delivered"]), str(v["votes"]), useful, str(v["shares"])]))
+        name = theme_text(_, theme)
+        lines.append(_row([name, str(v["delivered"]), str(v["votes"]), useful, str(v["shares"])]))
     return lines
 
 

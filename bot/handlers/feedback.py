@@ -175,7 +175,7 @@ async def buttons_command(update: Update, context: BotContext) -> None:
                         "<b>Buttons under calendar messages</b>\n"
                         "<code>/buttons off ENTRY</code> removes the 👍/👎 and share buttons "
                         "from the messages of an entry, <code>/buttons on ENTRY</code> brings "
-                        "them back. The entry ids are in /calendar."
+                        "them back. Choose a message in /calendar to see its entry id."
                     ),
                     "",
                     _("Without buttons: {entries}", entries=", ".join(off))

@@ -29,6 +29,7 @@ from bot.advisers.texts import (
     feedback_text,
     find_municipality,
     scope_text,
+    theme_text,
     title_of,
 )
 from bot.auth import guard
@@ -115,7 +116,7 @@ async def stats(update: Update, context: BotContext) -> None:
             lines.append(f"{label}: {feedback_text(_, item)}")
         lines += ["", _("<b>Feedback per theme</b>")]
         lines += [
-            f"{theme}: {feedback_text(_, item)}"
+            f"{theme_text(_, theme)}: {feedback_text(_, item)}"
             for theme, item in theme_feedback(services.calendar, per_message).items()
         ]
     advice = await advice_summary(services.db, scope, now - PERIOD, now)

@@ -295,6 +295,8 @@ async def _occurrence_view(
                 name=municipality.name,
                 status=_status(_, override, municipality, local=entry.local),
             ),
+            # The id that `/buttons off ENTRY` and `buurtwacht calendar` take.
+            _("Entry id: <code>{id}</code>", id=entry.id),
             "",
             Html(texts.get(_.locale) or next(iter(texts.values()))),
         ]

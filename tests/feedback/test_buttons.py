@@ -3,12 +3,9 @@ that they travel with the broadcast's stored content."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.feedback.buttons import Buttons, share_data, vote_data
 from bot.i18n import Catalogues
@@ -22,16 +19,6 @@ from tests.harness import make_config
 TIP = "dark-days-tip-lock-with-key"  # topic burglary
 BIKES = "valuables-student-bikes"  # topic valuables
 KEY = f"{TIP}:2027-11-02:enschede"
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "b.sqlite3")
-    await database.open()
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 def buttons(tmp_path: Path, db: Database, **sections: dict[str, Any]) -> Buttons:

@@ -328,7 +328,7 @@ async def test_stats_report_and_calendar_show_the_figures(
     # /stats names a calendar message by its title in the reader's language.
     title = title_of(harness.services.calendar.get(NEW_YEARS_EVE).text("en"))
     assert f"{title}: {line}" in stats
-    assert f"year_end: {line}" in stats  # the theme: the entry's calendar file
+    assert f"End of the year: {line}" in stats  # the theme: the entry's calendar file
 
     assert (
         await asyncio.to_thread(
@@ -362,7 +362,7 @@ async def test_stats_report_and_calendar_show_the_figures(
         assert figures[(section, item, "shares")] == "2"
     summary = (tmp_path / "report" / "report.md").read_text("utf-8")
     assert "- Votes: 2 (useful: 0), shares in WhatsApp groups: 2" in summary
-    assert "| year_end | 3 | 2 | 0 % | 2 |" in summary
+    assert "| End of the year | 3 | 2 | 0 % | 2 |" in summary
 
     # Two votes reach min_votes (2 here): /calendar marks the entry for Enschede's adviser.
     await harness.services.roles.grant(anna, "adviser", ["enschede"], label="Anna")
@@ -374,6 +374,9 @@ async def test_stats_report_and_calendar_show_the_figures(
     assert marked and all(label.startswith("📉0% ") for label in marked)
     assert f"📉0% {title}" in listing.text  # the month's list marks it too, with a legend
     assert "📉 = rated low by readers in Enschede" in listing.text
+    # Choosing it shows the entry id that /buttons off takes.
+    await press(emu, anna, anna, marked[0])
+    assert f"Entry id: {NEW_YEARS_EVE}" in emu.last(anna).text
 
 
 async def test_an_admin_turns_the_buttons_off_per_entry(
