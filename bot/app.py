@@ -16,7 +16,9 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 from bot.auth import refresh_staff_menu
 from bot.config import Config
 from bot.delivery import build_engine, build_limiter, build_planner
+from bot.feedback.buttons import Buttons
 from bot.handlers import register_all
+from bot.handlers.feedback import schedule_feedback_jobs
 from bot.handlers.topic_offer import schedule_topic_offers
 from bot.i18n import Catalogues
 from bot.inspection_reports import start_wijkschouw
@@ -30,6 +32,7 @@ from bot.storage.advice import AdviceStore
 from bot.storage.alerts import AlertStore
 from bot.storage.campaigns import CampaignStore
 from bot.storage.chats import ChatStore
+from bot.storage.feedback import FeedbackStore
 from bot.storage.figures import FigureStore
 from bot.storage.inspections import InspectionStore
 from bot.storage.media import MediaStore
@@ -48,6 +51,8 @@ log = logging.getLogger(__name__)
 
 def build_services(config: Config, db: Database) -> Services:
     i18n = Catalogues(config.locale.available, config.locale.default, config.locale.tz)
+    calendar = load_calendar()
+    feedback = FeedbackStore(db)
     return Services(
         config=config,
         db=db,
@@ -55,7 +60,7 @@ def build_services(config: Config, db: Database) -> Services:
         i18n=i18n,
         advice=AdviceStore(db),
         teams=TeamStore(db),
-        calendar=load_calendar(),
+        calendar=calendar,
         outbox=OutboxStore(db),
         roles=RoleStore(db),
         audit=AuditLog(db),
@@ -66,6 +71,8 @@ def build_services(config: Config, db: Database) -> Services:
         inspections=InspectionStore(db),
         selfchecks=SelfcheckStore(db),
         media=MediaStore(config.storage.media_dir),
+        feedback=feedback,
+        buttons=Buttons(config, i18n, feedback, calendar),
     )
 
 
@@ -99,7 +106,12 @@ def build_application(
         services.config, services.outbox, app.bot, lambda: services.now(), limiter
     )
     services.planner = build_planner(
-        services.config, services.calendar, services.outbox, services.engine, lambda: services.now()
+        services.config,
+        services.calendar,
+        services.outbox,
+        services.engine,
+        lambda: services.now(),
+        buttons=services.buttons,
     )
     services.team_poster = TeamPoster(services, app.bot)
     app.bot_data["services"] = services
@@ -120,6 +132,7 @@ async def on_startup(app: BotApplication) -> None:
     await publish_staff_menus(app.bot, services)
     schedule_advice_jobs(app)
     schedule_topic_offers(app)
+    schedule_feedback_jobs(app)
     await start_wijkschouw(app)
     schedule_selfcheck_jobs(app)
     await operations(app).start(app)

@@ -101,6 +101,13 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("roles", N_("Who has which role"), PRIVATE, "admin"),
     CommandSpec("revoke", N_("Remove a role"), PRIVATE, "admin"),
     CommandSpec("audit", N_("The latest privileged actions"), PRIVATE, "admin"),
+    CommandSpec(
+        "buttons",
+        N_("Switch the buttons under a calendar entry off or on"),
+        PRIVATE,
+        "admin",
+        ("knoppen",),
+    ),
 ]
 
 

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale, UnknownLocaleError
 
 from bot.i18n import MissingCatalogue, load_translations
+from messages.model import TOPICS as CALENDAR_TOPICS
 
 SCHOOL_REGIONS = ("noord", "midden", "zuid")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
@@ -400,6 +401,42 @@ class HealthConfig:
 
 
 @dataclass(frozen=True)
+class SharingConfig:
+    # The "Share in your WhatsApp group" button (a wa.me link); false: nowhere, not even for
+    # WhatsApp group coordinators, who otherwise get it under every message.
+    enabled: bool = True
+    # Where every chat gets it: neighbourhood alerts, campaigns, and the calendar messages of
+    # these topics (messages/model.py TOPICS).
+    alerts: bool = True
+    campaigns: bool = True
+    topics: list[str] = field(
+        default_factory=lambda: list(CALENDAR_TOPICS),
+        metadata=limits(count(0, len(CALENDAR_TOPICS)), each=one_of(CALENDAR_TOPICS)),
+    )
+
+
+@dataclass(frozen=True)
+class FeedbackConfig:
+    # "Useful? 👍 / 👎" under calendar messages and campaigns.
+    enabled: bool = True
+    # A chat may change its vote this many days after the message; then the vote is closed and
+    # its link to the chat (a keyed hash) is deleted.
+    vote_days: int = field(default=30, metadata=limits(whole(1, 365)))
+    # /calendar marks an entry as scoring low from this many votes in the municipality, when
+    # the share of 👍 is below `low_below`.
+    min_votes: int = field(default=10, metadata=limits(whole(1, 10_000)))
+    low_below: float = field(
+        default=0.5,
+        metadata=limits(
+            Bound(
+                lambda v: 0 < v < 1,
+                "must be more than 0 and less than 1 (a share of the votes)",
+            )
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -412,6 +449,8 @@ class Config:
     advice: AdviceConfig = field(default_factory=AdviceConfig)
     campaigns: CampaignConfig = field(default_factory=CampaignConfig)
     alerts: AlertConfig = field(default_factory=AlertConfig)
+    sharing: SharingConfig = field(default_factory=SharingConfig)
+    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     health: HealthConfig = field(default_factory=HealthConfig)

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from telegram import Bot, LinkPreviewOptions, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -24,6 +24,7 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.config import Config
+from bot.feedback.buttons import Buttons
 from bot.files import FOLDER_MODE, open_private
 from bot.ratelimit import RateLimitArgs, SharedRateLimiter
 from bot.storage.figures import FigureStore
@@ -34,6 +35,7 @@ from scheduler.delivery import (
     ChatMoved,
     ChatUnreachable,
     DeliveryEngine,
+    Keyboard,
     Permanent,
     RetryLater,
     Sent,
@@ -42,7 +44,7 @@ from scheduler.delivery import (
 )
 from scheduler.limiter import RateLimiter
 from scheduler.moments import MomentResolver
-from scheduler.planner import Planner, Resolver
+from scheduler.planner import Planner, Resolver, stored_resolver
 
 
 class TelegramSender:
@@ -57,11 +59,18 @@ class TelegramSender:
             self.extra["rate_limit_args"] = {"booked": True}
 
     async def __call__(
-        self, chat_id: int, text: str, image: Path | None, image_id: str | None = None
+        self,
+        chat_id: int,
+        text: str,
+        image: Path | None,
+        image_id: str | None = None,
+        *,
+        keyboard: Keyboard = (),
     ) -> Sent:
+        markup = reply_markup(keyboard)
         try:
             if image_id is not None or image is not None:
-                message = await self._photo(chat_id, text, image, image_id)
+                message = await self._photo(chat_id, text, image, image_id, markup)
                 file_id = message.photo[-1].file_id if message.photo else None
                 return Sent(message.message_id, file_id)
             message = await self.bot.send_message(
@@ -69,6 +78,7 @@ class TelegramSender:
                 text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=markup,
                 **self.extra,
             )
             return Sent(message.message_id)
@@ -94,12 +104,22 @@ class TelegramSender:
             raise Permanent(exc.message) from exc
 
     async def _photo(
-        self, chat_id: int, caption: str, image: Path | None, image_id: str | None
+        self,
+        chat_id: int,
+        caption: str,
+        image: Path | None,
+        image_id: str | None,
+        markup: InlineKeyboardMarkup | None,
     ) -> Message:
         """By file_id when Telegram has the photo already, else uploaded from the file."""
         if image_id is not None:
             return await self.bot.send_photo(
-                chat_id, image_id, caption=caption, parse_mode=ParseMode.HTML, **self.extra
+                chat_id,
+                image_id,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                **self.extra,
             )
         assert image is not None
         try:
@@ -108,8 +128,22 @@ class TelegramSender:
             raise Permanent(f"image unreadable: {image.name}: {exc.strerror}") from exc
         with photo:
             return await self.bot.send_photo(
-                chat_id, photo, caption=caption, parse_mode=ParseMode.HTML, **self.extra
+                chat_id,
+                photo,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                **self.extra,
             )
+
+
+def reply_markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    """A broadcast's buttons as Telegram's inline keyboard (None when there are none)."""
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in keyboard]
+    )
 
 
 def academic_overrides(config: Config) -> dict[int, date]:
@@ -179,8 +213,14 @@ def build_planner(
     engine: DeliveryEngine,
     now: Callable[[], datetime],
     resolvers: dict[str, Resolver] | None = None,
+    *,
+    buttons: Buttons | None = None,
 ) -> Planner:
     source = build_calendar_source(config, calendar, outbox)
+    resolvers = {"calendar": source.resolve, "campaign": stored_resolver, **(resolvers or {})}
+    if buttons is not None:
+        # Calendar messages and campaigns get their 👍/👎 and share buttons when they are due.
+        resolvers = {name: buttons.resolver(resolve) for name, resolve in resolvers.items()}
     return Planner(
         store=outbox,
         engine=engine,
@@ -191,7 +231,7 @@ def build_planner(
         quiet_end=config.delivery.quiet_end,
         plan_days=config.calendar.plan_days,
         sources=[source.broadcasts],
-        resolvers={"calendar": source.resolve, **(resolvers or {})},
+        resolvers=resolvers,
     )
 
 

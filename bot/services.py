@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Config
+from bot.feedback.buttons import Buttons
 from bot.i18n import Catalogues, Translator
 from bot.storage import Database
 from bot.storage.advice import AdviceStore
@@ -18,6 +19,7 @@ from bot.storage.alerts import AlertStore
 from bot.storage.campaigns import CampaignStore
 from bot.storage.chats import ChatStore
 from bot.storage.database import utcnow
+from bot.storage.feedback import FeedbackStore
 from bot.storage.figures import FigureStore
 from bot.storage.inspections import InspectionStore
 from bot.storage.media import MediaStore
@@ -53,6 +55,9 @@ class Services:
     inspections: InspectionStore
     selfchecks: SelfcheckStore
     media: MediaStore
+    feedback: FeedbackStore
+    # Which buttons (👍/👎, share) a broadcast carries.
+    buttons: Buttons
     # The one source of "now" for domain logic, so tests can move time instead of waiting.
     now: Callable[[], datetime] = field(default=utcnow)
     # Built with the Application, because they send through its Bot.

@@ -23,6 +23,8 @@ TOPICS: dict[str, str] = {
 # switched off, as residents know it from Burgernet. Students are opt-in.
 DEFAULT_TOPICS = frozenset({"burglary", "holidays", "valuables", "alerts"})
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+# The choice in the topics step of a private chat (bot/handlers/subscription.py).
+COORDINATOR = N_("I coordinate a WhatsApp neighbourhood group")
 
 Step = Literal["municipality", "neighbourhood", "topics", "language", "menu"]
 Mode = Literal["new", "edit"]
@@ -42,6 +44,9 @@ class Draft:
     municipality: str | None = None
     neighbourhood: str | None = None
     topics: list[str] = field(default_factory=lambda: sorted(DEFAULT_TOPICS))
+    # A coordinator of a WhatsApp neighbourhood group (private chats): the share button on
+    # every message.
+    coordinator: bool = False
     nonce: str = field(default_factory=lambda: secrets.token_hex(4))
     message_id: int | None = None
 
@@ -65,6 +70,7 @@ class Draft:
             municipality=chat.municipality,
             neighbourhood=chat.neighbourhood,
             topics=sorted(chat.topics or DEFAULT_TOPICS),
+            coordinator=chat.coordinator,
         )
 
     def toggle(self, topic: str) -> None:
@@ -84,4 +90,6 @@ def summary(_: Translator, config: Config, chat: Chat) -> str:
         _("Topics: <b>{names}</b>", names=topic_names),
         _("Language: <b>{name}</b>", name=LANGUAGE_NAMES.get(chat.locale, chat.locale)),
     ]
+    if chat.coordinator:
+        lines.append(_("WhatsApp group coordinator: <b>yes</b> (a share button on every message)"))
     return "\n".join(lines)

@@ -20,6 +20,7 @@ Telegram refuses. The rules, from https://core.telegram.org/bots/api#html-style 
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,6 +99,9 @@ class _Scan:
     errors: list[str] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
     stack: list[_Open] = field(default_factory=list)
+    # With `links`, a link's address follows its text: "text (url)".
+    links: bool = False
+    open_links: list[tuple[str, int]] = field(default_factory=list)  # (href, where its text starts)
 
     def content(self) -> None:
         """Something (text or a tag) appears in the innermost element."""
@@ -165,6 +169,8 @@ def _open(tag: str, raw_attrs: str, scan: _Scan) -> None:
         if blocker:
             scan.errors.append(f"<{tag}> cannot be inside <{blocker}>")
     scan.stack.append(_Open(tag))
+    if tag == "a" and scan.links:
+        scan.open_links.append((html.unescape(attrs.get("href") or ""), len(scan.parts)))
 
 
 def _close(tag: str, scan: _Scan) -> None:
@@ -172,6 +178,8 @@ def _close(tag: str, scan: _Scan) -> None:
         scan.stack.pop()
         if tag == "code" and scan.stack and scan.stack[-1].tag == "pre":
             scan.stack[-1].closed_code = True
+        if tag == "a" and scan.open_links:
+            _end_link(scan)
         return
     if any(o.tag == tag for o in scan.stack):
         scan.errors.append(f"</{tag}> closes before <{scan.stack[-1].tag}> inside it is closed")
@@ -179,6 +187,14 @@ def _close(tag: str, scan: _Scan) -> None:
             pass
     else:
         scan.errors.append(f"</{tag}> closes no open tag")
+
+
+def _end_link(scan: _Scan) -> None:
+    """After a link's text, its address in brackets, unless the text is the address."""
+    href, start = scan.open_links.pop()
+    label = "".join(scan.parts[start:]).strip()
+    if href and href not in (label, f"mailto:{label}", f"tel:{label}"):
+        scan.parts.append(f" ({href})")
 
 
 def _entity(m: re.Match[str], scan: _Scan) -> None:
@@ -199,8 +215,8 @@ def _entity(m: re.Match[str], scan: _Scan) -> None:
         scan.text(chr(code))
 
 
-def _scan(text: str) -> _Scan:
-    scan = _Scan()
+def _scan(text: str, *, links: bool = False) -> _Scan:
+    scan = _Scan(links=links)
     i = 0
     while (special := SPECIAL_RE.search(text, i)) is not None:
         start = special.start()
@@ -280,9 +296,13 @@ def html_problems(text: str) -> list[str]:
     return list(dict.fromkeys(_scan(text).errors))
 
 
-def plain_text(text: str) -> str:
-    """The text a reader sees: tags stripped, entities resolved, outer whitespace trimmed."""
-    return _shown(_scan(text))
+def plain_text(text: str, *, links: bool = False) -> str:
+    """The text a reader sees: tags stripped, entities resolved, outer whitespace trimmed.
+
+    With `links`, every link's address follows its text in brackets ("text (url)"), for plain
+    text elsewhere (a WhatsApp message), where the link would otherwise be lost.
+    """
+    return _shown(_scan(text, links=links))
 
 
 def telegram_length(text: str) -> int:

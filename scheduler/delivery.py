@@ -88,8 +88,23 @@ class StorageUnavailable(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Button:
+    """A callback button under a broadcast; `coordinators_only`: shown only to chats subscribed
+    as WhatsApp group coordinators (bot/feedback/buttons.py decides which buttons there are)."""
+
+    text: str
+    data: str
+    coordinators_only: bool = False
+
+
+# Rows of buttons, as InlineKeyboardMarkup lays them out.
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
 class Content:
-    """What a broadcast says: Telegram HTML per locale (nl is the fallback) and an image.
+    """What a broadcast says: Telegram HTML per locale (nl is the fallback), an image, and the
+    buttons under it per locale, built once per broadcast (not per chat).
 
     `image_id` is Telegram's file_id of the image once it was uploaded: the rest of the broadcast
     (and any resend after a restart) refers to it instead of uploading the file again.
@@ -98,9 +113,16 @@ class Content:
     texts: dict[str, str]
     image: Path | None = None
     image_id: str | None = None
+    buttons: dict[str, Keyboard] = field(default_factory=dict)
 
     def text(self, locale: str) -> str:
         return self.texts.get(locale) or self.texts.get("nl") or next(iter(self.texts.values()))
+
+    def keyboard(self, locale: str, coordinator: bool = False) -> Keyboard:
+        """The buttons for a chat in `locale`; coordinator-only ones only for coordinators."""
+        rows = self.buttons.get(locale) or self.buttons.get("nl") or ()
+        shown = (tuple(b for b in row if coordinator or not b.coordinators_only) for row in rows)
+        return tuple(row for row in shown if row)
 
 
 @dataclass(frozen=True)
@@ -123,6 +145,7 @@ class Delivery:
     attempts: int
     subscribed: bool
     active: bool
+    coordinator: bool = False  # a WhatsApp group coordinator: gets the share button everywhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +173,16 @@ class Sent(NamedTuple):
 
 class Sender(Protocol):
     async def __call__(
-        self, chat_id: int, text: str, image: Path | None, image_id: str | None = None
+        self,
+        chat_id: int,
+        text: str,
+        image: Path | None,
+        image_id: str | None = None,
+        *,
+        keyboard: Keyboard = (),
     ) -> Sent:
-        """Send (the photo by `image_id` when given, else uploaded from `image`) and return
-        the Telegram message id, or raise a DeliveryError."""
+        """Send (the photo by `image_id` when given, else uploaded from `image`) with the
+        buttons `keyboard` and return the Telegram message id, or raise a DeliveryError."""
 
 
 class OutboxPort(Protocol):
@@ -440,7 +469,11 @@ class DeliveryEngine:
         try:
             await self.limiter.acquire(d.chat_id, d.is_group)
             sent = await self.send(
-                d.chat_id, content.text(d.locale), content.image, content.image_id
+                d.chat_id,
+                content.text(d.locale),
+                content.image,
+                content.image_id,
+                keyboard=content.keyboard(d.locale, d.coordinator),
             )
         except RetryLater as exc:
             self.stats.rate_limited += 1

@@ -1,4 +1,4 @@
-"""Shared fixtures: the sandbox emulator and the bot running against it."""
+"""Shared fixtures: the sandbox emulator, a database, and the bot running against it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import Config
 from bot.sandbox.emulator import BotApiEmulator
+from bot.storage import Database
 from tests.harness import BotHarness, make_config
 
 # RetryAfter.retry_after as a timedelta (the int form is deprecated since PTB 22.2).
@@ -26,6 +27,17 @@ async def emu() -> AsyncIterator[BotApiEmulator]:
         yield emulator
     finally:
         await emulator.stop()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database in the test's folder, for storage tests without a bot."""
+    database = Database(tmp_path / "test.sqlite3")
+    await database.open()
+    try:
+        yield database
+    finally:
+        await database.close()
 
 
 @pytest.fixture

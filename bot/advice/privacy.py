@@ -79,7 +79,7 @@ def export_document(
 
     The subscription, their own requests, their staff roles, for a team member the requests
     whose claim or closing carries their id and name, and `extra`: other features' sections
-    (the wijkschouw, the self-check).
+    (the wijkschouw, the self-check, the votes and shares still linked to the chat).
     """
     subscription = None
     if chat is not None:

@@ -106,9 +106,10 @@ async def send_alert(
     audiences = alert_audiences(municipality.slug, hoods)
     total = 0
     for kind, audience in audiences.items():
+        key = f"alert:{alert_id}:{kind}"
         total += await services.engine.materialize(
-            f"alert:{alert_id}:{kind}",
-            content,
+            key,
+            await services.buttons.add("alert", key, str(alert_id), content),
             audience,
             now,
             None,

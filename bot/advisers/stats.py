@@ -1,9 +1,10 @@
 """Reach and results per municipality, for /stats, /figures and the half-year report.
 
-Every figure is computed from the rows themselves (chats, broadcasts and deliveries, advice
-requests, alerts), restricted to the municipalities the reader may see; deliveries count by the
-recipient's municipality, so a campaign for two municipalities splits cleanly. Deliveries of
-chats erased by /forgetme count from their anonymous tallies (bot/storage/tallies.py).
+Every figure is computed from the rows themselves (chats, broadcasts and deliveries, votes and
+shares, advice requests, alerts), restricted to the municipalities the reader may see;
+deliveries count by the recipient's municipality, so a campaign for two municipalities splits
+cleanly. Deliveries of chats erased by /forgetme count from their anonymous tallies
+(bot/storage/tallies.py).
 """
 
 from __future__ import annotations
@@ -16,11 +17,24 @@ from datetime import datetime
 from bot.advice.requests import CLOSED, OPEN
 from bot.storage.database import Database, from_db_time, to_db_time
 from bot.storage.tallies import BLOCKED_MARK
+from messages.loader import Calendar
 
 
 def _in(column: str, values: Iterable[str]) -> tuple[str, list[str]]:
     items = sorted(values)
     return f"{column} IN ({','.join('?' * len(items))})", items
+
+
+def _due_between(
+    clauses: list[str], params: list[str], start: datetime | None, end: datetime | None
+) -> None:
+    """Add the SQL for broadcasts `b` due in [start, end) (either end open when None)."""
+    if start is not None:
+        clauses.append("b.due_at >= ?")
+        params.append(to_db_time(start))
+    if end is not None:
+        clauses.append("b.due_at < ?")
+        params.append(to_db_time(end))
 
 
 @dataclass(frozen=True)
@@ -118,12 +132,7 @@ async def delivery_counts(
             clause, values = _in("b.key", keys)
             clauses.append(clause)
             params += values
-        if start is not None:
-            clauses.append("b.due_at >= ?")
-            params.append(to_db_time(start))
-        if end is not None:
-            clauses.append("b.due_at < ?")
-            params.append(to_db_time(end))
+        _due_between(clauses, params, start, end)
         return " AND ".join(clauses), params
 
     live, live_params = where("c.municipality")
@@ -242,3 +251,98 @@ async def inspection_summary(
         summary.categories[r["category"]] = summary.categories.get(r["category"], 0) + r["n"]
         summary.statuses[r["status"]] = summary.statuses.get(r["status"], 0) + r["n"]
     return result
+
+
+@dataclass
+class Feedback:
+    """What readers made of a message (or a theme): delivered, 👍/👎 votes and shares."""
+
+    delivered: int = 0
+    useful: int = 0
+    not_useful: int = 0
+    shares: int = 0
+
+    @property
+    def votes(self) -> int:
+        return self.useful + self.not_useful
+
+    @property
+    def useful_share(self) -> float | None:
+        """The share of 👍 among the votes; None without votes."""
+        return self.useful / self.votes if self.votes else None
+
+    def add(self, other: Feedback) -> None:
+        for name in ("delivered", "useful", "not_useful", "shares"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+async def feedback_counts(
+    db: Database,
+    municipalities: Iterable[str],
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    source: str | None = None,
+) -> dict[tuple[str, str], Feedback]:
+    """Votes and shares per campaign, alert or calendar entry, of chats in `municipalities`,
+    for broadcasts due in [start, end) (and of one `source`); `delivered` is left at 0."""
+    where, params = _in("f.municipality", municipalities)
+    clauses = [where]
+    _due_between(clauses, params, start, end)
+    if source is not None:
+        clauses.append("b.source = ?")
+        params.append(source)
+    rows = await db.fetchall(
+        f"""
+        SELECT b.source, b.ref, f.kind, f.value, COUNT(*) AS n
+        FROM feedback f JOIN broadcasts b ON b.key = f.broadcast_key
+        WHERE {" AND ".join(clauses)}
+        GROUP BY b.source, b.ref, f.kind, f.value
+        """,
+        params,
+    )
+    result: dict[tuple[str, str], Feedback] = {}
+    for r in rows:
+        item = result.setdefault((r["source"], r["ref"]), Feedback())
+        if r["kind"] == "share":
+            item.shares += r["n"]
+        elif r["value"] > 0:
+            item.useful += r["n"]
+        else:
+            item.not_useful += r["n"]
+    return result
+
+
+def message_feedback(
+    delivered: dict[tuple[str, str], Counts], feedback: dict[tuple[str, str], Feedback]
+) -> dict[tuple[str, str], Feedback]:
+    """Per message: the delivered count beside its votes and shares."""
+    result = {ref: Feedback(delivered=counts.sent) for ref, counts in delivered.items()}
+    for ref, item in feedback.items():
+        result.setdefault(ref, Feedback()).add(item)
+    return dict(sorted(result.items()))
+
+
+def theme_of(calendar: Calendar, source: str, ref: str) -> str:
+    """A calendar entry's theme is its file (dark_days, school_holidays, ...)."""
+    if source == "calendar":
+        try:
+            return calendar.get(ref).source.stem
+        except KeyError:
+            return "calendar"
+    return {"campaign": "campaigns", "alert": "alerts"}.get(source, source)
+
+
+def theme_feedback(
+    calendar: Calendar, per_message: dict[tuple[str, str], Feedback]
+) -> dict[str, Feedback]:
+    result: dict[str, Feedback] = {}
+    for (source, ref), item in per_message.items():
+        result.setdefault(theme_of(calendar, source, ref), Feedback()).add(item)
+    return dict(sorted(result.items()))
+
+
+def scores_low(item: Feedback, min_votes: int, below: float) -> bool:
+    """Enough votes to say, and too few of them 👍."""
+    share = item.useful_share
+    return item.votes >= min_votes and share is not None and share < below

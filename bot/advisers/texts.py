@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from telegram.constants import MessageLimit
 
-from bot.advisers.stats import Counts
+from bot.advisers.stats import Counts, Feedback
 from bot.config import Config
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from messages.telegram_html import html_problems, plain_text, telegram_length
 from scheduler.delivery import Content
 
@@ -72,6 +72,43 @@ def counts_text(_: Translator, counts: Counts) -> str:
         failed=counts.failed,
         blocked=counts.blocked,
         held=counts.held,
+    )
+
+
+# What readers call a theme (bot.advisers.stats.theme_of): a calendar file, campaigns, alerts.
+THEMES = {
+    "advice": N_("Prevention advice (PKVW)"),
+    "dark_days": N_("Dark days"),
+    "local": N_("Local messages"),
+    "neighbourhood": N_("Neighbours as eyes and ears"),
+    "school_holidays": N_("School holidays"),
+    "seasons": N_("Holiday weekends and festivities"),
+    "selfcheck": N_("Home self-check"),
+    "students": N_("Students"),
+    "summer": N_("Summer"),
+    "valuables": N_("Stop Heling"),
+    "year_end": N_("End of the year"),
+    "calendar": N_("Calendar messages"),
+    "campaigns": N_("Campaigns"),
+    "alerts": N_("Alerts"),
+}
+
+
+def theme_text(_: Translator, theme: str) -> str:
+    """A theme's name in the reader's language; a calendar file of a deployment's own by its
+    file name."""
+    return _(THEMES[theme]) if theme in THEMES else theme
+
+
+def feedback_text(_: Translator, item: Feedback) -> str:
+    """Delivered, votes, the share of 👍 and shares in one line, as /stats shows them."""
+    share = item.useful_share
+    return _(
+        "delivered {delivered} · votes {votes} · 👍 {useful} · shares {shares}",
+        delivered=item.delivered,
+        votes=item.votes,
+        useful="–" if share is None else f"{round(share * 100)}%",
+        shares=item.shares,
     )
 
 

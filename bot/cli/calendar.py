@@ -22,11 +22,13 @@ from bot.delivery import (
     build_engine,
     build_limiter,
 )
+from bot.feedback.buttons import Buttons
 from bot.files import UnsafeOutput, open_output
 from bot.i18n import Catalogues
 from bot.startup import report
 from bot.storage import Database
 from bot.storage.database import utcnow
+from bot.storage.feedback import FeedbackStore
 from bot.storage.outbox import OutboxStore
 from bot.subscription import DEFAULT_TOPICS
 from messages.content_rules import without_sources
@@ -269,7 +271,12 @@ async def send_now(config: Config, token: str, entry_id: str, municipalities: li
     db = Database(config.storage.path)
     await db.open()
     outbox = OutboxStore(db)
-    source = build_calendar_source(config, load_calendar(), outbox)
+    calendar = load_calendar()
+    source = build_calendar_source(config, calendar, outbox)
+    locale = config.locale
+    i18n = Catalogues(locale.available, locale.default, locale.tz)
+    # With the same 👍/👎 and share buttons as when the planner sends it.
+    resolve = Buttons(config, i18n, FeedbackStore(db), calendar).resolver(source.resolve)
     limiter = build_limiter(config)
     bot = build_bot(token, config.telegram.base_url, limiter)
     lock = InstanceLock(config.storage.path)
@@ -288,7 +295,7 @@ async def send_now(config: Config, token: str, entry_id: str, municipalities: li
                 if state is not None and state[0] == "skipped":
                     await outbox.revive(key, now)
                 await outbox.plan([broadcast])
-                resolved = await source.resolve(broadcast)
+                resolved = await resolve(broadcast)
                 if isinstance(resolved, str):
                     await outbox.skip(key, resolved)
                     print(f"{key}: not sent: {resolved}")

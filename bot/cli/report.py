@@ -16,15 +16,21 @@ from pathlib import Path
 from typing import Any
 
 from bot.advisers.stats import (
+    Feedback,
     advice_summary,
     by_source_ref,
     delivery_counts,
+    feedback_counts,
     inspection_summary,
+    message_feedback,
     subscribers,
+    theme_feedback,
 )
+from bot.advisers.texts import theme_text
 from bot.cli.common import add_output, load_or_report, open_database
 from bot.config import Config
 from bot.csv_files import write_csv
+from bot.feedback.buttons import SOURCES
 from bot.files import UnsafeOutput, open_output, output_folder
 from bot.i18n import Catalogues, Translator
 from bot.storage.alerts import AlertStore
@@ -32,6 +38,7 @@ from bot.storage.campaigns import CampaignStore
 from bot.storage.database import utcnow
 from bot.storage.figures import FigureStore
 from bot.wijkschouw.texts import category_text, status_text
+from messages.loader import load_calendar
 
 Row = tuple[str, str, str, str, int | float | str]  # section, municipality, item, metric, value
 
@@ -89,9 +96,20 @@ async def collect(config: Config, start_day: date, end_day: date) -> list[Row]:
                 ("reach", slug, "", "net_change_in_period", s.change),
             ]
         per_key = await delivery_counts(db, utcnow(), start=start, end=end)
-        for (source, ref), counts in by_source_ref(per_key).items():
+        per_message = by_source_ref(per_key)
+        for (source, ref), counts in per_message.items():
             for metric in ("sent", "failed", "blocked"):
                 rows.append((f"deliveries_{source}", "", ref, metric, getattr(counts, metric)))
+        votes = await feedback_counts(db, slugs, start=start, end=end)
+        feedback = {
+            key: item
+            for key, item in message_feedback(per_message, votes).items()
+            if key[0] in SOURCES
+        }
+        for (source, ref), item in feedback.items():
+            rows += _feedback_rows(f"feedback_{source}", ref, item)
+        for theme, item in theme_feedback(load_calendar(), feedback).items():
+            rows += _feedback_rows("feedback_theme", theme, item)
         for campaign in await CampaignStore(db).between(start, end):
             rows.append(
                 (
@@ -130,6 +148,19 @@ async def collect(config: Config, start_day: date, end_day: date) -> list[Row]:
 
 def _num(value: float | None) -> float | str:
     return "" if value is None else round(value, 1)
+
+
+def _feedback_rows(section: str, item_name: str, item: Feedback) -> list[Row]:
+    """Delivered, votes (👍, 👎, the share of 👍 from 0 to 1) and shares of one message or theme."""
+    share = item.useful_share
+    return [
+        (section, "", item_name, "delivered", item.delivered),
+        (section, "", item_name, "votes", item.votes),
+        (section, "", item_name, "useful", item.useful),
+        (section, "", item_name, "not_useful", item.not_useful),
+        (section, "", item_name, "useful_share", "" if share is None else round(share, 2)),
+        (section, "", item_name, "shares", item.shares),
+    ]
 
 
 def summary(_: Translator, config: Config, start: date, end: date, rows: list[Row]) -> str:
@@ -174,6 +205,19 @@ def summary(_: Translator, config: Config, start: date, end: date, rows: list[Ro
         ),
         "- " + _("Neighbourhood alerts: {n}", n=total("alerts", "alerts")),
         "",
+        "## " + _("Feedback"),
+        "- "
+        + _(
+            "Votes: {votes} (useful: {useful}), shares in WhatsApp groups: {shares}",
+            votes=total("feedback_theme", "votes"),
+            useful=total("feedback_theme", "useful"),
+            shares=total("feedback_theme", "shares"),
+        ),
+        "",
+        _row([_("theme"), _("delivered"), _("votes"), _("useful"), _("shares")]),
+        "|---|---|---|---|---|",
+        *_theme_lines(_, rows),
+        "",
         "## " + _("Advice requests"),
         "- "
         + _(
@@ -195,13 +239,33 @@ def summary(_: Translator, config: Config, start: date, end: date, rows: list[Ro
         "",
         "## " + _("Home burglaries per year"),
         "",
-        f"| {_('municipality')} | " + " | ".join(years) + " |",
+        _row([_("municipality"), *years]),
         "|---|" + "---|" * len(years),
     ]
     for slug, name in names.items():
         per_year = {i: v for s, m, i, _k, v in rows if s == "figures" and m == slug}
-        lines.append(f"| {name} | " + " | ".join(str(per_year.get(y, "")) for y in years) + " |")
+        lines.append(_row([name, *(str(per_year.get(y, "")) for y in years)]))
     return "\n".join(lines) + "\n"
+
+
+def _theme_lines(_: Translator, rows: list[Row]) -> list[str]:
+    """The report.md table: one row per theme, named in the report's language."""
+    themes: dict[str, dict[str, int | float | str]] = {}
+    for section, _m, item, metric, value in rows:
+        if section == "feedback_theme":
+            themes.setdefault(item, {})[metric] = value
+    lines = []
+    for theme, v in themes.items():
+        share = v["useful_share"]
+        useful = f"{round(float(share) * 100)} %" if share != "" else "–"
+        name = theme_text(_, theme)
+        lines.append(_row([name, str(v["delivered"]), str(v["votes"]), useful, str(v["shares"])]))
+    return lines
+
+
+def _row(cells: list[str]) -> str:
+    """A Markdown table row. (Not an f-string with _() inside: pybabel would not extract it.)"""
+    return "| " + " | ".join(cells) + " |"
 
 
 def _years(rows: list[Row]) -> list[str]:

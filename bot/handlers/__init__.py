@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from bot.feedback.buttons import SHARE_PREFIX, VOTE_PREFIX
 from bot.handlers import (
     advice,
     alerts,
     campaign_wizard,
     campaigns,
     common,
+    feedback,
     findings,
     membership,
     presses,
@@ -46,6 +48,10 @@ PRESSES: dict[str, presses.Who] = {
     wijkschouw.CONFIRM_PREFIX: "anyone",
     BOARD_PREFIX: "anyone",
     wijkschouw_team.MARK_PREFIX: "anyone",
+    # The buttons under broadcasts: the handlers check that the message is that chat's
+    # delivery, the chat still subscribed and the presser its user or a member of the group.
+    VOTE_PREFIX: "anyone",
+    SHARE_PREFIX: "anyone",
     alerts.PREFIX: "adviser",
     campaigns.PREFIX: "adviser",
     tailoring.PREFIX: "adviser",
@@ -73,6 +79,8 @@ def register_all(app: BotApplication) -> None:
     wijkschouw_team.register(app)
     subscription.register(app)
     topic_offer.register(app)
+    # The buttons under broadcasts (VOTE_PREFIX, SHARE_PREFIX) and /buttons.
+    feedback.register(app)
     common.register(app)
     advice.register(app)
     team.register(app)

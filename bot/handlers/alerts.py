@@ -148,7 +148,7 @@ async def on_text(update: Update, context: BotContext) -> str | int:
     content = alert_content(
         context.services, alert_area(municipality, draft["neighbourhoods"]), draft["text"]
     )
-    refusal = await preview(context, _, chat.id, content)
+    refusal = await preview(context, _, chat.id, content, "alert")
     if refusal is not None:
         await message.reply_text(refusal)
         return TEXT

@@ -662,7 +662,7 @@ async def _preview(update: Update, context: BotContext, draft: Draft) -> str:
     assert chat is not None and user is not None
     services = context.services
     draft["editing"] = False
-    refusal = await preview(context, _, chat.id, _content(draft))
+    refusal = await preview(context, _, chat.id, _content(draft), "campaign")
     if refusal is not None:
         await context.bot.send_message(chat.id, refusal)
         draft["editing"] = True
@@ -717,7 +717,7 @@ async def on_test_send(update: Update, context: BotContext) -> str | int:
     query, chat = update.callback_query, update.effective_chat
     assert query is not None and chat is not None
     _ = await context.translator(update)
-    refusal = await preview(context, _, chat.id, _content(_draft(context)))
+    refusal = await preview(context, _, chat.id, _content(_draft(context)), "campaign")
     await query.answer(refusal or _("Sent to you only."), show_alert=bool(refusal))
     return PREVIEW
 

@@ -113,7 +113,9 @@ async def ask_approval(context: BotContext, campaign: Campaign) -> int:
         if chat is None:
             continue
         _ = services.i18n.get(chat.locale)
-        if await send_as_recipients_see_it(context, user_id, campaign.content, [chat.locale]):
+        if await send_as_recipients_see_it(
+            context, user_id, campaign.content, [chat.locale], "campaign"
+        ):
             continue
         due = campaign.due_at
         request = await tell(

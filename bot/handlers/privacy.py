@@ -48,6 +48,13 @@ async def privacy(update: Update, context: BotContext) -> None:
         "when you ask for a reminder (until it is sent) or send them with an advice request.",
         days=context.services.config.privacy.retention_days,
     )
+    text += "\n\n" + _(
+        "<b>Votes and shares</b>: when you press 👍, 👎 or Share under a message, I count it "
+        "for that message and your municipality, not for you. To let you change your vote I "
+        "keep a coded link to your chat for {days} days; /stop and /forgetme delete it at once. "
+        "If you said you coordinate a WhatsApp group, I keep that with your subscription.",
+        days=context.services.config.feedback.vote_days,
+    )
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
@@ -64,7 +71,13 @@ async def my_data(update: Update, context: BotContext) -> None:
         services.now(),
         [grant for grant in await services.roles.all() if grant.user_id == user.id],
         await services.advice.handled_by(user.id),
-        extra=await neighbourhood_privacy.personal_data(services, user.id),
+        extra={
+            **await neighbourhood_privacy.personal_data(services, user.id),
+            "votes_and_shares": [
+                {"kind": kind, "message": key, "value": value}
+                for kind, key, value in await services.feedback.linked_to(user.id)
+            ],
+        },
     )
     await message.reply_document(
         InputFile(document, filename="buurtwacht-mydata.json"),
@@ -116,6 +129,9 @@ async def forget_button(update: Update, context: BotContext) -> None:
     services = context.services
     requests = await services.advice.forget_user(user.id, services.now())
     handled = await services.advice.forget_team_member(user.id, services.now())
+    # Before the chat row goes (and its deliveries are folded into anonymous tallies): its
+    # deliveries name the messages whose vote links to delete.
+    await services.feedback.unlink_chat(user.id)
     await services.chats.delete(user.id)
     await services.roles.forget_label(user.id)
     await neighbourhood_privacy.forget(services, context.bot, user.id)

@@ -16,18 +16,24 @@ from bot.advisers.stats import (
     advice_summary,
     by_source_ref,
     delivery_counts,
+    feedback_counts,
     inspection_summary,
+    message_feedback,
     subscribers,
+    theme_feedback,
 )
 from bot.advisers.texts import (
     chunks,
     counts_text,
     duration_text,
+    feedback_text,
     find_municipality,
     scope_text,
+    theme_text,
     title_of,
 )
 from bot.auth import guard
+from bot.feedback.buttons import SOURCES
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.wijkschouw.model import CATEGORIES, STATUS_NAMES
@@ -99,6 +105,20 @@ async def stats(update: Update, context: BotContext) -> None:
         lines.append(f"{label}: {counts_text(_, counts)}")
     if not totals:
         lines.append(_("Nothing was sent in this period."))
+    votes = await feedback_counts(services.db, scope, start=now - PERIOD)
+    per_message = {
+        ref: item for ref, item in message_feedback(totals, votes).items() if ref[0] in SOURCES
+    }
+    if per_message:
+        lines += ["", _("<b>Feedback per message</b>")]
+        for (source, ref), item in per_message.items():
+            label = html.escape(await _label(services, _, source, ref))
+            lines.append(f"{label}: {feedback_text(_, item)}")
+        lines += ["", _("<b>Feedback per theme</b>")]
+        lines += [
+            f"{theme_text(_, theme)}: {feedback_text(_, item)}"
+            for theme, item in theme_feedback(services.calendar, per_message).items()
+        ]
     advice = await advice_summary(services.db, scope, now - PERIOD, now)
     alerts = await services.alerts.count(scope, now - PERIOD, now)
     lines += [

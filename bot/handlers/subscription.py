@@ -28,7 +28,7 @@ from bot.handlers.advice import start_markup as advice_start_markup
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext
 from bot.storage.chats import Chat, ChatKind
-from bot.subscription import LANGUAGE_NAMES, TOPICS, Draft, summary
+from bot.subscription import COORDINATOR, LANGUAGE_NAMES, TOPICS, Draft, summary
 
 WIZARD_KEY = "wizard"
 DEEP_LINK_RE = re.compile(r"^gem_([a-z0-9-]+)$")
@@ -38,7 +38,7 @@ STOP_PREFIX = "stop"
 STEP_VERBS: dict[str, frozenset[str]] = {
     "municipality": frozenset({"mun"}),
     "neighbourhood": frozenset({"hood"}),
-    "topics": frozenset({"topic", "topics_done"}),
+    "topics": frozenset({"topic", "coordinator", "topics_done"}),
     "language": frozenset({"lang"}),
     "menu": frozenset({"menu"}),
 }
@@ -85,8 +85,15 @@ def _render(
             [_button(("✅ " if key in draft.topics else "⬜ ") + _(label), draft, f"topic:{key}")]
             for key, label in TOPICS.items()
         ]
-        rows.append([_button(_("Confirm"), draft, "topics_done")])
         text = _("Which messages would you like? Tap a topic to switch it on or off.")
+        if chat.kind == "private":
+            mark = "✅ " if draft.coordinator else "⬜ "
+            rows.append([_button(mark + _(COORDINATOR), draft, "coordinator")])
+            text += "\n\n" + _(
+                "Do you coordinate a WhatsApp neighbourhood group? Then switch that on too: "
+                "every message gets a button to share it in your group."
+            )
+        rows.append([_button(_("Confirm"), draft, "topics_done")])
         return text, InlineKeyboardMarkup(rows)
     if draft.step == "language":
         buttons = [
@@ -254,7 +261,10 @@ async def stop_button(update: Update, context: BotContext) -> None:
     chat = await _ensure_chat(update, context)
     _ = context.services.i18n.get(chat.locale)
     if query.data == f"{STOP_PREFIX}:yes" and chat.subscribed:
-        await context.services.chats.unsubscribe(chat.chat_id)
+        services = context.services
+        # Its votes and shares stay as anonymous counts, no longer linkable to the chat.
+        await services.feedback.unlink_chat(chat.chat_id)
+        await services.chats.unsubscribe(chat.chat_id)
         context.chat_data.pop(WIZARD_KEY, None)  # type: ignore[union-attr]
         # What the person was in the middle of in this chat ends with the subscription.
         end_conversations(context.application, user.id, chat.chat_id)
@@ -304,6 +314,7 @@ async def wizard_button(update: Update, context: BotContext) -> None:
             neighbourhood=draft.neighbourhood,
             topics=frozenset(draft.topics),
             locale=chat.locale,
+            coordinator=draft.coordinator and chat.kind == "private",
         )
         saved = await chats.get(chat.chat_id)
         assert saved is not None
@@ -328,6 +339,8 @@ async def wizard_button(update: Update, context: BotContext) -> None:
             chat, draft.step = await save(), "menu"
     elif verb == "topic" and arg in TOPICS:
         draft.toggle(arg)
+    elif verb == "coordinator" and chat.kind == "private":
+        draft.coordinator = not draft.coordinator
     elif verb == "topics_done":
         if not draft.topics:
             await query.answer(_("Choose at least one topic."), show_alert=True)

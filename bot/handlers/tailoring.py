@@ -37,6 +37,7 @@ from bot.commands import CANCEL
 from bot.config import Municipality
 from bot.handlers import conversation, prompts
 from bot.handlers.conversation import END, persistent_conversation, refuse_text, send, spend
+from bot.handlers.feedback import LOW_SCORE_LEGEND, low_score_marks
 from bot.i18n import Html, Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.outbox import Override
@@ -154,6 +155,7 @@ async def _month_view(
     last = _month_start(month, 1) - timedelta(days=1)
     items = await _month_items(services, _, municipality.slug, first, last)
     overrides = await _overrides(services, municipality.slug)
+    low = await low_score_marks(services, municipality.slug)
     busy = busy_days(items, tz)
     lines = [
         _(
@@ -174,7 +176,7 @@ async def _month_view(
         mark = ""
         if item.kind == "calendar":
             local = services.calendar.get(item.ref).local
-            mark = _override_mark(overrides, item.ref, day, local=local)
+            mark = _override_mark(overrides, item.ref, day, local=local) + low.get(item.ref, "")
         title = item_title(_, item)
         lines.append(
             f"{'❗' if day in busy else ''}{_.fmt_datetime(item.at, 'EEE d MMM HH:mm')} · "
@@ -183,6 +185,8 @@ async def _month_view(
         if item.kind == "calendar" and item.at > services.now() and len(rows) < MAX_BUTTONS:
             label = f"{mark}{_.fmt_date(day, 'd MMM')} · {title}"
             rows.append([_button(label, f"o:{index}:{day:%Y%m%d}:{item.ref}")])
+    if any(item.kind == "calendar" and item.ref in low for item in items):
+        lines.insert(2, _(LOW_SCORE_LEGEND, name=municipality.name))
     if not items:
         lines.append(_("Nothing planned in this month."))
     today_month = _month_start(_today(services))
@@ -291,6 +295,8 @@ async def _occurrence_view(
                 name=municipality.name,
                 status=_status(_, override, municipality, local=entry.local),
             ),
+            # The id that `/buttons off ENTRY` and `buurtwacht calendar` take.
+            _("Entry id: <code>{id}</code>", id=entry.id),
             "",
             Html(texts.get(_.locale) or next(iter(texts.values()))),
         ]

@@ -28,6 +28,8 @@ class Chat:
     created_at: str
     updated_at: str
     subscribed_at: str | None
+    # Coordinates a WhatsApp neighbourhood group: gets the share button on every message.
+    coordinator: bool = False
 
 
 def _row_to_chat(row: aiosqlite.Row) -> Chat:
@@ -43,6 +45,7 @@ def _row_to_chat(row: aiosqlite.Row) -> Chat:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         subscribed_at=row["subscribed_at"],
+        coordinator=bool(row["coordinator"]),
     )
 
 
@@ -127,17 +130,27 @@ class ChatStore:
         neighbourhood: str | None,
         topics: frozenset[str],
         locale: str,
+        coordinator: bool = False,
     ) -> None:
         now = to_db_time(utcnow())
         await self._write(
             chat_id,
             """
             UPDATE chats SET municipality = ?, neighbourhood = ?, topics = ?, locale = ?,
-                subscribed = 1, active = 1, updated_at = ?,
+                coordinator = ?, subscribed = 1, active = 1, updated_at = ?,
                 subscribed_at = COALESCE(subscribed_at, ?)
             WHERE chat_id = ?
             """,
-            (municipality, neighbourhood, ",".join(sorted(topics)), locale, now, now, chat_id),
+            (
+                municipality,
+                neighbourhood,
+                ",".join(sorted(topics)),
+                locale,
+                int(coordinator),
+                now,
+                now,
+                chat_id,
+            ),
         )
 
     async def set_locale(self, chat_id: int, locale: str) -> None:
@@ -160,7 +173,7 @@ class ChatStore:
             chat_id,
             """
             UPDATE chats SET municipality = NULL, neighbourhood = NULL, topics = '',
-                subscribed = 0, subscribed_at = NULL, updated_at = ?
+                coordinator = 0, subscribed = 0, subscribed_at = NULL, updated_at = ?
             WHERE chat_id = ?
             """,
             (to_db_time(utcnow()), chat_id),

@@ -443,4 +443,32 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )
         """,
     ),
+    # 13: sharing and feedback. A chat may subscribe as a WhatsApp group coordinator (the share
+    # button on every message). Votes and shares are stored by message key and municipality;
+    # `chat_hash` is a keyed hash of (chat id, message key) with a deployment key (step 11),
+    # kept only so that a chat votes once and may change its vote; it is set to NULL when the
+    # vote closes, on /stop and on /forgetme, which leaves an anonymous count.
+    (
+        "ALTER TABLE chats ADD COLUMN coordinator INTEGER NOT NULL DEFAULT 0 "
+        "CHECK (coordinator IN (0, 1))",
+        """
+        CREATE TABLE feedback (
+            id            INTEGER PRIMARY KEY,
+            kind          TEXT NOT NULL CHECK (kind IN ('vote', 'share')),
+            broadcast_key TEXT NOT NULL REFERENCES broadcasts (key) ON DELETE CASCADE,
+            municipality  TEXT NOT NULL,
+            value         INTEGER NOT NULL CHECK (value IN (-1, 1)),
+            chat_hash     TEXT UNIQUE
+        )
+        """,
+        "CREATE INDEX feedback_broadcast ON feedback (broadcast_key)",
+        # Calendar entries whose messages carry no buttons (an admin's choice, audit-logged).
+        """
+        CREATE TABLE feedback_off (
+            entry_id   TEXT PRIMARY KEY,
+            created_by INTEGER,
+            created_at TEXT NOT NULL
+        )
+        """,
+    ),
 ]

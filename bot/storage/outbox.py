@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from bot.storage.chats import with_events
 from bot.storage.database import Database, from_db_time, to_db_time, utcnow
-from scheduler.delivery import Audience, Content, Delivery, Outcome
+from scheduler.delivery import Audience, Button, Content, Delivery, Outcome
 from scheduler.planner import PlannedBroadcast
 
 
@@ -25,15 +25,25 @@ def content_to_json(content: Content) -> str:
     }
     if content.image_id:
         data["image_id"] = content.image_id
+    if content.buttons:
+        data["buttons"] = {
+            locale: [[vars(button) for button in row] for row in rows]
+            for locale, rows in content.buttons.items()
+        }
     return json.dumps(data, ensure_ascii=False)
 
 
 def content_from_json(value: str) -> Content:
     data = json.loads(value)
+    buttons = {
+        locale: tuple(tuple(Button(**button) for button in row) for row in rows)
+        for locale, rows in data.get("buttons", {}).items()
+    }
     return Content(
         texts=data["texts"],
         image=Path(data["image"]) if data.get("image") else None,
         image_id=data.get("image_id"),
+        buttons=buttons,
     )
 
 
@@ -289,7 +299,7 @@ class OutboxStore:
         rows = await self.db.fetchall(
             f"""
             SELECT d.id, d.broadcast_key, d.chat_id, d.locale, d.attempts,
-                   c.kind, c.subscribed, c.active
+                   c.kind, c.subscribed, c.active, c.coordinator
             FROM deliveries d JOIN chats c ON c.chat_id = d.chat_id
             WHERE d.state = 'pending' AND d.not_before <= ? AND d.id NOT IN ({excluded})
             ORDER BY d.not_before, d.id LIMIT ?
@@ -306,6 +316,7 @@ class OutboxStore:
                 attempts=r["attempts"],
                 subscribed=bool(r["subscribed"]),
                 active=bool(r["active"]),
+                coordinator=bool(r["coordinator"]),
             )
             for r in rows
         ]

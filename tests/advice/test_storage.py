@@ -4,11 +4,7 @@ the state machine, erasing personal fields (down to the bytes in the file) and l
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.advice.requests import LimitCheck
 from bot.storage import Database
@@ -18,16 +14,6 @@ from bot.storage.teams import TeamStore
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 NAME = "Wilhelmina Zwanenburg-Vrielink"
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "advice.sqlite3")
-    await database.open()
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 def new(user_id: int = 1, name: str = NAME, municipality: str = "enschede") -> NewRequest:

@@ -73,6 +73,21 @@ def test_each_validation_error_names_key_and_problem(mutate: Any, expected: str)
     assert any(expected in p for p in problems), problems
 
 
+def test_sharing_and_feedback_keys_have_bounds() -> None:
+    raw = example()
+    assert raw["sharing"]["enabled"] and raw["feedback"]["vote_days"] == 30
+    raw["sharing"]["topics"] = ["burglary", "weather"]
+    raw["feedback"].update(vote_days=0, min_votes=0, low_below=1.5)
+    assert sorted(p.split(":")[0] for p in problems_of(raw)) == [
+        "feedback.low_below",
+        "feedback.min_votes",
+        "feedback.vote_days",
+        "sharing.topics[1]",
+    ]
+    raw["feedback"].update(vote_days=366, min_votes=10_001, low_below=0.0)
+    assert len(problems_of(raw)) == 4
+
+
 def test_all_problems_are_reported_at_once() -> None:
     raw = example()
     raw["storage"]["path"] = 1

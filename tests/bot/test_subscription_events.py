@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.advisers.stats import Subscribers, subscribers
 from bot.storage import Database
@@ -16,16 +12,6 @@ from bot.storage.outbox import OutboxStore
 from scheduler.delivery import Outcome
 
 TOPICS = frozenset({"burglary"})
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(tmp_path / "events.sqlite3")
-    await db.open()
-    try:
-        yield db
-    finally:
-        await db.close()
 
 
 async def subscribe(chats: ChatStore, chat_id: int, municipality: str) -> None:

@@ -13,7 +13,7 @@ from bot.config import Config
 from bot.handlers.topic_offer import send_topic_offers
 from bot.sandbox.emulator import BotApiEmulator
 from bot.storage import Database
-from bot.storage.chats import ChatStore
+from bot.storage.database import to_db_time
 from bot.storage.migrations import MIGRATIONS
 from tests.harness import BotHarness
 
@@ -29,19 +29,27 @@ NIGHT = datetime(2027, 3, 2, 22, 30, tzinfo=UTC)  # 23:30 in Enschede: quiet hou
 
 
 async def subscribed_before_the_change(config: Config, chats: dict[int, set[str]]) -> None:
-    """The database as the previous version left it: these chats subscribed with `topics`."""
+    """The database as the previous version left it: these chats subscribed with `topics`
+    (written as that version wrote them: the chat columns of its schema only)."""
     db = Database(config.storage.path)
     await db.open(migrate_to=OFFERS_VERSION - 1)
-    store = ChatStore(db)
-    for chat_id, topics in chats.items():
-        await store.ensure(chat_id, "group" if chat_id < 0 else "private", "en")
-        await store.subscribe(
-            chat_id,
-            municipality="enschede",
-            neighbourhood=None,
-            topics=frozenset(topics),
-            locale="nl" if chat_id < 0 else "en",
-        )
+    now = to_db_time(DAYTIME)
+    await db.executemany(
+        "INSERT INTO chats (chat_id, kind, locale, municipality, topics, subscribed, "
+        "created_at, updated_at, subscribed_at) VALUES (?, ?, ?, 'enschede', ?, 1, ?, ?, ?)",
+        [
+            (
+                chat_id,
+                "group" if chat_id < 0 else "private",
+                "nl" if chat_id < 0 else "en",
+                ",".join(sorted(topics)),
+                now,
+                now,
+                now,
+            )
+            for chat_id, topics in chats.items()
+        ],
+    )
     await db.close()
 
 

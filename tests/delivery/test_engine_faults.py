@@ -32,6 +32,7 @@ from scheduler.delivery import (
     Audience,
     Content,
     DeliveryEngine,
+    Keyboard,
     Sent,
     duplicate_bound,
     workers_for,
@@ -132,11 +133,17 @@ class PoisonedSender:
         self.inner, self.poisoned = inner, poisoned
 
     async def __call__(
-        self, chat_id: int, text: str, image: Path | None, image_id: str | None = None
+        self,
+        chat_id: int,
+        text: str,
+        image: Path | None,
+        image_id: str | None = None,
+        *,
+        keyboard: Keyboard = (),
     ) -> Sent:
         if chat_id in self.poisoned and image is None:
             raise KeyError("a bug in the sender")
-        return await self.inner(chat_id, text, image, image_id)
+        return await self.inner(chat_id, text, image, image_id, keyboard=keyboard)
 
 
 async def test_poisoned_rows_end_failed_or_retried_and_the_good_ones_all_go_out(
