@@ -18,6 +18,7 @@ from bot.config import Config
 from bot.delivery import build_engine, build_limiter, build_planner
 from bot.handlers import register_all
 from bot.handlers.topic_offer import schedule_topic_offers
+from bot.handlers.visits import schedule_visit_jobs
 from bot.i18n import Catalogues
 from bot.inspection_reports import start_wijkschouw
 from bot.menus import publish_menus
@@ -116,6 +117,7 @@ async def on_startup(app: BotApplication) -> None:
     await publish_menus(app.bot, services.i18n)
     await publish_staff_menus(app.bot, services)
     schedule_advice_jobs(app)
+    schedule_visit_jobs(app)
     schedule_topic_offers(app)
     await start_wijkschouw(app)
     schedule_selfcheck_jobs(app)

@@ -8,8 +8,10 @@ from bot.handlers import (
     campaign_wizard,
     campaigns,
     common,
+    contact,
     findings,
     membership,
+    my_requests,
     presses,
     privacy,
     reports,
@@ -18,10 +20,12 @@ from bot.handlers import (
     subscription,
     tailoring,
     team,
+    team_done,
     topic_offer,
     wijkschouw,
     wijkschouw_team,
 )
+from bot.handlers.request_notices import REQUEST_PREFIX
 from bot.inspection_reports import BOARD_PREFIX, CLOSE_PREFIX, JOIN_PREFIX
 from bot.services import BotApplication
 from bot.teamwork import TEAM_PREFIX
@@ -34,7 +38,10 @@ PRESSES: dict[str, presses.Who] = {
     subscription.STOP_PREFIX: "anyone",
     privacy.PREFIX: "anyone",
     advice.PREFIX: "anyone",
+    # The resident's buttons about their request; the handler checks it is theirs.
+    REQUEST_PREFIX: "anyone",
     TEAM_PREFIX: "anyone",
+    team_done.PREFIX: "anyone",
     team.LINK_PREFIX: "anyone",
     topic_offer.PREFIX: "anyone",
     selfcheck.PREFIX: "anyone",
@@ -74,8 +81,13 @@ def register_all(app: BotApplication) -> None:
     subscription.register(app)
     topic_offer.register(app)
     common.register(app)
+    # Replies to the bot's "message for the resident/team" questions only (a filter on the
+    # chat's questions): before the advice conversation's texts and the team's own replies.
+    contact.register(app)
     advice.register(app)
+    my_requests.register(app)
     team.register(app)
+    team_done.register(app)
     privacy.register(app)
     # Must stay last: replies to whatever no feature handled.
     common.register_fallbacks(app)

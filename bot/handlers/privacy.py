@@ -12,9 +12,10 @@ from bot import neighbourhood_privacy
 from bot.advice.privacy import export_document
 from bot.erasure import complete_erasure, forget_ptb_state
 from bot.handlers import prompts
+from bot.handlers.request_notices import tell_withdrawn
 from bot.handlers.team import forget_member_prompts
 from bot.services import BotApplication, BotContext
-from bot.teamwork import refresh_team_message
+from bot.teamwork import refresh_team_message, show_erased
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ async def forget_button(update: Update, context: BotContext) -> None:
         await query.answer()
         return
     services = context.services
-    requests = await services.advice.forget_user(user.id, services.now())
+    erased = await services.advice.forget_user(user.id, services.now())
     handled = await services.advice.forget_team_member(user.id, services.now())
     await services.chats.delete(user.id)
     await services.roles.forget_label(user.id)
@@ -123,12 +124,15 @@ async def forget_button(update: Update, context: BotContext) -> None:
     # Drafts in PTB's persisted data may hold a name or phone number too, and a conversation
     # in progress must not wait for a draft that is gone.
     forget_ptb_state(context.application, user.id)
-    for request in [*requests, *handled]:
+    await show_erased(services, context.bot, erased)
+    for item in erased:
+        await tell_withdrawn(context.application, item)
+    for request in handled:
         await refresh_team_message(services, context.bot, request)
     log.info(
         "forgot user_id=%s: %d advice request(s) erased, %d handled as a team member",
         user.id,
-        len(requests),
+        len(erased),
         len(handled),
     )
     await complete_erasure(context.application)

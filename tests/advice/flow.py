@@ -111,5 +111,18 @@ async def closed_request(
     await submit(emu, anna)
     post = emu.last(group.id)
     await press(emu, member, group.id, "Claim", post)
-    await press(emu, member, group.id, "Done", post)
+    await mark_done(emu, member, group.id, post)
     return group, member, post
+
+
+async def mark_done(
+    emu: BotApiEmulator, member: int, group: int, post: SentMessage, label: str = ""
+) -> SentMessage:
+    """Done on the team message, then yes to "Did the visit take place?"; returns the
+    question (now saying it is done, with Undo)."""
+    await press(emu, member, group, "Done", emu.message(group, post.message_id))
+    question = emu.last(group)
+    assert "did the visit for" in question.text
+    yes = label or next(text for text in labels(question) if text.startswith("Yes"))
+    await press(emu, member, group, yes, question)
+    return emu.message(group, question.message_id)

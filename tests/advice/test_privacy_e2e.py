@@ -11,7 +11,7 @@ import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
 from bot.teamwork import purge_expired
-from tests.advice.flow import NAME, closed_request, make_team, press, say, submit
+from tests.advice.flow import NAME, closed_request, make_team, mark_done, press, say, submit
 from tests.harness import BotHarness
 
 PHONE_DIGITS = "612345678"
@@ -138,7 +138,7 @@ async def test_team_member_sees_and_forgets_what_is_stored_about_them(
     first = await submit(emu, anna)
     first_post = emu.last(group.id)
     await press(emu, member, group.id, "Claim", first_post)
-    await press(emu, member, group.id, "Done", first_post)
+    await mark_done(emu, member, group.id, first_post)
     second = await submit(emu, bert, postcode="7512 AB")
     second_post = emu.last(group.id)
     await press(emu, member, group.id, "Claim", second_post)
@@ -165,5 +165,5 @@ async def test_team_member_sees_and_forgets_what_is_stored_about_them(
     assert "Claimed on" in emu.message(group.id, second_post.message_id).text
     # The claim stays a claim: another member of the team may plan it now.
     second_post = emu.message(group.id, second_post.message_id)
-    await press(emu, lead, group.id, "Appointment planned", second_post)
+    await press(emu, lead, group.id, "Plan appointment", second_post)
     assert "reply to this message" in emu.last(group.id).text
