@@ -72,12 +72,9 @@ def parse_house_number(text: str) -> str | None:
     )
 
 
-def parse_phone(text: str) -> str | None:
-    """A Dutch mobile or landline number, in national or +31 form, as E.164 ("+31612345678").
-
-    libphonenumber (the `phonenumbers` port) knows the Dutch numbering plan, so area codes and
-    lengths are checked against real data instead of a hand-written regular expression.
-    """
+def _dutch_number(text: str) -> phonenumbers.PhoneNumber | None:
+    """A valid Dutch number (libphonenumber knows the Dutch numbering plan, so area codes and
+    lengths are checked against real data instead of a hand-written regular expression)."""
     if len(text) > 40:
         return None
     try:
@@ -86,8 +83,13 @@ def parse_phone(text: str) -> str | None:
         return None
     if number.country_code != 31 or not phonenumbers.is_valid_number(number):
         return None
-    kind = phonenumbers.number_type(number)
-    if kind not in (
+    return number
+
+
+def parse_phone(text: str) -> str | None:
+    """A Dutch mobile or landline number, in national or +31 form, as E.164 ("+31612345678")."""
+    number = _dutch_number(text)
+    if number is None or phonenumbers.number_type(number) not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
@@ -99,15 +101,12 @@ def parse_phone(text: str) -> str | None:
 def parse_team_phone(text: str) -> str | None:
     """The number a team or municipality is called on: any valid Dutch number, also the
     municipal 14 0xx numbers and 0800/0900 lines (which residents may not give as their own)."""
-    if len(text) > 40:
-        return None
-    try:
-        number = phonenumbers.parse(text, "NL")
-    except phonenumbers.NumberParseException:
-        return None
-    if number.country_code != 31 or not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    number = _dutch_number(text)
+    return (
+        None
+        if number is None
+        else phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    )
 
 
 def format_phone(e164: str) -> str:

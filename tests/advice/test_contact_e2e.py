@@ -5,7 +5,6 @@ moment doesn't suit me". The texts are not stored and not logged, and go with /f
 from __future__ import annotations
 
 import logging
-import tomllib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
-from tests.advice.flow import labels, make_team, press, say, submit
-from tests.harness import ROOT, BotHarness, make_config
+from tests.advice.flow import labels, make_team, municipalities, plan, press, running, say, submit
+from tests.harness import BotHarness, make_config
 
 ASK = "Could we come on Tuesday evening? <b>Bring</b> the key of the shed & the bike"
 ANSWER = "Tuesday suits me fine, thanks & see you"
@@ -23,16 +22,9 @@ ANSWER = "Tuesday suits me fine, thanks & see you"
 @pytest.fixture
 async def phone_bot(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[BotHarness]:
     """Enschede's team has a phone number in the configuration."""
-    raw = tomllib.loads((ROOT / "config.example.toml").read_text("utf-8"))["municipalities"]
-    for m in raw:
-        if m["slug"] == "enschede":
-            m["team_phone"] = "14 053"
-    harness = BotHarness(emu, make_config(tmp_path, municipalities=raw))
-    await harness.start()
-    try:
+    raw = municipalities(enschede={"team_phone": "14 053"})
+    async with running(emu, make_config(tmp_path, municipalities=raw)) as harness:
         yield harness
-    finally:
-        await harness.stop()
 
 
 async def reply(emu: BotApiEmulator, user: int, chat: int, to: int, text: str) -> None:
@@ -155,10 +147,6 @@ async def test_this_moment_does_not_suit_me(emu: BotApiEmulator, bot: BotHarness
     assert "does not suit you" in listing.text
 
     # The team plans again from its notice: announced as moved, the warning goes.
-    await press(emu, member, group.id, "Change appointment", notice)
-    later = when + timedelta(days=1)
-    await reply(
-        emu, member, group.id, emu.last(group.id).message_id, later.strftime("%d-%m-%Y 19:30")
-    )
+    await plan(emu, member, group.id, notice, when + timedelta(days=1))
     assert "has moved from" in emu.last(anna).text
     assert "⚠️ The resident said" not in emu.message(group.id, post.message_id).text

@@ -9,7 +9,7 @@ from datetime import timedelta
 from bot.advice.visits import UNDO_WINDOW
 from bot.handlers.visits import run_visits
 from bot.sandbox.emulator import BotApiEmulator
-from tests.advice.flow import labels, make_team, press, submit
+from tests.advice.flow import labels, make_team, plan, press, submit
 from tests.harness import BotHarness
 
 
@@ -19,12 +19,8 @@ async def test_done_is_asked_warned_and_undoable(emu: BotApiEmulator, bot: BotHa
     reference = await submit(emu, anna)
     post = emu.last(group.id)
     await press(emu, member, group.id, "Claim", post)
-    await press(emu, member, group.id, "Plan appointment", emu.message(group.id, post.message_id))
     when = (bot.services.now() + timedelta(days=9)).astimezone(bot.config.locale.tz)
-    emu.send_text(
-        member, group.id, when.strftime("%d-%m-%Y 19:30"), reply_to=emu.last(group.id).message_id
-    )
-    await emu.wait_idle()
+    await plan(emu, member, group.id, post, when)
     told = len(emu.sent(anna))
 
     # Tess (not the claimer) presses Done nine days early: asked, warned, "on behalf of Piet".

@@ -5,29 +5,29 @@ victim support first."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
-from tests.advice.flow import details_until_summary, labels, make_team, press, say
-from tests.harness import ROOT, BotHarness, make_config
+from tests.advice.flow import (
+    details_until_summary,
+    labels,
+    make_team,
+    municipalities,
+    press,
+    running,
+    say,
+)
+from tests.harness import BotHarness, make_config
 
 
 @pytest.fixture
 async def losser_bot(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[BotHarness]:
-    raw = tomllib.loads((ROOT / "config.example.toml").read_text("utf-8"))["municipalities"]
-    for m in raw:
-        if m["slug"] == "losser":
-            m["free_advice"] = False
-    harness = BotHarness(emu, make_config(tmp_path, municipalities=raw))
-    await harness.start()
-    try:
+    raw = municipalities(losser={"free_advice": False})
+    async with running(emu, make_config(tmp_path, municipalities=raw)) as harness:
         yield harness
-    finally:
-        await harness.stop()
 
 
 async def subscribe(emu: BotApiEmulator, user: int, municipality: str) -> None:

@@ -13,7 +13,16 @@ import pytest
 from bot.sandbox.emulator import BotApiEmulator
 from bot.teamwork import purge_expired
 from scheduler.delivery import Audience, Content
-from tests.advice.flow import NAME, closed_request, make_team, mark_done, press, say, submit
+from tests.advice.flow import (
+    NAME,
+    closed_request,
+    make_team,
+    mark_done,
+    press,
+    running,
+    say,
+    submit,
+)
 from tests.harness import BotHarness, make_config
 
 PHONE_DIGITS = "612345678"
@@ -180,9 +189,7 @@ async def test_privacy_names_the_controller_and_the_recipients(
         "contact": "privacy@enschede.example, Postbus 20",
         "privacy_officer": "FG Twente, fg@twente.example",
     }
-    harness = BotHarness(emu, make_config(tmp_path, privacy=privacy))
-    await harness.start()
-    try:
+    async with running(emu, make_config(tmp_path, privacy=privacy)):
         anna = emu.add_user("Anna", language_code="en").id
         await say(emu, anna, anna, "/privacy")
         first, more = emu.sent(anna)[-2:]
@@ -198,8 +205,6 @@ async def test_privacy_names_the_controller_and_the_recipients(
         nl = emu.add_user("Nel", language_code="nl").id
         await say(emu, nl, nl, "/privacy")
         assert "/vergeetmij" in emu.sent(nl)[-2].text and "/forgetme" not in emu.sent(nl)[-2].text
-    finally:
-        await harness.stop()
 
 
 async def test_privacy_without_a_controller_says_so(emu: BotApiEmulator, bot: BotHarness) -> None:

@@ -10,21 +10,11 @@ from bot.advice.validation import parse_appointment
 from bot.handlers.visits import run_visits
 from bot.sandbox.emulator import BotApiEmulator
 from bot.storage.database import utcnow
-from tests.advice.flow import labels, make_team, press, submit
+from tests.advice.flow import labels, make_team, plan, press, submit
 from tests.harness import BotHarness
 
 # Monday 8 March 2027, 09:00 in Amsterdam (08:00 UTC).
 MONDAY = utcnow().replace(year=2027, month=3, day=8, hour=8, minute=0, second=0, microsecond=0)
-
-
-async def plan(emu: BotApiEmulator, member: int, group: int, post_id: int, when: str) -> str:
-    """Press the plan button on the team message, answer with `when`; the bot's reply."""
-    label = next(t for t in labels(emu.message(group, post_id)) if "appointment" in t)
-    await press(emu, member, group, label, emu.message(group, post_id))
-    prompt = emu.last(group)
-    emu.send_text(member, group, when, reply_to=prompt.message_id)
-    await emu.wait_idle()
-    return emu.last(group).text
 
 
 async def test_recognise_move_warn_and_remind(emu: BotApiEmulator, bot: BotHarness) -> None:
@@ -45,7 +35,7 @@ async def test_recognise_move_warn_and_remind(emu: BotApiEmulator, bot: BotHarne
     assert "The resident prefers: Weekday evenings, Saturday." in prompt
 
     # Thursday 11 March 10:00 is a weekday morning: saved, with a warning for the team.
-    saved = await plan(emu, member, group.id, post.message_id, "11-03-2027 10:00")
+    saved = await plan(emu, member, group.id, post, "11-03-2027 10:00")
     assert "Saved: " + reference in saved and "outside the resident's preferred moments" in saved
     notice = emu.last(anna)
     assert "is planned for Thursday 11 March 2027 10:00" in notice.text
@@ -54,7 +44,7 @@ async def test_recognise_move_warn_and_remind(emu: BotApiEmulator, bot: BotHarne
     assert "Change appointment" in labels(emu.message(group.id, post.message_id))
 
     # Moved to Thursday evening: announced as a move; no warning this time.
-    saved = await plan(emu, member, group.id, post.message_id, "11-03-2027 19:30")
+    saved = await plan(emu, member, group.id, post, "11-03-2027 19:30")
     assert "outside" not in saved
     assert "has moved from Thursday 11 March 2027 10:00 to Thursday 11 March 2027 19:30" in (
         emu.last(anna).text
@@ -80,7 +70,7 @@ async def test_recognise_move_warn_and_remind(emu: BotApiEmulator, bot: BotHarne
     assert await run_visits(bot.app, day_before + timedelta(hours=2)) == (0, 0)
 
     # A new appointment gets its own reminder; Piet now has a private chat, so it goes there.
-    await plan(emu, member, group.id, post.message_id, "16-03-2027 19:30")
+    await plan(emu, member, group.id, post, "16-03-2027 19:30")
     emu.send_text(member, member, "/help")
     await emu.wait_idle()
     on_the_day = datetime(2027, 3, 16, 8, 0, tzinfo=bot.config.locale.tz)  # bot was down
@@ -90,7 +80,7 @@ async def test_recognise_move_warn_and_remind(emu: BotApiEmulator, bot: BotHarne
     assert "Today at 19:30: the visit for " + reference in emu.last(member).text
     assert len(emu.sent(group.id)) == group_before
     # Within the last hour no reminder any more.
-    await plan(emu, member, group.id, post.message_id, "17-03-2027 19:30")
+    await plan(emu, member, group.id, post, "17-03-2027 19:30")
     assert await run_visits(
         bot.app, datetime(2027, 3, 17, 18, 45, tzinfo=bot.config.locale.tz)
     ) == (
@@ -108,7 +98,7 @@ async def test_planned_within_a_day_needs_no_reminder(emu: BotApiEmulator, bot: 
     post = emu.last(group.id)
     await press(emu, member, group.id, "Claim", post)
     # Monday 09:00, planned for Tuesday 19:30: the planning notice is the reminder.
-    await plan(emu, member, group.id, post.message_id, "09-03-2027 19:30")
+    await plan(emu, member, group.id, post, "09-03-2027 19:30")
     assert bot.app is not None
     assert await run_visits(bot.app, datetime(2027, 3, 9, 12, 0, tzinfo=bot.config.locale.tz)) == (
         0,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.sandbox.emulator import BotApiEmulator
-from tests.advice.flow import NAME, closed_request, labels, make_team, press, say, submit
+from tests.advice.flow import NAME, closed_request, labels, make_team, plan, press, say, submit
 from tests.harness import BotHarness
 
 
@@ -21,12 +21,7 @@ async def planned_request(emu: BotApiEmulator, bot: BotHarness) -> tuple[int, in
     reference = await submit(emu, anna)
     post = emu.last(group.id)
     await press(emu, member, group.id, "Claim", post)
-    await press(emu, member, group.id, "Plan appointment", emu.message(group.id, post.message_id))
-    when = (bot.services.now() + timedelta(days=4)).astimezone(bot.config.locale.tz)
-    emu.send_text(
-        member, group.id, when.strftime("%d-%m-%Y 19:30"), reply_to=emu.last(group.id).message_id
-    )
-    await emu.wait_idle()
+    await plan(emu, member, group.id, post, bot.services.now() + timedelta(days=4))
     return group.id, member, anna, reference, post.message_id
 
 
