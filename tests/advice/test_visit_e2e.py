@@ -25,6 +25,8 @@ async def test_recognise_move_warn_and_remind(emu: BotApiEmulator, bot: BotHarne
     anna = emu.add_user("Anna", language_code="en").id
     reference = await submit(emu, anna)  # weekday evenings and Saturday
     post = emu.last(group.id)
+    # The team sees the resident's language (no street: the project has no street data).
+    assert "Language: English" in post.text and "Address: 7511 AB 12A" in post.text
     await press(emu, member, group.id, "Claim", post)
 
     # The prompt's example is computed from today, and the parser takes it.
