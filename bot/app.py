@@ -20,6 +20,7 @@ from bot.feedback.buttons import Buttons
 from bot.handlers import register_all
 from bot.handlers.feedback import schedule_feedback_jobs
 from bot.handlers.topic_offer import schedule_topic_offers
+from bot.handlers.visits import schedule_visit_jobs
 from bot.i18n import Catalogues
 from bot.inspection_reports import start_wijkschouw
 from bot.menus import publish_menus
@@ -131,6 +132,7 @@ async def on_startup(app: BotApplication) -> None:
     await publish_menus(app.bot, services.i18n)
     await publish_staff_menus(app.bot, services)
     schedule_advice_jobs(app)
+    schedule_visit_jobs(app)
     schedule_topic_offers(app)
     schedule_feedback_jobs(app)
     await start_wijkschouw(app)

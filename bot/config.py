@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
+from bot.advice.validation import parse_team_phone
 from bot.i18n import MissingCatalogue, load_translations
 from messages.model import TOPICS as CALENDAR_TOPICS
 
@@ -89,6 +90,14 @@ def text(max_length: int) -> Bound:
     return Bound(
         lambda v: bool(v.strip()) and len(v) <= max_length,
         f"must be a non-empty text of at most {max_length} characters",
+    )
+
+
+def optional_text(max_length: int) -> Bound:
+    """Empty (not filled in), or a text of at most `max_length` characters."""
+    return Bound(
+        lambda v: not v or (bool(v.strip()) and len(v) <= max_length),
+        f"must be empty or a text of at most {max_length} characters",
     )
 
 
@@ -272,6 +281,17 @@ class Municipality:
     advice_alternative: dict[str, str] = field(
         default_factory=dict, metadata=limits(each=text(500))
     )
+    # The prevention team's phone number, shown to residents with their request and as the
+    # number to check an adviser at the door with; empty = not shown.
+    team_phone: str = field(
+        default="",
+        metadata=limits(
+            Bound(
+                lambda v: not v or parse_team_phone(v) is not None,
+                "must be empty or a Dutch phone number, e.g. 14 053 or 053 481 1111",
+            )
+        ),
+    )
 
     def pc4_ranges(self) -> list[tuple[int, int]]:
         ranges = []
@@ -324,6 +344,12 @@ class DeliveryConfig:
 @dataclass(frozen=True)
 class PrivacyConfig:
     retention_days: int = field(default=90, metadata=limits(whole(1, 3650)))
+    # Who is responsible for the data (the "controller" of AVG art. 4(7)), how to reach them,
+    # and their privacy officer (functionaris gegevensbescherming), named in /privacy. Empty
+    # = /privacy says that the organisation running the bot has not filled it in.
+    controller: str = field(default="", metadata=limits(optional_text(200)))
+    contact: str = field(default="", metadata=limits(optional_text(200)))
+    privacy_officer: str = field(default="", metadata=limits(optional_text(200)))
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from datetime import time as dt_time
-from typing import Literal
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.advice.privacy import retention_cutoff
 from bot.advice.requests import (
@@ -34,8 +34,8 @@ from bot.erasure import complete_erasure
 from bot.i18n import Html, Translator
 from bot.selfcheck.texts import answer_lines
 from bot.services import BotApplication, BotContext, Services
-from bot.storage.advice import AdviceRequest
-from bot.telegram_errors import tell
+from bot.storage.advice import AdviceRequest, Erased
+from bot.telegram_errors import is_not_modified, tell
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,13 @@ ACTION_CODES: dict[str, Action] = {
     "done": "done",
     "np": "not_possible",
 }
+# Not a step of the request: a member writes to the resident (bot/handlers/contact.py).
+MESSAGE_CODE = "msg"
 DRAFT_KEY = "advice"
 DRAFT_MAX_AGE = timedelta(days=1)
 DAILY_AT = dt_time(9, 0)
 POST_BACKOFF = (10.0, 600.0)  # seconds: first retry of a failed team post, and the cap
 INLINE_POST_WAIT = 0.1  # a handler posts itself only when the group can take it this soon
-Event = Literal["created", "claim", "plan", "done", "not_possible"]
 
 
 async def chat_translator(services: Services, chat_id: int, fallback: str | None) -> Translator:
@@ -78,17 +79,16 @@ def team_text(_: Translator, services: Services, request: AdviceRequest) -> str:
         _("Received: {when}", when=_.fmt_datetime(request.created_at, fmt)),
     ]
     if request.erased:
-        why = (
-            _("Removed at the resident's request.")
-            if request.status == "withdrawn"
-            else _("Personal details removed after the retention period.")
-        )
+        why = {
+            "resident": _("Removed at the resident's request."),
+            "retention": _("Personal details removed after the retention period."),
+        }.get(request.erased_reason or "", _("Personal details removed."))
         lines.append(Html(f"<i>{why}</i>"))
     else:
         contact = (
             format_phone(request.phone)
             if request.phone
-            else _("via the bot (the resident receives your updates in Telegram)")
+            else _("only in Telegram: use Message resident")
         )
         lines += [
             _("Reason: {reason}", reason=_(REASONS.get(request.reason, request.reason))),
@@ -99,6 +99,7 @@ def team_text(_: Translator, services: Services, request: AdviceRequest) -> str:
                 number=request.house_number or "",
             ),
             _("Contact: {contact}", contact=contact),
+            _("Language: {language}", language=_.language_name(request.locale)),
             _(
                 "Preferred moments: {moments}",
                 moments=", ".join(_(MOMENTS[m]) for m in request.moments if m in MOMENTS),
@@ -117,8 +118,15 @@ def team_text(_: Translator, services: Services, request: AdviceRequest) -> str:
     elif request.claimed_at and not request.erased:
         # The member asked to be forgotten: the claim stays, their name does not.
         lines.append(_("✋ Claimed on {when}", when=_.fmt_datetime(request.claimed_at, fmt)))
-    if request.planned_for:
+    if request.planned_for and request.status in ("planned", "done"):
         lines.append(_("📅 Appointment: {when}", when=_.fmt_datetime(request.planned_for, fmt)))
+        if request.declined_at and request.status == "planned":
+            lines.append(
+                _(
+                    "⚠️ The resident said on {when} that this moment does not suit them.",
+                    when=_.fmt_datetime(request.declined_at, fmt),
+                )
+            )
     closed = _.fmt_datetime(request.closed_at, fmt) if request.closed_at else ""
     by = request.closed_by_name
     if request.closed_at and request.status == "done":
@@ -141,7 +149,8 @@ def team_text(_: Translator, services: Services, request: AdviceRequest) -> str:
 def team_keyboard(_: Translator, request: AdviceRequest) -> InlineKeyboardMarkup | None:
     labels = {
         "claim": _("Claim"),
-        "plan": _("Appointment planned"),
+        "plan": _("Change appointment") if request.planned_for else _("Plan appointment"),
+        MESSAGE_CODE: _("Message resident"),
         "done": _("Done"),
         "np": _("Not possible"),
     }
@@ -149,11 +158,16 @@ def team_keyboard(_: Translator, request: AdviceRequest) -> InlineKeyboardMarkup
         InlineKeyboardButton(label, callback_data=f"{TEAM_PREFIX}:{request.id}:{code}")
         for code, label in labels.items()
         if not request.erased
-        and allowed(ACTION_CODES[code], request.status)
+        and (
+            request.is_open and request.user_id is not None
+            if code == MESSAGE_CODE
+            else allowed(ACTION_CODES[code], request.status)
+        )
         # Closing is offered once someone is on it; a new request can only be claimed or refused.
         and not (request.status == "new" and code == "done")
     ]
-    return InlineKeyboardMarkup([buttons[:2], buttons[2:]]) if buttons else None
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup(rows) if buttons else None
 
 
 async def post_request(services: Services, bot: Bot, request: AdviceRequest) -> bool:
@@ -289,6 +303,39 @@ async def refresh_team_message(services: Services, bot: Bot, request: AdviceRequ
         )
 
 
+async def show_erased(services: Services, bot: Bot, erased: Sequence[Erased]) -> None:
+    """Erased requests: their team messages show it, and the team's copies of the resident's
+    words (and the notices about the request) lose their text (the rows are already gone)."""
+    for item in erased:
+        await refresh_team_message(services, bot, item.after)
+        for relayed in item.messages:
+            if relayed.direction != "to_team":
+                continue
+            _ = await chat_translator(services, relayed.chat_id, None)
+            text = (
+                _(
+                    "💬 {reference}: removed after the retention period.",
+                    reference=item.after.reference,
+                )
+                if item.after.erased_reason == "retention"
+                else _(
+                    "💬 {reference}: removed at the resident's request.",
+                    reference=item.after.reference,
+                )
+            )
+            try:
+                await bot.edit_message_text(
+                    text, chat_id=relayed.chat_id, message_id=relayed.message_id
+                )
+            except TelegramError as exc:
+                if not is_not_modified(exc):
+                    log.info(
+                        "could not edit a message of request id=%s: %s",
+                        item.after.id,
+                        type(exc).__name__,
+                    )
+
+
 async def move_requests(services: Services, bot: Bot, municipality: str) -> int:
     """The municipality has a new team: its open requests are posted there (a claim stays a
     claim, without the old team's member: any member of the new team may plan it). On the old
@@ -326,55 +373,6 @@ async def move_requests(services: Services, bot: Bot, municipality: str) -> int:
         moved += 1
     await services.team_poster.post_ready()
     return moved
-
-
-async def notify_resident(
-    services: Services, bot: Bot, request: AdviceRequest, event: Event
-) -> None:
-    """Tell the resident in their language; the team is named, never the member."""
-    if request.user_id is None:
-        return
-    _ = await chat_translator(services, request.user_id, request.locale)
-    team = _(
-        "the prevention team of {name}", name=municipality_name(services, request.municipality)
-    )
-    ref = Html(f"<b>{request.reference}</b>")
-    if event == "claim":
-        text = _(
-            "Your request {reference} has been taken on by {team}. They will contact you to plan "
-            "the visit.",
-            reference=ref,
-            team=Html(team),
-        )
-    elif event == "plan" and request.planned_for:
-        text = _(
-            "Your prevention advice {reference} is planned for <b>{when}</b> by {team}. "
-            "Can't make it? Please contact your municipality.",
-            reference=ref,
-            when=_.fmt_datetime(request.planned_for, "EEEE d MMMM y HH:mm"),
-            team=Html(team),
-        )
-    elif event == "done":
-        text = _(
-            "Your request {reference} is done: {team} has finished the advice. Thank you, and "
-            "good luck with securing your home!",
-            reference=ref,
-            team=Html(team),
-        )
-    elif event == "not_possible":
-        text = _(
-            "Unfortunately {team} cannot carry out your request {reference}.",
-            reference=ref,
-            team=Html(team),
-        )
-        if request.note:
-            text += "\n" + _("Reason: {reason}", reason=request.note)
-    else:
-        return
-    try:
-        await bot.send_message(request.user_id, text, parse_mode=ParseMode.HTML)
-    except (Forbidden, BadRequest) as exc:
-        log.info("could not tell the resident of request id=%s: %s", request.id, type(exc).__name__)
 
 
 # ----------------------------------------------------------------------------- daily jobs
@@ -485,8 +483,7 @@ async def purge_expired(services: Services, bot: Bot, now: datetime) -> int:
     """Retention: personal fields of requests closed longer than retention_days ago."""
     cutoff = retention_cutoff(now, services.config.privacy.retention_days)
     purged = await services.advice.purge_closed_before(cutoff, now)
-    for request in purged:
-        await refresh_team_message(services, bot, request)
+    await show_erased(services, bot, purged)
     log.info("retention purge: personal fields erased from %d advice request(s)", len(purged))
     return len(purged)
 

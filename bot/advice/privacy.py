@@ -4,12 +4,11 @@ retention cut-off. Telegram-free so it is tested on plain data."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.storage.advice import AdviceRequest
+from bot.storage.advice import AdviceRequest, RelayedMessage
 from bot.storage.chats import Chat
 from bot.storage.roles import Grant
 
@@ -66,7 +65,24 @@ def _handled(user_id: int, request: AdviceRequest) -> dict[str, Any]:
     return entry
 
 
-def export_document(
+def relayed_messages(
+    requests: Sequence[AdviceRequest], messages: Sequence[RelayedMessage]
+) -> list[dict[str, Any]]:
+    """What is kept of the messages between the resident and the team: which request, which
+    way, when; never the text (it is only in the two Telegram chats)."""
+    references = {r.id: r.reference for r in requests}
+    return [
+        {
+            "reference": references.get(m.request_id),
+            "direction": m.direction,
+            "sent_at": _plain(m.sent_at),
+        }
+        for m in messages
+        if m.request_id in references
+    ]
+
+
+def export_data(
     user_id: int,
     chat: Chat | None,
     requests: list[AdviceRequest],
@@ -74,12 +90,13 @@ def export_document(
     grants: Sequence[Grant] = (),
     handled: Sequence[AdviceRequest] = (),
     extra: Mapping[str, Any] | None = None,
-) -> bytes:
-    """The /mydata file: everything stored about this person and nobody else.
+) -> dict[str, Any]:
+    """Everything stored about this person and nobody else, as plain JSON values.
 
     The subscription, their own requests, their staff roles, for a team member the requests
     whose claim or closing carries their id and name, and `extra`: other features' sections
-    (the wijkschouw, the self-check, the votes and shares still linked to the chat).
+    (the messages with the team, the wijkschouw, the self-check, the votes and shares still
+    linked to the chat, a staff member's campaigns, alerts and audit entries).
     """
     subscription = None
     if chat is not None:
@@ -93,4 +110,4 @@ def export_document(
         "handled_as_team_member": [_handled(user_id, r) for r in handled],
         **(extra or {}),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
+    return document

@@ -21,6 +21,8 @@ _HOUSE_RE = re.compile(
 )
 _NAME_MAX = 80
 _NOTE_MAX = 200
+# A message between team and resident: room for the header within Telegram's 4096 characters.
+MESSAGE_MAX = 1500
 # "14-03-2026 19:30", "14/3 19.30", "2026-03-14 19:30" (year optional in the day-first form).
 _DMY_RE = re.compile(
     r"^\s*(\d{1,2})[-/.](\d{1,2})(?:[-/.](\d{4}))?\s+(?:om\s+|at\s+)?(\d{1,2})[:.](\d{2})\s*$",
@@ -70,12 +72,9 @@ def parse_house_number(text: str) -> str | None:
     )
 
 
-def parse_phone(text: str) -> str | None:
-    """A Dutch mobile or landline number, in national or +31 form, as E.164 ("+31612345678").
-
-    libphonenumber (the `phonenumbers` port) knows the Dutch numbering plan, so area codes and
-    lengths are checked against real data instead of a hand-written regular expression.
-    """
+def _dutch_number(text: str) -> phonenumbers.PhoneNumber | None:
+    """A valid Dutch number (libphonenumber knows the Dutch numbering plan, so area codes and
+    lengths are checked against real data instead of a hand-written regular expression)."""
     if len(text) > 40:
         return None
     try:
@@ -84,14 +83,30 @@ def parse_phone(text: str) -> str | None:
         return None
     if number.country_code != 31 or not phonenumbers.is_valid_number(number):
         return None
-    kind = phonenumbers.number_type(number)
-    if kind not in (
+    return number
+
+
+def parse_phone(text: str) -> str | None:
+    """A Dutch mobile or landline number, in national or +31 form, as E.164 ("+31612345678")."""
+    number = _dutch_number(text)
+    if number is None or phonenumbers.number_type(number) not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_team_phone(text: str) -> str | None:
+    """The number a team or municipality is called on: any valid Dutch number, also the
+    municipal 14 0xx numbers and 0800/0900 lines (which residents may not give as their own)."""
+    number = _dutch_number(text)
+    return (
+        None
+        if number is None
+        else phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    )
 
 
 def format_phone(e164: str) -> str:
@@ -114,6 +129,13 @@ def parse_note(text: str) -> str | None:
     """A short free-text reason (team's "not possible"); trimmed, at most 200 characters."""
     note = " ".join(text.split())
     return note if 0 < len(note) <= _NOTE_MAX else None
+
+
+def parse_message(text: str) -> str | None:
+    """A message for the resident or the team: not empty, at most MESSAGE_MAX characters
+    (line breaks kept)."""
+    message = text.strip()
+    return message if 0 < len(message) <= MESSAGE_MAX else None
 
 
 class AppointmentError(ValueError):

@@ -56,6 +56,11 @@ def demo_config(data_dir: Path, admin_id: int) -> Config:
     raw = tomllib.loads(example_config_text())
     raw["storage"]["path"] = str(data_dir / "buurtwacht.sqlite3")
     raw["admins"]["user_ids"] = [admin_id]
+    # The team's number residents see with their request (Enschede's municipal 14 053), so the
+    # demo shows it; the example configuration leaves it to each deployment.
+    for municipality in raw["municipalities"]:
+        if municipality["slug"] == TEAM_MUNICIPALITY:
+            municipality["team_phone"] = "14 053"
     return parse_config(raw)
 
 
@@ -98,7 +103,10 @@ async def run_demo(data_dir: Path) -> None:
             ":deliver N sends number N now.\n"
             "A short wijkschouw: subscribe the group, then '/wijkschouw <date> 19:00 "
             "speeltuin'; ':location LAT LON', ':photo' and ':reply N text' do what a phone "
-            "would (the README walks through it)."
+            "would (the README walks through it).\n"
+            "The advice journey: Anna sends /advies, Tess claims and plans it in the team group "
+            "(':as Tess', ':chat Preventieteam'); the bot's questions marked ↩ are answered "
+            "with ':reply <text>'."
         )
         listed: list[Occurrence] = []
 

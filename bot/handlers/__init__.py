@@ -9,9 +9,11 @@ from bot.handlers import (
     campaign_wizard,
     campaigns,
     common,
+    contact,
     feedback,
     findings,
     membership,
+    my_requests,
     presses,
     privacy,
     reports,
@@ -20,10 +22,12 @@ from bot.handlers import (
     subscription,
     tailoring,
     team,
+    team_done,
     topic_offer,
     wijkschouw,
     wijkschouw_team,
 )
+from bot.handlers.request_notices import REQUEST_PREFIX
 from bot.inspection_reports import BOARD_PREFIX, CLOSE_PREFIX, JOIN_PREFIX
 from bot.services import BotApplication
 from bot.teamwork import TEAM_PREFIX
@@ -36,7 +40,10 @@ PRESSES: dict[str, presses.Who] = {
     subscription.STOP_PREFIX: "anyone",
     privacy.PREFIX: "anyone",
     advice.PREFIX: "anyone",
+    # The resident's buttons about their request; the handler checks it is theirs.
+    REQUEST_PREFIX: "anyone",
     TEAM_PREFIX: "anyone",
+    team_done.PREFIX: "anyone",
     team.LINK_PREFIX: "anyone",
     topic_offer.PREFIX: "anyone",
     selfcheck.PREFIX: "anyone",
@@ -82,8 +89,13 @@ def register_all(app: BotApplication) -> None:
     # The buttons under broadcasts (VOTE_PREFIX, SHARE_PREFIX) and /buttons.
     feedback.register(app)
     common.register(app)
+    # Replies to the bot's "message for the resident/team" questions only (a filter on the
+    # chat's questions): before the advice conversation's texts and the team's own replies.
+    contact.register(app)
     advice.register(app)
+    my_requests.register(app)
     team.register(app)
+    team_done.register(app)
     privacy.register(app)
     # Must stay last: replies to whatever no feature handled.
     common.register_fallbacks(app)

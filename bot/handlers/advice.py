@@ -21,14 +21,12 @@ import math
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.advice.requests import (
     CAP_PERIODS,
     MOMENTS,
     REASONS,
-    STATUS_NAMES,
     LimitCheck,
     MunicipalityCaps,
 )
@@ -61,6 +59,7 @@ DEFAULT_ALTERNATIVE = N_(
 )
 
 # Conversation states (strings, because PTB persists them as JSON).
+ELSEWHERE = "elsewhere"
 REASON = "reason"
 POSTCODE = "postcode"
 CONFIRM_MUNICIPALITY = "confirm_municipality"
@@ -82,8 +81,9 @@ NEXT = {
     CONTACT: MOMENTS_STEP,
     MOMENTS_STEP: SUMMARY,
 }
-# What the draft may hold before consent: nothing personal.
-BEFORE_CONSENT = ("started", "reason", "moments")
+# What the draft may hold before consent: nothing personal ("guess" is the municipality the
+# chat is subscribed for, the first guess of where the resident lives).
+BEFORE_CONSENT = ("started", "reason", "moments", "guess")
 Draft = dict[str, Any]
 
 
@@ -95,11 +95,24 @@ def _cancel_row(_: Translator) -> list[InlineKeyboardButton]:
     return [_button(_("Cancel"), "cancel")]
 
 
-def start_markup(_: Translator) -> InlineKeyboardMarkup:
-    """The button under the /start summary that opens this conversation."""
+def start_markup(_: Translator, municipality: Municipality | None) -> InlineKeyboardMarkup | None:
+    """The button under the /start summary that opens this conversation; none where the
+    municipality does not offer free advice (the path could not succeed)."""
+    if municipality is not None and not municipality.free_advice:
+        return None
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(_("Request free prevention advice"), callback_data=START_BUTTON)]]
     )
+
+
+AFTER_BURGLARY = N_(
+    "<b>First, after a burglary</b>\n"
+    "Could the burglar still be there, or did it just happen? Call 112. Otherwise report it "
+    "to the police on 0900-8844; your insurer will ask for the report. Touch as little as "
+    "possible until the police have been. Victim Support Netherlands (Slachtofferhulp "
+    "Nederland) helps you, also if you are mostly shaken: 0900-0101.\n\n"
+    "Then the prevention advice: a few questions more."
+)
 
 
 def _draft(context: BotContext, *, consented: bool = True) -> Draft | None:
@@ -177,7 +190,7 @@ async def _ask(
 
     _ = await context.translator(update)
     cancel = _cancel_row(_)
-    suffix = f":{carry}" if carry else ""
+    suffix = _suffix(carry)
     if step == REASON:
         rows = [[_button(_(label), f"reason:{key}{suffix}")] for key, label in REASONS.items()]
         await send(
@@ -229,7 +242,14 @@ async def _ask(
                 cancel,
             ]
         )
-        await send(_summary(_, context, draft), markup)
+        text = _summary(_, context, draft)
+        if await context.services.teams.team_of(draft["municipality"]) is None:
+            text += "\n\n" + _(
+                "<i>Good to know: the prevention team of {municipality} is not connected to "
+                "this bot yet. I keep your request and pass it on as soon as they are.</i>",
+                municipality=municipality_name(context.services, draft["municipality"]),
+            )
+        await send(text, markup)
     return step
 
 
@@ -297,12 +317,53 @@ async def _begin(update: Update, context: BotContext, carry: str = "") -> str | 
             ),
         )
         return END
-    context.user_data[DRAFT_KEY] = {"started": services.now().isoformat(), "moments": []}
-    intro = _(
+    subscribed = await services.chats.get(chat.id)
+    guess = services.config.municipality(subscribed.municipality if subscribed else None)
+    draft: Draft = {"started": services.now().isoformat(), "moments": []}
+    if guess is not None:
+        draft["guess"] = guess.slug
+    context.user_data[DRAFT_KEY] = draft
+    if guess is not None and not guess.free_advice:
+        # Said before consent and postcode: this path could not succeed for their municipality.
+        markup = InlineKeyboardMarkup(
+            [
+                [_button(_("My home is in another municipality"), f"elsewhere{_suffix(carry)}")],
+                _cancel_row(_),
+            ]
+        )
+        text = (
+            no_free_advice_text(_, guess)
+            + "\n\n"
+            + _(
+                "You are subscribed for {municipality}. Is your home in another municipality of "
+                "Twente? Then you can still ask.",
+                municipality=guess.name,
+            )
+        )
+        await _send(update, context, text, markup)
+        return ELSEWHERE
+    return await _ask(update, context, draft, REASON, _intro(_), carry)
+
+
+def _suffix(carry: str) -> str:
+    return f":{carry}" if carry else ""
+
+
+def _intro(_: Translator) -> str:
+    return _(
         "Free prevention advice: an adviser visits your home and tells you how to make it "
         "harder for burglars. It takes a few questions; /cancel stops at any moment."
     )
-    return await _ask(update, context, context.user_data[DRAFT_KEY], REASON, intro, carry)
+
+
+async def on_elsewhere(update: Update, context: BotContext) -> str | int:
+    """Subscribed for a municipality without free advice, but the home is elsewhere."""
+    draft = _draft(context, consented=False)
+    if draft is None:
+        return await _lost(update, context)
+    draft.pop("guess", None)
+    _ = await context.translator(update)
+    return await _ask(update, context, draft, REASON, _intro(_), _carried(update))
 
 
 def _carried(update: Update) -> str:
@@ -324,7 +385,9 @@ async def on_reason(update: Update, context: BotContext) -> str | int:
     draft["reason"] = key
     if draft.get("editing"):
         return await _ask(update, context, draft, SUMMARY)
-    return await _ask(update, context, draft, CONSENT, carry=_carried(update))
+    _ = await context.translator(update)
+    intro = _(AFTER_BURGLARY) if key == "burglary_home" else ""
+    return await _ask(update, context, draft, CONSENT, intro, _carried(update))
 
 
 async def on_postcode(update: Update, context: BotContext) -> str | int:
@@ -354,7 +417,7 @@ async def on_postcode(update: Update, context: BotContext) -> str | int:
             "please ask your own municipality about prevention advice.",
             postcode=str(postcode),
         )
-        await _send(update, context, text, _municipality_markup(_, context))
+        await _send(update, context, text, _municipality_markup(_, context, draft.get("guess")))
         return CHOOSE_MUNICIPALITY
     draft["municipality"] = municipality.slug
     markup = InlineKeyboardMarkup(
@@ -376,19 +439,29 @@ async def on_postcode(update: Update, context: BotContext) -> str | int:
     return CONFIRM_MUNICIPALITY
 
 
-def _municipality_markup(_: Translator, context: BotContext) -> InlineKeyboardMarkup:
-    buttons = [_button(m.name, f"mun:{m.slug}") for m in context.services.config.municipalities]
+def _municipality_markup(
+    _: Translator, context: BotContext, guess: str | None = None
+) -> InlineKeyboardMarkup:
+    """Every municipality; the one the chat is subscribed for first, as the likely one."""
+    municipalities = context.services.config.municipalities
+    first = [
+        [_button(_("{name} (your subscription)", name=m.name), f"mun:{m.slug}")]
+        for m in municipalities
+        if m.slug == guess
+    ]
+    buttons = [_button(m.name, f"mun:{m.slug}") for m in municipalities if m.slug != guess]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    return InlineKeyboardMarkup([*rows, _cancel_row(_)])
+    return InlineKeyboardMarkup([*first, *rows, _cancel_row(_)])
 
 
 async def on_municipality_other(update: Update, context: BotContext) -> str | int:
     if _draft(context) is None:
         return await _lost(update, context)
     _ = await context.translator(update)
-    await _send(
-        update, context, _("Which municipality do you live in?"), _municipality_markup(_, context)
-    )
+    draft = _draft(context)
+    assert draft is not None
+    markup = _municipality_markup(_, context, draft.get("guess"))
+    await _send(update, context, _("Which municipality do you live in?"), markup)
     return CHOOSE_MUNICIPALITY
 
 
@@ -623,14 +696,25 @@ async def on_confirm(update: Update, context: BotContext) -> int | str:
         "the prevention team of {name}",
         name=municipality_name(services, result.municipality),
     )
-    text = _(
-        "Thank you! Your request is registered as <b>{reference}</b>.\n\n"
-        "What happens next: {team} takes on your request and contacts you, usually within a "
-        "few working days, to plan a visit at one of your preferred moments. I will keep you "
-        "informed here. /myrequests shows the status.",
-        reference=result.reference,
-        team=Html(team),
-    )
+    if await services.teams.team_of(result.municipality) is None:
+        text = _(
+            "Thank you! Your request is registered as <b>{reference}</b>.\n\n"
+            "What happens next: {team} is not connected to this bot yet. I keep your request "
+            "and pass it on as soon as they are; the bot's administrators hear every morning "
+            "which requests are waiting. When the team takes it on, you hear it here. "
+            "/myrequests shows the status, and you can withdraw it there.",
+            reference=result.reference,
+            team=Html(team),
+        )
+    else:
+        text = _(
+            "Thank you! Your request is registered as <b>{reference}</b>.\n\n"
+            "What happens next: {team} takes on your request and contacts you, usually "
+            "within a few working days, to plan a visit at one of your preferred moments. I "
+            "will keep you informed here. /myrequests shows the status.",
+            reference=result.reference,
+            team=Html(team),
+        )
     # Telegram lets the bot post 20 messages a minute in the team's group: say so when the
     # request has to wait its turn, rather than promise what the queue cannot keep.
     position = await services.team_poster.queue_position(result)
@@ -673,30 +757,6 @@ async def in_group(update: Update, context: BotContext) -> None:
     )
 
 
-async def my_requests(update: Update, context: BotContext) -> None:
-    """/myrequests: the resident's requests and their status."""
-    user, message = update.effective_user, update.effective_message
-    assert user is not None and message is not None
-    _ = await context.translator(update)
-    requests = await context.services.advice.for_user(user.id)
-    if not requests:
-        await message.reply_text(_("You have no advice requests. /advice starts one."))
-        return
-    lines = [_("<b>Your advice requests</b>")]
-    for r in requests:
-        line = _(
-            "{reference} – {municipality}, {date}: {status}",
-            reference=Html(f"<b>{r.reference}</b>"),
-            municipality=municipality_name(context.services, r.municipality),
-            date=_.fmt_date(r.created_at.astimezone(_.tz).date(), "d MMMM y"),
-            status=_(STATUS_NAMES[r.status]),
-        )
-        if r.status == "planned" and r.planned_for:
-            line += " " + _("({when})", when=_.fmt_datetime(r.planned_for, "d MMMM y HH:mm"))
-        lines.append(line)
-    await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
-
-
 def _press(callback: Any, pattern: str) -> CallbackQueryHandler[Any, Any]:
     return conversation.press(PREFIX, callback, pattern)
 
@@ -714,6 +774,7 @@ def register(app: BotApplication) -> None:
                 _press(start_with_selfcheck, f"sc:{COMPLETE_RE}"),
             ],
             states={
+                ELSEWHERE: [_press(on_elsewhere, f"elsewhere(:{COMPLETE_RE})?"), buttons_only],
                 REASON: [_press(on_reason, rf"reason:\w+(:{COMPLETE_RE})?"), buttons_only],
                 POSTCODE: [MessageHandler(text, on_postcode)],
                 CONFIRM_MUNICIPALITY: [
@@ -747,4 +808,3 @@ def register(app: BotApplication) -> None:
     )
     app.add_handler(CommandHandler(["advice", "advies"], in_group, filters=groups))
     app.add_handler(CommandHandler(["cancel", "annuleren"], nothing_to_cancel, filters=private))
-    app.add_handler(CommandHandler(["myrequests", "mijnaanvragen"], my_requests, filters=private))

@@ -22,7 +22,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 
-from bot.services import BotContext
+from bot.services import BotApplication, BotContext
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +63,26 @@ def bind(
         return
     if user_id is None:
         assert context.user_data is not None
-        data = context.user_data
+        _bind(context.user_data, message, flow, keep_previous)
     else:
-        data = context.application.user_data[user_id]
-        context.application.mark_data_for_update_persistence(user_ids=user_id)
+        bind_for(context.application, user_id, message, flow=flow, keep_previous=keep_previous)
+
+
+def bind_for(
+    app: BotApplication,
+    user_id: int,
+    message: Message,
+    *,
+    flow: str | None = None,
+    keep_previous: bool = False,
+) -> None:
+    """`bind` for a message sent to `user_id` outside their own update (a notice about their
+    request, sent from a team member's press or a job)."""
+    _bind(app.user_data[user_id], message, flow, keep_previous)
+    app.mark_data_for_update_persistence(user_ids=user_id)
+
+
+def _bind(data: dict[Any, Any], message: Message, flow: str | None, keep_previous: bool) -> None:
     prompts: dict[str, Any] = data.setdefault(PROMPTS_KEY, {})
     for name in [flow] if flow else flows_of(message.reply_markup):
         old = prompts.get(name)

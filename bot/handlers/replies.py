@@ -39,20 +39,39 @@ async def ask(
     prompt = await context.bot.send_message(
         chat_id, text, parse_mode=ParseMode.HTML, reply_markup=ForceReply(selective=True)
     )
-    assert context.chat_data is not None
-    prompts: dict[str, Any] = context.chat_data.setdefault(PROMPTS_KEY, {})
+    remember(context.application, prompt, user.id, kind, **payload)
+    return prompt
+
+
+def remember(
+    app: BotApplication,
+    message: Message,
+    user_id: int,
+    kind: str,
+    *,
+    keep: bool = False,
+    **payload: Any,
+) -> None:
+    """Make a message the bot sent (in any chat) a question `user_id` may answer by replying.
+
+    With `keep` it stays answerable after an answer (a conversation, not a question); the
+    oldest go once a chat holds MAX_PROMPTS.
+    """
+    data = app.chat_data[message.chat_id]
+    prompts: dict[str, Any] = data.setdefault(PROMPTS_KEY, {})
     about = {"kind": kind, **dict(list(payload.items())[:1])}
-    for key in [k for k, p in prompts.items() if {a: p.get(a) for a in about} == about]:
-        del prompts[key]
-    prompts[str(prompt.message_id)] = {"kind": kind, **payload, "user": user.id}
+    if not keep:
+        for key in [k for k, p in prompts.items() if {a: p.get(a) for a in about} == about]:
+            del prompts[key]
+    prompts[str(message.message_id)] = {"kind": kind, **payload, "user": user_id, "keep": keep}
     for key in list(prompts)[:-MAX_PROMPTS]:
         del prompts[key]
-    return prompt
+    app.mark_data_for_update_persistence(chat_ids=message.chat_id)
 
 
 def take(update: Update, context: BotContext) -> dict[str, Any] | None:
     """The question this message replies to, if the replier is the person it was asked of;
-    it is answered then (removed)."""
+    it is answered then (removed, unless it was remembered with `keep`)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or message.reply_to_message is None:
         return None
@@ -61,7 +80,8 @@ def take(update: Update, context: BotContext) -> dict[str, Any] | None:
     prompt = prompts.get(key)
     if not isinstance(prompt, dict) or prompt.get("user") != user.id:
         return None
-    del prompts[key]
+    if not prompt.get("keep"):
+        del prompts[key]
     return prompt
 
 

@@ -352,7 +352,9 @@ async def wizard_button(update: Update, context: BotContext) -> None:
                 _finished(_, context, chat),
                 parse_mode=ParseMode.HTML,
                 # After /start in a private chat: the way into the advice request.
-                reply_markup=advice_start_markup(_) if chat.kind == "private" else None,
+                reply_markup=advice_start_markup(_, config.municipality(chat.municipality))
+                if chat.kind == "private"
+                else None,
             )
             prompts.bind(context, finished)
             await query.answer()

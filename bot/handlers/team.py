@@ -17,33 +17,35 @@ from telegram import (
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     Update,
     User,
 )
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.advice.requests import STATUS_NAMES, Action, allowed
+from bot.advice.requests import MOMENTS, STATUS_NAMES, Action
 from bot.advice.validation import (
     APPOINTMENT_PROBLEMS,
     AppointmentError,
     parse_appointment,
     parse_note,
 )
+from bot.advice.visits import example_appointment, fits_moments, notice_is_reminder
 from bot.auth import is_bot_admin, is_chat_member, may_manage_chat
-from bot.handlers import prompts
+from bot.handlers import contact, prompts, team_done
+from bot.handlers.request_notices import notify_resident
+from bot.handlers.team_access import checked_request, on_its_message
 from bot.i18n import Html, Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.advice import AdviceRequest
 from bot.storage.teams import digest
 from bot.teamwork import (
     ACTION_CODES,
+    MESSAGE_CODE,
     TEAM_PREFIX,
     chat_translator,
     move_requests,
     municipality_name,
-    notify_resident,
     refresh_team_message,
 )
 from bot.telegram_errors import tell
@@ -287,45 +289,20 @@ async def list_requests(update: Update, context: BotContext) -> None:
     await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
 
 
-async def _checked_request(
-    context: BotContext, chat_id: int, user: User, request_id: int, action: Action
-) -> tuple[AdviceRequest | None, str]:
-    """The request if `user` may do `action` on it in this chat now, else why not (for the log)."""
-    municipalities = await context.services.teams.municipalities_of(chat_id)
-    if not municipalities:
-        return None, "not a team chat"
-    if not await is_chat_member(context, chat_id, user.id):
-        return None, "not a member"
-    request = await context.services.advice.get(request_id)
-    if request is None:
-        return None, "unknown request"
-    if request.municipality not in municipalities or request.team_chat_id != chat_id:
-        return None, "request of another team"
-    if request.erased or not allowed(action, request.status):
-        return request, "state"
-    # A claimer who asked to be forgotten left no id: then any member may plan it.
-    if action == "plan" and request.claimed_by not in (None, user.id):
-        return request, "not the claimer"
-    return request, ""
-
-
 async def team_button(update: Update, context: BotContext) -> None:
     query, chat, user = update.callback_query, update.effective_chat, update.effective_user
     assert query is not None and query.data is not None and chat is not None and user is not None
     _ = await context.translator(update)
     parts = query.data.split(":")
-    valid = len(parts) == 3 and parts[1].isdigit() and parts[2] in ACTION_CODES
+    code = parts[2] if len(parts) == 3 and parts[1].isdigit() else ""
     request: AdviceRequest | None = None
     why = "malformed"
-    if valid:
-        action = ACTION_CODES[parts[2]]
-        request, why = await _checked_request(context, chat.id, user, int(parts[1]), action)
-        message = query.message
-        # The button must sit on the request's own team message (not a copy or an old post).
+    action: Action | None = None
+    if code in ACTION_CODES or code == MESSAGE_CODE:
+        action = ACTION_CODES.get(code)
+        request, why = await checked_request(context, chat.id, user, int(parts[1]), action)
         if not why and (
-            request is None
-            or not isinstance(message, Message)
-            or message.message_id != request.team_message_id
+            request is None or not await on_its_message(context, request, query.message, code)
         ):
             why = "not this message"
     if why:
@@ -345,6 +322,14 @@ async def team_button(update: Update, context: BotContext) -> None:
         return
     assert request is not None
     services = context.services
+    if action is None:
+        await query.answer()
+        await contact.ask_member(update, context, request)
+        return
+    if action == "done":
+        await query.answer()
+        await team_done.ask(update, context, request)
+        return
     if action in ("plan", "not_possible"):
         await query.answer()
         await _prompt(context, chat.id, user, request, action, _)
@@ -358,7 +343,7 @@ async def team_button(update: Update, context: BotContext) -> None:
     log.info("advice request id=%s %s by user_id=%s", changed.id, action, user.id)
     await query.answer()
     await refresh_team_message(services, context.bot, changed)
-    await notify_resident(services, context.bot, changed, action)
+    await notify_resident(context.application, changed, action)
 
 
 async def _prompt(
@@ -373,12 +358,20 @@ async def _prompt(
     """Ask `user` (and only them: selective ForceReply with a mention) for a date or a reason."""
     mention = Html(user.mention_html())
     if action == "plan":
+        tz = context.services.config.locale.tz
+        example = example_appointment(context.services.now(), tz).strftime("%d-%m-%Y %H:%M")
         question = _(
             "{member}, reply to this message with the date and time of the appointment for "
-            "{reference}, e.g. 14-03-2026 19:30.",
+            "{reference}, e.g. {example}.",
             member=mention,
             reference=request.reference,
+            example=example,
         )
+        if request.moments:
+            question += "\n" + _(
+                "The resident prefers: {moments}.",
+                moments=", ".join(_(MOMENTS[m]) for m in request.moments if m in MOMENTS),
+            )
     else:
         question = _(
             "{member}, reply to this message with a short reason why {reference} is not "
@@ -425,7 +418,7 @@ async def team_reply(update: Update, context: BotContext) -> None:
         return
     _ = await context.translator(update)
     action: Action = prompt["action"]
-    request, why = await _checked_request(context, chat.id, user, prompt["request"], action)
+    request, why = await checked_request(context, chat.id, user, prompt["request"], action)
     if why or request is None:
         log.warning(
             "team reply refused (%s) chat_id=%s user_id=%s request_id=%s",
@@ -439,9 +432,11 @@ async def team_reply(update: Update, context: BotContext) -> None:
         return
     services = context.services
     text = message.text or ""
+    tz = services.config.locale.tz
+    warning = ""
     if action == "plan":
         try:
-            moment = parse_appointment(text, services.now(), services.config.locale.tz)
+            moment = parse_appointment(text, services.now(), tz)
         except AppointmentError as exc:
             error = _(APPOINTMENT_PROBLEMS[exc.reason])
             await _prompt(context, chat.id, user, request, action, _, error)
@@ -453,7 +448,14 @@ async def team_reply(update: Update, context: BotContext) -> None:
             by=user.id,
             by_name=user.full_name,
             planned_for=moment,
+            reminded=notice_is_reminder(moment, services.now(), tz),
         )
+        if not fits_moments(request.moments, moment, tz):
+            warning = "\n" + _(
+                "⚠️ That is outside the resident's preferred moments ({moments}). Check that "
+                "it suits them: Message resident.",
+                moments=", ".join(_(MOMENTS[m]) for m in request.moments if m in MOMENTS),
+            )
     else:
         note = parse_note(text)
         if note is None:
@@ -473,9 +475,12 @@ async def team_reply(update: Update, context: BotContext) -> None:
         await message.reply_text(_("This request is already further along or closed."))
         return
     log.info("advice request id=%s %s by user_id=%s", changed.id, action, user.id)
-    await message.reply_text(_("Saved: {reference}.", reference=changed.reference))
+    await message.reply_text(
+        _("Saved: {reference}.", reference=changed.reference) + warning,
+        parse_mode=ParseMode.HTML,
+    )
     await refresh_team_message(services, context.bot, changed)
-    await notify_resident(services, context.bot, changed, action)
+    await notify_resident(context.application, changed, action, previous=request.planned_for)
 
 
 def register(app: BotApplication) -> None:

@@ -41,6 +41,7 @@ Type a line to send it as the acting user in the current chat; /commands work as
   :press <msg>.<n>   press button [n] of bot message #msg (a t.me link to the bot opens
                      the private chat with its /start payload, as Telegram does)
   :reply <msg> <text>  reply to bot message #msg (to answer a question the bot asked)
+  :reply <text>      reply to the bot's last question here (a message marked ↩)
   :location <lat> <lon>  share a location (e.g. :location 52.2280 6.8961)
   :photo [file.jpg]  send a photo: that file, or a sample phone photo with GPS tags
   :history           reprint this chat
@@ -89,6 +90,8 @@ def render_html(source: str) -> str:
 
     def link(match: re.Match[str]) -> str:
         url, label = html.unescape(match.group(1)), match.group(2)
+        if url.startswith("tg://user?id="):  # a mention: Telegram shows the name as a link
+            return f"@{label}"
         return label if html.unescape(re.sub(r"<[^>]+>", "", label)) == url else f"{label} ({url})"
 
     text = re.sub(
@@ -147,6 +150,8 @@ class TerminalChat:
         raw = message.html if message.html is not None else message.body
         body = render_html(raw) if (message.parse_mode or "").upper() == "HTML" else message.body
         lines.extend(f"  {line}" for line in body.splitlines())
+        if (message.reply_markup or {}).get("force_reply"):
+            lines.append(f"  ↩ answer with :reply {message.message_id} <text> (or :reply <text>)")
         number = 1
         for row in message.buttons():
             cells = []
@@ -238,11 +243,23 @@ class TerminalChat:
         self.say(f"{self.actor.first_name} pressed [{number}] {text} on #{message.message_id}")
 
     def reply(self, args: list[str]) -> None:
-        if len(args) < 2 or not args[0].isdigit():
+        """`:reply N text` answers bot message #N; `:reply text` the bot's last question here
+        (a ForceReply prompt, as a phone opens the reply field by itself)."""
+        if not args:
             raise ValueError("use :reply <message number> <text>, e.g. :reply 9 Lamp vervangen")
-        text = " ".join(args[1:])
-        self.emu.send_text(self.actor.id, self.world.chat_id, text, reply_to=int(args[0]))
-        self.say(f"{self.actor.first_name} replied to #{args[0]}: {text}")
+        if args[0].isdigit() and len(args) > 1:
+            number, text = int(args[0]), " ".join(args[1:])
+        else:
+            questions = [
+                m
+                for m in self.emu.sent(self.world.chat_id)
+                if (m.reply_markup or {}).get("force_reply") and not m.deleted
+            ]
+            if not questions:
+                raise LookupError("no question of the bot here; use :reply <message number> <text>")
+            number, text = questions[-1].message_id, " ".join(args)
+        self.emu.send_text(self.actor.id, self.world.chat_id, text, reply_to=number)
+        self.say(f"{self.actor.first_name} replied to #{number}: {text}")
 
     def location(self, args: list[str]) -> None:
         if len(args) != 2:

@@ -7,8 +7,8 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 import aiosqlite
 
@@ -76,6 +76,14 @@ class AdviceRequest:
     erased_at: datetime | None
     # Answers of the home self-check the resident attached (bot/selfcheck/scoring.py), or None.
     selfcheck: str | None = None
+    # Why the personal fields were erased: "resident" (/forgetme, a withdrawal) or "retention".
+    erased_reason: str | None = None
+    # The appointment the day-before reminder was sent for (a new appointment gets its own).
+    reminded_for: datetime | None = None
+    # When the resident said the planned moment does not suit them (until it is planned again).
+    declined_at: datetime | None = None
+    # When the resident was told the advice is done (after the team's undo window).
+    done_told_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -84,6 +92,31 @@ class AdviceRequest:
     @property
     def erased(self) -> bool:
         return self.erased_at is not None
+
+
+Direction = Literal["to_team", "to_resident"]
+
+
+@dataclass(frozen=True)
+class RelayedMessage:
+    """A bot message about a request outside its team message: a resident's text or a notice
+    in the team group ("to_team"), a team's text in the resident's chat ("to_resident")."""
+
+    request_id: int
+    direction: Direction
+    chat_id: int
+    message_id: int
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class Erased:
+    """A request whose personal fields were just erased: as it was (to tell the team and the
+    claimer), as it is now, and the bot's messages about it (their rows are gone)."""
+
+    before: AdviceRequest
+    after: AdviceRequest
+    messages: tuple[RelayedMessage, ...]
 
 
 @dataclass(frozen=True)
@@ -100,6 +133,16 @@ class NewRequest:
     phone: str | None
     moments: tuple[str, ...]
     selfcheck: str | None = None
+
+
+def _message(row: aiosqlite.Row) -> RelayedMessage:
+    return RelayedMessage(
+        request_id=row["request_id"],
+        direction=row["direction"],
+        chat_id=row["chat_id"],
+        message_id=row["message_id"],
+        sent_at=from_db_time(row["sent_at"]),
+    )
 
 
 def _time(value: str | None) -> datetime | None:
@@ -134,6 +177,10 @@ def _row(row: aiosqlite.Row) -> AdviceRequest:
         team_message_id=row["team_message_id"],
         erased_at=_time(row["erased_at"]),
         selfcheck=row["selfcheck"],
+        erased_reason=row["erased_reason"],
+        reminded_for=_time(row["reminded_for"]),
+        declined_at=_time(row["declined_at"]),
+        done_told_at=_time(row["done_told_at"]),
     )
 
 
@@ -364,11 +411,13 @@ class AdviceStore:
         by_name: str,
         planned_for: datetime | None = None,
         note: str | None = None,
+        reminded: bool = False,
     ) -> AdviceRequest | None:
         """Apply a team action if the request is still in a state that allows it.
 
         The state check is part of the UPDATE, so of two members pressing at once only one
-        wins; None means the action is no longer possible.
+        wins; None means the action is no longer possible. A new appointment is no longer
+        declined; `reminded` says its notice already serves as the day-before reminder.
         """
         sources, target = TRANSITIONS[action]
         stamp = to_db_time(now)
@@ -377,9 +426,14 @@ class AdviceStore:
             sets |= {"claimed_by": by, "claimed_by_name": by_name, "claimed_at": stamp}
         elif action == "plan":
             assert planned_for is not None
-            sets["planned_for"] = to_db_time(planned_for)
+            sets |= {
+                "planned_for": to_db_time(planned_for),
+                "declined_at": None,
+                "reminded_for": to_db_time(planned_for) if reminded else None,
+            }
         else:
             sets |= {"closed_at": stamp, "closed_by": by, "closed_by_name": by_name, "note": note}
+            sets["done_told_at"] = None
         assignments = ", ".join(f"{k} = :{k}" for k in sets)
         states = ", ".join(f"'{s}'" for s in sources)
         changed = await self.db.execute(
@@ -389,41 +443,190 @@ class AdviceStore:
         )
         return await self.get(request_id) if changed else None
 
-    async def forget_user(self, user_id: int, now: datetime) -> list[AdviceRequest]:
+    async def _erase(
+        self, conn: aiosqlite.Connection, ids: Sequence[int], reason: str, now: datetime
+    ) -> list[tuple[AdviceRequest, tuple[RelayedMessage, ...]]]:
+        """Inside a transaction: the requests as they were and their relayed messages, then
+        their personal fields and message rows go (the caller reads them back afterwards)."""
+        fetch = _in(conn)
+        found = []
+        for request_id in ids:
+            rows = await fetch("SELECT * FROM advice_requests WHERE id = ?", (request_id,))
+            messages = await fetch(
+                "SELECT * FROM advice_messages WHERE request_id = ? ORDER BY id", (request_id,)
+            )
+            found.append((_row(rows[0]), tuple(_message(m) for m in messages)))
+        marks = ", ".join("?" for _ in ids)
+        stamp = to_db_time(now)
+        await conn.execute(
+            f"UPDATE advice_requests SET {_ERASE_SQL}, erased_at = ?, erased_reason = ?, "
+            f"updated_at = ? WHERE id IN ({marks})",
+            (stamp, reason, stamp, *ids),
+        )
+        await conn.execute(f"DELETE FROM advice_messages WHERE request_id IN ({marks})", ids)
+        return found
+
+    async def _erased(
+        self, found: list[tuple[AdviceRequest, tuple[RelayedMessage, ...]]]
+    ) -> list[Erased]:
+        erased = []
+        for before, messages in found:
+            after = await self.get(before.id)
+            assert after is not None
+            erased.append(Erased(before, after, messages))
+        return erased
+
+    async def forget_user(self, user_id: int, now: datetime) -> list[Erased]:
         """Erase the personal fields of all the user's requests; open ones become withdrawn.
 
-        Returns the requests as they are after erasing (for editing the team messages).
+        Returns each request as it was and as it is now, with the bot's messages about it (for
+        telling the team and editing its messages).
         """
         stamp = to_db_time(now)
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "SELECT id FROM advice_requests WHERE user_id = ?", (user_id,)
+                "SELECT id FROM advice_requests WHERE user_id = ? ORDER BY id", (user_id,)
             )
             ids = [row[0] for row in await cursor.fetchall()]
+            if not ids:
+                return []
+            found = await self._erase(conn, ids, "resident", now)
             await conn.execute(
-                f"UPDATE advice_requests SET status = 'withdrawn', closed_at = :now, "
-                f"updated_at = :now WHERE user_id = :user AND status IN {_OPEN_SQL}",
-                {"now": stamp, "user": user_id},
+                f"UPDATE advice_requests SET status = 'withdrawn', closed_at = :now "
+                f"WHERE id IN ({', '.join(str(i) for i in ids)}) AND status IN {_OPEN_SQL}",
+                {"now": stamp},
             )
-            await conn.execute(
-                f"UPDATE advice_requests SET {_ERASE_SQL}, erased_at = :now, updated_at = :now "
-                "WHERE user_id = :user",
-                {"now": stamp, "user": user_id},
-            )
-        return [r for r in [await self.get(i) for i in ids] if r is not None]
+        return await self._erased(found)
 
-    async def purge_closed_before(self, cutoff: datetime, now: datetime) -> list[AdviceRequest]:
+    async def withdraw(self, request_id: int, user_id: int, now: datetime) -> Erased | None:
+        """The resident withdraws one open request of theirs: withdrawn, and its personal
+        fields erased at once (nothing is left to arrange). None when it is not theirs or no
+        longer open."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                f"SELECT id FROM advice_requests WHERE id = ? AND user_id = ? "
+                f"AND status IN {_OPEN_SQL} AND erased_at IS NULL",
+                (request_id, user_id),
+            )
+            if await cursor.fetchone() is None:
+                return None
+            found = await self._erase(conn, [request_id], "resident", now)
+            await conn.execute(
+                "UPDATE advice_requests SET status = 'withdrawn', closed_at = ? WHERE id = ?",
+                (to_db_time(now), request_id),
+            )
+        [erased] = await self._erased(found)
+        return erased
+
+    async def purge_closed_before(self, cutoff: datetime, now: datetime) -> list[Erased]:
         """Retention: erase personal fields of requests closed before `cutoff`.
 
         Returns the erased requests, so their team messages can lose the details too.
         """
-        stamp = to_db_time(now)
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                f"UPDATE advice_requests SET {_ERASE_SQL}, erased_at = ?, updated_at = ? "
-                f"WHERE status IN {_CLOSED_SQL} AND closed_at < ? AND erased_at IS NULL "
-                "RETURNING id",
-                (stamp, stamp, to_db_time(cutoff)),
+                f"SELECT id FROM advice_requests WHERE status IN {_CLOSED_SQL} "
+                "AND closed_at < ? AND erased_at IS NULL ORDER BY id",
+                (to_db_time(cutoff),),
             )
             ids = [row[0] for row in await cursor.fetchall()]
-        return [r for r in [await self.get(i) for i in ids] if r is not None]
+            if not ids:
+                return []
+            found = await self._erase(conn, ids, "retention", now)
+        return await self._erased(found)
+
+    # ------------------------------------------------------------------ the visit
+
+    async def decline(self, request_id: int, user_id: int, now: datetime) -> AdviceRequest | None:
+        """The resident says the planned moment does not suit them (once per appointment)."""
+        changed = await self.db.execute(
+            "UPDATE advice_requests SET declined_at = ?, updated_at = ? WHERE id = ? "
+            "AND user_id = ? AND status = 'planned' AND declined_at IS NULL "
+            "AND erased_at IS NULL",
+            (to_db_time(now), to_db_time(now), request_id, user_id),
+        )
+        return await self.get(request_id) if changed else None
+
+    async def planned_between(self, start: datetime, end: datetime) -> list[AdviceRequest]:
+        """Planned appointments in [start, end) that no reminder was sent for yet, and that
+        the resident did not decline."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM advice_requests WHERE status = 'planned' AND erased_at IS NULL "
+            "AND declined_at IS NULL AND planned_for >= ? AND planned_for < ? "
+            "AND (reminded_for IS NULL OR reminded_for != planned_for) ORDER BY planned_for",
+            (to_db_time(start), to_db_time(end)),
+        )
+        return [_row(r) for r in rows]
+
+    async def mark_reminded(self, request_id: int, planned_for: datetime) -> bool:
+        """The reminder for this appointment was sent (not if it was moved meanwhile)."""
+        moment = to_db_time(planned_for)
+        return (
+            await self.db.execute(
+                "UPDATE advice_requests SET reminded_for = ? WHERE id = ? AND planned_for = ?",
+                (moment, request_id, moment),
+            )
+            == 1
+        )
+
+    async def undo_done(
+        self, request_id: int, by: int, now: datetime, window: timedelta
+    ) -> AdviceRequest | None:
+        """Take back "done" by the member who pressed it, within `window` and before the
+        resident was told: back to planned (with an appointment) or claimed."""
+        changed = await self.db.execute(
+            "UPDATE advice_requests SET status = CASE WHEN planned_for IS NULL THEN 'claimed' "
+            "ELSE 'planned' END, closed_at = NULL, closed_by = NULL, closed_by_name = NULL, "
+            "updated_at = ? WHERE id = ? AND status = 'done' AND closed_by = ? "
+            "AND closed_at > ? AND done_told_at IS NULL AND erased_at IS NULL",
+            (to_db_time(now), request_id, by, to_db_time(now - window)),
+        )
+        return await self.get(request_id) if changed else None
+
+    async def done_untold(self, before: datetime) -> list[AdviceRequest]:
+        """Requests marked done before `before` (past the undo window) whose resident was not
+        told yet."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM advice_requests WHERE status = 'done' AND done_told_at IS NULL "
+            "AND erased_at IS NULL AND closed_at <= ? ORDER BY closed_at, id",
+            (to_db_time(before),),
+        )
+        return [_row(r) for r in rows]
+
+    async def mark_done_told(self, request_id: int, now: datetime) -> bool:
+        return (
+            await self.db.execute(
+                "UPDATE advice_requests SET done_told_at = ? WHERE id = ? AND status = 'done' "
+                "AND done_told_at IS NULL",
+                (to_db_time(now), request_id),
+            )
+            == 1
+        )
+
+    # ------------------------------------------------------------------ relayed messages
+
+    async def add_message(
+        self, request_id: int, direction: Direction, chat_id: int, message_id: int, now: datetime
+    ) -> None:
+        """A bot message about the request in a team group ("to_team") or in the resident's
+        chat ("to_resident"): which message, never its text."""
+        await self.db.execute(
+            "INSERT OR IGNORE INTO advice_messages (request_id, direction, chat_id, message_id, "
+            "sent_at) VALUES (?, ?, ?, ?, ?)",
+            (request_id, direction, chat_id, message_id, to_db_time(now)),
+        )
+
+    async def message_at(self, chat_id: int, message_id: int) -> RelayedMessage | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM advice_messages WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        )
+        return None if row is None else _message(row)
+
+    async def messages_of(self, request_ids: Sequence[int]) -> list[RelayedMessage]:
+        marks = ", ".join("?" for _ in request_ids)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM advice_messages WHERE request_id IN ({marks}) ORDER BY id",
+            list(request_ids),
+        )
+        return [_message(r) for r in rows]

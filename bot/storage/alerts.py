@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import aiosqlite
+
 from bot.storage.database import Database, from_db_time, to_db_time
 
 
@@ -16,6 +18,16 @@ class Alert:
     neighbourhoods: tuple[str, ...]
     sent_at: datetime
     recipients: int
+
+
+def _alert(r: aiosqlite.Row) -> Alert:
+    return Alert(
+        r["id"],
+        r["municipality"],
+        tuple(h for h in r["neighbourhoods"].split(",") if h),
+        from_db_time(r["sent_at"]),
+        r["recipients"],
+    )
 
 
 class AlertStore:
@@ -41,6 +53,13 @@ class AlertStore:
                 recipients,
             ),
         )
+
+    async def by_author(self, author_id: int) -> list[Alert]:
+        """The alerts someone sent (for their /mydata), oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM alerts WHERE author_id = ? ORDER BY sent_at, id", (author_id,)
+        )
+        return [_alert(r) for r in rows]
 
     async def set_recipients(self, alert_id: int, recipients: int) -> None:
         await self.db.execute(
@@ -70,13 +89,4 @@ class AlertStore:
             "AND sent_at >= ? AND sent_at < ? ORDER BY sent_at",
             [*slugs, to_db_time(start), to_db_time(end)],
         )
-        return [
-            Alert(
-                r["id"],
-                r["municipality"],
-                tuple(h for h in r["neighbourhoods"].split(",") if h),
-                from_db_time(r["sent_at"]),
-                r["recipients"],
-            )
-            for r in rows
-        ]
+        return [_alert(r) for r in rows]

@@ -99,6 +99,13 @@ class CampaignStore:
         )
         return sorted((_row(r) for r in rows), key=lambda c: c.due_at)
 
+    async def by_author(self, author_id: int) -> list[Campaign]:
+        """The campaigns someone wrote (for their /mydata), oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM campaigns WHERE author_id = ? ORDER BY created_at, id", (author_id,)
+        )
+        return [_row(r) for r in rows]
+
     async def between(self, start: datetime, end: datetime) -> list[Campaign]:
         rows = await self.db.fetchall(
             "SELECT * FROM campaigns WHERE due_at >= ? AND due_at < ? ORDER BY due_at",

@@ -471,4 +471,35 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )
         """,
     ),
+    # 14: the advice journey. Why a request's personal fields were erased (the resident asked,
+    # or retention), so the team message says the right thing. The visit: the appointment the
+    # day-before reminder was sent for, when the resident said the planned moment does not suit
+    # them, and when the resident was told the advice is done (after the team's undo window;
+    # requests done before were told at once). And the messages relayed between a team and a
+    # resident: which bot message in which chat belongs to which request, never the text (the
+    # text is in the two Telegram chats only). No reference to chats: a team group that becomes
+    # a supergroup cannot edit its old messages anyway, and the rows go with the request's
+    # personal fields.
+    (
+        "ALTER TABLE advice_requests ADD COLUMN erased_reason TEXT "
+        "CHECK (erased_reason IN ('resident', 'retention'))",
+        "UPDATE advice_requests SET erased_reason = 'resident' "
+        "WHERE erased_at IS NOT NULL AND status = 'withdrawn'",
+        "ALTER TABLE advice_requests ADD COLUMN reminded_for TEXT",
+        "ALTER TABLE advice_requests ADD COLUMN declined_at TEXT",
+        "ALTER TABLE advice_requests ADD COLUMN done_told_at TEXT",
+        "UPDATE advice_requests SET done_told_at = closed_at WHERE status = 'done'",
+        """
+        CREATE TABLE advice_messages (
+            id         INTEGER PRIMARY KEY,
+            request_id INTEGER NOT NULL REFERENCES advice_requests (id) ON DELETE CASCADE,
+            direction  TEXT NOT NULL CHECK (direction IN ('to_team', 'to_resident')),
+            chat_id    INTEGER NOT NULL,
+            message_id INTEGER NOT NULL,
+            sent_at    TEXT NOT NULL,
+            UNIQUE (chat_id, message_id)
+        )
+        """,
+        "CREATE INDEX advice_messages_request ON advice_messages (request_id)",
+    ),
 ]

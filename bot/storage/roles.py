@@ -215,6 +215,13 @@ class AuditLog:
         )
         return [_entry(row) for row in rows]
 
+    async def of_actor(self, actor_id: int) -> list[AuditEntry]:
+        """Everything the log holds about what one person did or tried (for their /mydata)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM audit_log WHERE actor_id = ? ORDER BY id", (actor_id,)
+        )
+        return [_entry(row) for row in rows]
+
     async def since(self, moment: datetime) -> list[AuditEntry]:
         rows = await self.db.fetchall(
             "SELECT * FROM audit_log WHERE last_at >= ? ORDER BY id", (to_db_time(moment),)

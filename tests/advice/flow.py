@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import tomllib
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from bot.config import Config
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.state import SandboxChat, SentMessage
-from tests.harness import BotHarness
+from tests.harness import ROOT, BotHarness
 
 NAME = "Geertruida Klein-Oude Hengel"
 PHONE = "06 12345678"
@@ -111,5 +118,51 @@ async def closed_request(
     await submit(emu, anna)
     post = emu.last(group.id)
     await press(emu, member, group.id, "Claim", post)
-    await press(emu, member, group.id, "Done", post)
+    await mark_done(emu, member, group.id, post)
     return group, member, post
+
+
+async def mark_done(
+    emu: BotApiEmulator, member: int, group: int, post: SentMessage, label: str = ""
+) -> SentMessage:
+    """Done on the team message, then yes to "Did the visit take place?"; returns the
+    question (now saying it is done, with Undo)."""
+    await press(emu, member, group, "Done", emu.message(group, post.message_id))
+    question = emu.last(group)
+    assert "did the visit for" in question.text
+    yes = label or next(text for text in labels(question) if text.startswith("Yes"))
+    await press(emu, member, group, yes, question)
+    return emu.message(group, question.message_id)
+
+
+async def plan(
+    emu: BotApiEmulator, member: int, group: int, post: SentMessage, when: datetime | str
+) -> str:
+    """Press "Plan appointment" (or "Change appointment") on the team message and answer with
+    `when` (a local datetime or typed text); returns the bot's answer in the group."""
+    current = emu.message(group, post.message_id)
+    label = next(text for text in labels(current) if "appointment" in text)
+    await press(emu, member, group, label, current)
+    typed = when if isinstance(when, str) else when.strftime("%d-%m-%Y %H:%M")
+    emu.send_text(member, group, typed, reply_to=emu.last(group).message_id)
+    await emu.wait_idle()
+    return emu.last(group).text
+
+
+def municipalities(**changes: dict[str, Any]) -> list[dict[str, Any]]:
+    """The example configuration's municipalities, with `changes` per slug."""
+    raw = tomllib.loads((ROOT / "config.example.toml").read_text("utf-8"))["municipalities"]
+    for m in raw:
+        m.update(changes.get(m["slug"], {}))
+    return list(raw)
+
+
+@contextlib.asynccontextmanager
+async def running(emu: BotApiEmulator, config: Config) -> AsyncIterator[BotHarness]:
+    """A bot with a configuration of the test's own, stopped afterwards."""
+    harness = BotHarness(emu, config)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()

@@ -82,7 +82,7 @@ async def test_replacing_a_team_is_confirmed_and_moves_its_requests(
     posted = [m for m in emu.sent(group.id)[before:] if m.text and "Prevention advice" in m.text]
     assert [m.text.split()[2] for m in posted] == [claimed_ref, new_ref]
     assert "Claimed on" in posted[0].text and "Piet" not in posted[0].text
-    assert labels(posted[0]) == ["Appointment planned", "Done", "Not possible"]
+    assert labels(posted[0]) == ["Plan appointment", "Message resident", "Done", "Not possible"]
     # The old group keeps neither the residents' details nor buttons, and is told.
     for post in (claimed_post, new_post):
         old = emu.message(old_team.id, post.message_id)
@@ -95,7 +95,7 @@ async def test_replacing_a_team_is_confirmed_and_moves_its_requests(
         emu.press_button(old_member, old_team.id, claimed_post.message_id, "team:1:done")
     )
     assert answer.get("show_alert") is True
-    await press(emu, helper, group.id, "Appointment planned", posted[0])
+    await press(emu, helper, group.id, "Plan appointment", posted[0])
     assert "reply to this message" in emu.last(group.id).text
 
     (link,) = [e for e in await bot.services.audit.latest() if e.action == "team.link"]

@@ -6,13 +6,24 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
 from bot.teamwork import purge_expired
-from tests.advice.flow import NAME, closed_request, make_team, press, say, submit
-from tests.harness import BotHarness
+from scheduler.delivery import Audience, Content
+from tests.advice.flow import (
+    NAME,
+    closed_request,
+    make_team,
+    mark_done,
+    press,
+    running,
+    say,
+    submit,
+)
+from tests.harness import BotHarness, make_config
 
 PHONE_DIGITS = "612345678"
 
@@ -138,7 +149,7 @@ async def test_team_member_sees_and_forgets_what_is_stored_about_them(
     first = await submit(emu, anna)
     first_post = emu.last(group.id)
     await press(emu, member, group.id, "Claim", first_post)
-    await press(emu, member, group.id, "Done", first_post)
+    await mark_done(emu, member, group.id, first_post)
     second = await submit(emu, bert, postcode="7512 AB")
     second_post = emu.last(group.id)
     await press(emu, member, group.id, "Claim", second_post)
@@ -165,5 +176,89 @@ async def test_team_member_sees_and_forgets_what_is_stored_about_them(
     assert "Claimed on" in emu.message(group.id, second_post.message_id).text
     # The claim stays a claim: another member of the team may plan it now.
     second_post = emu.message(group.id, second_post.message_id)
-    await press(emu, lead, group.id, "Appointment planned", second_post)
+    await press(emu, lead, group.id, "Plan appointment", second_post)
     assert "reply to this message" in emu.last(group.id).text
+
+
+async def test_privacy_names_the_controller_and_the_recipients(
+    emu: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Issue 10 point 15: what AVG art. 13 asks, with the controller from the configuration."""
+    privacy = {
+        "controller": "Gemeente Enschede <Twente>",
+        "contact": "privacy@enschede.example, Postbus 20",
+        "privacy_officer": "FG Twente, fg@twente.example",
+    }
+    async with running(emu, make_config(tmp_path, privacy=privacy)):
+        anna = emu.add_user("Anna", language_code="en").id
+        await say(emu, anna, anna, "/privacy")
+        first, more = emu.sent(anna)[-2:]
+        assert "Who is responsible: Gemeente Enschede <Twente>." in first.text
+        assert "&lt;Twente&gt;" in first.html  # escaped, as every configured text
+        assert "privacy@enschede.example" in first.text and "FG Twente" in first.text
+        assert "consent (AVG art. 6(1)(a))" in first.text
+        assert "prevention team of your municipality" in first.text
+        assert "passes through Telegram" in first.text
+        assert "Autoriteit Persoonsgegevens" in first.text and "90 days" in first.text
+        assert "nothing is shared" not in first.text + more.text
+        assert "audit log keeps your user id" in more.text and "365 days" in more.text
+        nl = emu.add_user("Nel", language_code="nl").id
+        await say(emu, nl, nl, "/privacy")
+        assert "/vergeetmij" in emu.sent(nl)[-2].text and "/forgetme" not in emu.sent(nl)[-2].text
+
+
+async def test_privacy_without_a_controller_says_so(emu: BotApiEmulator, bot: BotHarness) -> None:
+    anna = emu.add_user("Anna", language_code="en").id
+    await say(emu, anna, anna, "/privacy")
+    assert "has not filled in its name and contact details yet" in emu.sent(anna)[-2].text
+
+
+async def test_mydata_summary_and_staff_records(emu: BotApiEmulator, bot: BotHarness) -> None:
+    group, _lead, member = await make_team(emu, bot)
+    anna = emu.add_user("Anna", language_code="en").id
+    reference = await submit(emu, anna)
+    post = emu.last(group.id)
+    await press(emu, member, group.id, "Message resident", post)
+    emu.send_text(member, group.id, "Hello Anna", reply_to=emu.last(group.id).message_id)
+    await emu.wait_idle()
+    await say(emu, anna, anna, "/mydata")
+    summary, document = emu.sent(anna)[-2:]
+    tz = bot.config.locale.tz
+    created = (await bot.services.advice.for_user(anna))[0].created_at.astimezone(tz)
+    assert "times in Europe/Amsterdam" in summary.text
+    assert f"Request {reference}: received, waiting for the team" in summary.text
+    assert created.strftime("%H:%M") in summary.text  # local time, not UTC
+    assert "1 messages with the team" in summary.text and "Hello Anna" not in summary.text
+    assert document.document is not None
+    data = json.loads(document.document.data)
+    assert data["advice_messages"] == [
+        {
+            "reference": reference,
+            "direction": "to_resident",
+            "sent_at": data["advice_messages"][0]["sent_at"],
+        }
+    ]
+    assert b"Hello Anna" not in document.document.data
+
+    # An adviser sees their role, their campaigns and their audit entries.
+    vera = emu.add_user("Vera", language_code="en").id
+    await say(emu, vera, vera, "/help")
+    await bot.services.roles.grant(vera, "adviser", ["enschede"], label="Vera")
+    await bot.services.campaigns.create(
+        vera,
+        Content({"nl": "Doe de deur op slot", "en": "Lock the door"}),
+        Audience(frozenset({"enschede"})),
+        bot.services.now() + timedelta(days=3),
+        "scheduled",
+    )
+    await bot.services.audit.record(vera, "campaign.create", "campaign:1")
+    await say(emu, vera, vera, "/mydata")
+    summary, document = emu.sent(vera)[-2:]
+    assert "Role: adviser for enschede" in summary.text
+    assert "1 campaigns written" in summary.text and "1 audit log entries" in summary.text
+    assert "Audit: campaign.create (ok)" in summary.text
+    assert document.document is not None
+    data = json.loads(document.document.data)
+    assert [c["texts"]["en"] for c in data["campaigns"]] == ["Lock the door"]
+    assert [e["action"] for e in data["audit_log"]] == ["campaign.create"]
+    assert data["roles"][0]["role"] == "adviser"

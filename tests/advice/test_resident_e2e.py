@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.advice.visits import UNDO_WINDOW
 from bot.handlers.advice import BEFORE_CONSENT
+from bot.handlers.visits import run_visits
 from bot.sandbox.emulator import BotApiEmulator
 from bot.teamwork import DRAFT_KEY
 from tests.advice.flow import (
@@ -18,6 +20,7 @@ from tests.advice.flow import (
     fill_until_summary,
     labels,
     make_team,
+    mark_done,
     press,
     say,
     submit,
@@ -38,20 +41,20 @@ async def test_happy_path_resident_team_resident(emu: BotApiEmulator, bot: BotHa
     post = emu.last(group.id)
     assert post.text.startswith("Prevention advice PKVW-")
     assert NAME in post.text and "06 12345678" in post.text and "Saturday" in post.text
-    assert labels(post) == ["Claim", "Not possible"]
+    assert labels(post) == ["Claim", "Message resident", "Not possible"]
 
     # Claim: the message shows who and when; the resident hears the team's name, not Piet's.
     await press(emu, member, group.id, "Claim", post)
     post = emu.message(group.id, post.message_id)
     assert "Claimed by Piet" in post.text
-    assert labels(post) == ["Appointment planned", "Done", "Not possible"]
+    assert labels(post) == ["Plan appointment", "Message resident", "Done", "Not possible"]
     told = emu.last(anna).text
     assert "taken on by the prevention team of Enschede" in told and "Piet" not in told
 
     # Only the claimer plans; the date comes as a reply to a selective ForceReply prompt.
-    answer = await press(emu, lead, group.id, "Appointment planned", post)
+    answer = await press(emu, lead, group.id, "Plan appointment", post)
     assert "Only the team member who claimed" in str(answer.get("text"))
-    await press(emu, member, group.id, "Appointment planned", post)
+    await press(emu, member, group.id, "Plan appointment", post)
     prompt = emu.last(group.id)
     assert "reply to this message with the date and time" in prompt.text
     assert prompt.reply_markup == {"force_reply": True, "selective": True}
@@ -62,9 +65,16 @@ async def test_happy_path_resident_team_resident(emu: BotApiEmulator, bot: BotHa
     assert "📅 Appointment:" in post.text and "19:30" in post.text
     assert "is planned for" in emu.last(anna).text and "19:30" in emu.last(anna).text
 
-    await press(emu, member, group.id, "Done", post)
+    # After the visit: Done, confirmed; the resident hears it once the undo window is over.
+    later = when + timedelta(hours=2)
+    bot.services.now = lambda: later
+    question = await mark_done(emu, member, group.id, post)
+    assert "is done" in question.text and labels(question) == ["Undo"]
     post = emu.message(group.id, post.message_id)
     assert "✅ Done on" in post.text and labels(post) == []
+    assert "is done" not in emu.last(anna).text
+    assert bot.app is not None
+    assert await run_visits(bot.app, later + UNDO_WINDOW) == (0, 1)
     assert "is done" in emu.last(anna).text
 
     status = (await say(emu, anna, anna, "/myrequests")).text

@@ -94,8 +94,10 @@ async def test_forget_erases_and_leaves_no_bytes(db: Database) -> None:
     assert NAME.encode() in db.path.read_bytes()
 
     erased = await store.forget_user(1, NOW)
-    assert [r.id for r in erased] == [open_request.id]
-    after = erased[0]
+    assert [e.after.id for e in erased] == [open_request.id]
+    assert erased[0].before.name == NAME and erased[0].before.status == "new"
+    after = erased[0].after
+    assert after.erased_reason == "resident"
     assert after.status == "withdrawn" and after.erased
     assert (after.user_id, after.name, after.postcode, after.phone, after.moments) == (
         None,
@@ -127,8 +129,10 @@ async def test_retention_purges_only_old_closed_requests(db: Database) -> None:
     )
     still_open = await create(store, new(3))
     purged = await store.purge_closed_before(NOW - timedelta(days=90), NOW)
-    assert [r.id for r in purged] == [old.id]
-    assert purged[0].note is None and purged[0].name is None and purged[0].status == "not_possible"
+    assert [e.after.id for e in purged] == [old.id]
+    after = purged[0].after
+    assert after.note is None and after.name is None and after.status == "not_possible"
+    assert after.erased_reason == "retention"
     assert (await store.get(recent.id)).name == NAME  # type: ignore[union-attr]
     assert (await store.get(still_open.id)).name == NAME  # type: ignore[union-attr]
     assert await store.purge_closed_before(NOW - timedelta(days=90), NOW) == []

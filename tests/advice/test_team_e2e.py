@@ -11,7 +11,7 @@ import pytest
 from bot.sandbox.emulator import BotApiEmulator
 from bot.storage.database import utcnow
 from bot.teamwork import notify_admins_without_team, remind_teams
-from tests.advice.flow import labels, make_team, press, say, submit
+from tests.advice.flow import labels, make_team, mark_done, press, say, submit
 from tests.harness import BotHarness
 
 
@@ -94,7 +94,7 @@ async def test_refused_presses_are_logged(
 
     # A replayed press after closing.
     await press(emu, member, group.id, "Claim", post)
-    await press(emu, member, group.id, "Done", emu.message(group.id, post.message_id))
+    await mark_done(emu, member, group.id, post)
     answer = await emu.wait_answer(emu.press_button(member, group.id, post.message_id, data))
     assert "already further along or closed" in answer["text"]
     assert "Rita" not in caplog.text and "7511" not in caplog.text
@@ -108,7 +108,7 @@ async def test_appointment_validation_and_not_possible(
     await submit(emu, resident)
     post = emu.last(group.id)
     await press(emu, member, group.id, "Claim", post)
-    await press(emu, member, group.id, "Appointment planned", post)
+    await press(emu, member, group.id, "Plan appointment", post)
     tz = bot.config.locale.tz
     yesterday = (bot.services.now() - timedelta(days=1)).astimezone(tz)
     for text, error in [

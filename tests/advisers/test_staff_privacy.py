@@ -15,7 +15,8 @@ async def test_adviser_exports_and_forgets_their_label(
     await bot.services.roles.grant(eva, "adviser", ["enschede"], label="Eva de Vries")
 
     emu.send_text(eva, eva, "/mydata")
-    (export,) = await emu.wait_sent(eva, 1)
+    summary, export = await emu.wait_sent(eva, 2)
+    assert "Role: adviser for enschede" in summary.text
     assert export.document is not None
     document = json.loads(export.document.data)
     (role,) = document["roles"]
@@ -26,7 +27,7 @@ async def test_adviser_exports_and_forgets_their_label(
     )
 
     emu.send_text(eva, eva, "/forgetme")
-    (question,) = (await emu.wait_sent(eva, 2))[1:]
+    (question,) = (await emu.wait_sent(eva, 3))[2:]
     query = emu.press(eva, eva, question.message_id, "Yes, delete my data")
     await emu.wait_answer(query)
     await emu.wait_idle()

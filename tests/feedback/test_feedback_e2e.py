@@ -428,7 +428,9 @@ async def test_forgetme_and_stop_leave_only_unlinkable_counts(
     # While linked, the votes are Anna's data: /mydata lists them.
     before = len(emu.sent(anna))
     emu.send_text(anna, anna, "/mydata")
-    (export,) = (await emu.wait_sent(anna, before + 1))[before:]
+    # A readable summary, then the JSON file.
+    (summary, export) = (await emu.wait_sent(anna, before + 2))[before:]
+    assert "What I store about you" in (summary.text or "")
     assert export.document is not None
     assert json.loads(export.document.data)["votes_and_shares"] == [
         {"kind": "vote", "message": KEY, "value": 1},

@@ -7,7 +7,14 @@ import io
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import (
+    Bot,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Update,
+)
 
 from bot.sandbox import BOT_USERNAME, BotApiEmulator, Limits
 from bot.sandbox.media import phone_photo
@@ -189,6 +196,36 @@ def test_render_html() -> None:
     source = '<b>Let</b> <i>op</i>: <a href="https://x.nl">site</a> &amp; <code>c</code>'
     assert render_html(source) == "*Let* _op_: site (https://x.nl) & `c`"
     assert render_html('<a href="https://x.nl">https://x.nl</a>') == "https://x.nl"
+    assert render_html('<a href="tg://user?id=7">Tess</a>, reply') == "@Tess, reply"
+
+
+async def test_answering_the_bots_question(emu: BotApiEmulator, bot: Bot) -> None:
+    """A ForceReply prompt is marked with how to answer it; `:reply text` answers the last."""
+    world = build_demo_world(emu)
+    anna = world.users[0]
+    group = world.group_ids[0]
+    out = io.StringIO()
+    script = Script()
+    terminal = asyncio.create_task(
+        run_terminal(emu, input_lines=script.lines(), out=out, world=world, settle_timeout=0)
+    )
+    await take(emu, bot, 1)  # the bot was added to the group
+    question = await bot.send_message(
+        group, "Anna, reply with the date", reply_markup=ForceReply(selective=True)
+    )
+    assert f"↩ answer with :reply {question.message_id} <text>" in out.getvalue()
+    script.type(":chat 2")
+    script.type(":reply 14-03-2030 19:30")
+    (answer,) = await take(emu, bot, 1)
+    assert answer.message is not None and answer.message.text == "14-03-2030 19:30"
+    assert answer.message.reply_to_message is not None
+    assert answer.message.reply_to_message.message_id == question.message_id
+    assert answer.message.from_user is not None and answer.message.from_user.id == anna.id
+    script.type(":chat bot")
+    script.type(":reply no question here")
+    script.end()
+    await asyncio.wait_for(terminal, 5)
+    assert "! no question of the bot here" in out.getvalue()
 
 
 async def test_location_photo_and_deep_links(emu: BotApiEmulator, bot: Bot) -> None:
