@@ -28,8 +28,10 @@ from bot.services import BotApplication, BotContext, Services
 from bot.storage import Database
 from bot.storage.advice import AdviceStore
 from bot.storage.alerts import AlertStore
+from bot.storage.campaign_drafts import CampaignDraftStore
 from bot.storage.campaigns import CampaignStore
 from bot.storage.chats import ChatStore
+from bot.storage.dashboard import DashboardStore
 from bot.storage.figures import FigureStore
 from bot.storage.inspections import InspectionStore
 from bot.storage.media import MediaStore
@@ -66,6 +68,8 @@ def build_services(config: Config, db: Database) -> Services:
         inspections=InspectionStore(db),
         selfchecks=SelfcheckStore(db),
         media=MediaStore(config.storage.media_dir),
+        dashboard=DashboardStore(db),
+        drafts=CampaignDraftStore(db),
     )
 
 
