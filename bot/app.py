@@ -132,10 +132,20 @@ async def on_startup(app: BotApplication) -> None:
     # One scheduler per process: the planner's wake-ups live in PTB's JobQueue scheduler.
     assert app.job_queue is not None
     await services.planner.start(app.job_queue.scheduler)
+    if services.config.dashboard.enabled:
+        # Imported only when switched on: aiohttp and Jinja2 are the `dashboard` extra.
+        from bot.dashboard.server import DashboardServer
+
+        server = DashboardServer(app)
+        app.bot_data["dashboard"] = server
+        await server.start()
 
 
 async def on_shutdown(app: BotApplication) -> None:
     services: Services = app.bot_data["services"]
+    dashboard = app.bot_data.pop("dashboard", None)
+    if dashboard is not None:
+        await dashboard.stop()
     await services.planner.stop()
     await services.team_poster.stop()
     await services.engine.stop()

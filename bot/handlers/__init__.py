@@ -8,6 +8,7 @@ from bot.handlers import (
     campaign_wizard,
     campaigns,
     common,
+    dashboard,
     findings,
     membership,
     presses,
@@ -64,6 +65,7 @@ def register_all(app: BotApplication) -> None:
     alerts.register(app)
     tailoring.register(app)
     reports.register(app)
+    dashboard.register(app)
     # The finding conversation and the self-check own `/start ws_…` and `/start zelftest`: before
     # the plain /start; the conversation's /cancel before the advice's "nothing to cancel". Their
     # reply handlers only take replies to their own prompts, so the team's replies still pass.

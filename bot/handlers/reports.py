@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 from datetime import timedelta
 
@@ -10,7 +9,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CommandHandler
 
-from bot.advisers.charts import ChartLabels, burglary_chart
+from bot.advisers.insight import figures_chart
 from bot.advisers.stats import (
     InspectionSummary,
     advice_summary,
@@ -168,25 +167,7 @@ async def figures(update: Update, context: BotContext) -> None:
         )
         return
     scope = {slug} if slug else set(roles.municipalities)
-    per_year = await services.figures.per_year(scope)
-    counts = (await subscribers(services.db, scope, services.now())).values()
-    title = scope_text(_, services.config, scope)
-    if len(scope) == len(services.config.municipalities):
-        title = "Twente"
-    labels = ChartLabels(
-        title=title,
-        burglaries=_("Home burglaries per year"),
-        subscribers=_("Subscribers now"),
-        private=_("private"),
-        groups=_("groups"),
-    )
-    png = await asyncio.to_thread(
-        burglary_chart,
-        labels,
-        per_year,
-        sum(c.private for c in counts),
-        sum(c.groups for c in counts),
-    )
+    png, title = await figures_chart(services, _, scope)
     await message.reply_photo(
         png,
         caption=_(
