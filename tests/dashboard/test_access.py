@@ -92,9 +92,11 @@ async def test_one_time_link_opens_a_session_once(
     assert stored == 1 and code.group(1) not in str(
         await bot.services.db.fetchall("SELECT * FROM dashboard_login_codes")
     )
-    async with aiohttp.ClientSession() as other:
-        async with other.post(base(bot) + "/login", data={"code": code.group(1)}) as again:
-            assert again.status == 403  # used once
+    async with (
+        aiohttp.ClientSession() as other,
+        other.post(base(bot) + "/login", data={"code": code.group(1)}) as again,
+    ):
+        assert again.status == 403  # used once
 
 
 async def test_a_link_expires_after_ten_minutes(
@@ -136,9 +138,10 @@ async def test_mini_app_initdata_signs_in_and_a_forged_one_is_refused(
     now = datetime.now(UTC)
     good = signed(user_fields(admin, now), emu.token)
     async with web.get(base(bot) + "/app") as page:
-        assert "frame-ancestors 'self' https://web.telegram.org" in page.headers[
-            "Content-Security-Policy"
-        ]
+        assert (
+            "frame-ancestors 'self' https://web.telegram.org"
+            in page.headers["Content-Security-Policy"]
+        )
     forged = signed(user_fields(admin, now), "999:NOT-THE-BOT")
     async with web.post(base(bot) + "/auth/telegram", data={"init_data": forged}) as answer:
         assert answer.status == 403

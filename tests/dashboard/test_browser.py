@@ -153,17 +153,26 @@ async def test_the_year_after_a_one_time_link(
     assert await browser.text("h1") == "Kalender 2027: Enschede"
     months = await browser.all("section.month")
     assert len(months) == 12
-    assert [await browser.run(lambda m=m: m.find_element("css selector", "h2").text) for m in (months[0], months[11])] == ["Januari 2027", "December 2027"]
+    assert [
+        await browser.run(lambda m=m: m.find_element("css selector", "h2").text)
+        for m in (months[0], months[11])
+    ] == ["Januari 2027", "December 2027"]
     entries = await browser.all(".grid .kind-calendar a")
     assert len(entries) > 40  # the shipped calendar: every month has calendar messages
     assert "Tip: draai de deur op slot" in [await browser.run(lambda e=e: e.text) for e in entries]
     assert await browser.all(".grid td.band-holiday") and await browser.all(".grid td.band-dark")
-    shot = ROOT / "docs" / "dashboard.png" if os.environ.get("BUURTWACHT_SCREENSHOT") else tmp_path / "dashboard.png"
+    shot = (
+        ROOT / "docs" / "dashboard.png"
+        if os.environ.get("BUURTWACHT_SCREENSHOT")
+        else tmp_path / "dashboard.png"
+    )
     shot.parent.mkdir(exist_ok=True)
     assert await browser.run(browser.driver.save_screenshot, str(shot))
     # On a phone the months are lists instead of grids.
     await browser.run(browser.driver.set_window_size, 390, 844)
-    await browser.until(lambda: not (browser.driver.find_element("css selector", ".grid").is_displayed()))
+    await browser.until(
+        lambda: not (browser.driver.find_element("css selector", ".grid").is_displayed())
+    )
     listed = await browser.all(".list .kind-calendar a")
     assert listed and await browser.run(listed[0].is_displayed)
 
@@ -206,17 +215,22 @@ async def test_a_text_replaced_in_the_dashboard_is_what_a_chat_receives(
     await browser.type("#text_en", "<b>Enschede says</b>: lock the door, also by day.")
     await browser.click('button[value="replace"]')
     await browser.until(lambda: "done=replace" in browser.driver.current_url)
-    assert "Eigen tekst voor Enschede" in await browser.text("#state") or "eigen tekst" in (
-        await browser.text("#state")
-    ).lower()
+    assert (
+        "Eigen tekst voor Enschede" in await browser.text("#state")
+        or "eigen tekst" in (await browser.text("#state")).lower()
+    )
     # The preview shows it as Telegram does: bold, no tags.
     bubble = await browser.find(".bubble .tg strong")
     assert await browser.run(lambda: bubble.text) == "Enschede zegt"
     clock.t = occ.at
     await deliver_due(bot)
     assert received(emu, resident) == ["Enschede zegt: doe de deur op slot, ook overdag."]
-    audit = await bot.services.db.fetchall("SELECT action, target FROM audit_log WHERE actor_id = ?", (eva,))
-    assert ("calendar.replace", f"enschede:{occ.entry_id}") in [(r["action"], r["target"]) for r in audit]
+    audit = await bot.services.db.fetchall(
+        "SELECT action, target FROM audit_log WHERE actor_id = ?", (eva,)
+    )
+    assert ("calendar.replace", f"enschede:{occ.entry_id}") in [
+        (r["action"], r["target"]) for r in audit
+    ]
 
 
 async def test_a_campaign_made_in_the_dashboard_reaches_exactly_its_audience(
@@ -235,7 +249,12 @@ async def test_a_campaign_made_in_the_dashboard_reaches_exactly_its_audience(
     assert await browser.text("#count") == "Deze campagne bereikt 3 chats."
     # The live count follows the audience: only private chats.
     await browser.run((await browser.find("#kinds")).send_keys, "Privéchats")
-    await browser.until(lambda: browser.driver.find_element("css selector", "#count").text == "Deze campagne bereikt 2 chats.")
+    await browser.until(
+        lambda: (
+            browser.driver.find_element("css selector", "#count").text
+            == "Deze campagne bereikt 2 chats."
+        )
+    )
     await browser.click('button[value="save"]')
     await browser.until(lambda: "done=saved" in browser.driver.current_url)
     assert "Fietsen graveren" in await browser.text(".bubble .tg")
