@@ -382,13 +382,7 @@ class MetricsConfig:
 def _is_dashboard_url(value: str) -> bool:
     """Empty, https:// to any host, or http:// only to this machine (the demo and tests):
     Telegram opens Mini Apps only over https, and a session cookie must not travel in clear."""
-    url = _scheme_and_host(value)
-    return not value or (
-        url is not None
-        and (url[0] == "https" or (url[0] == "http" and _is_loopback(url[1])))
-        and not urlsplit(value).query
-        and not urlsplit(value).fragment
-    )
+    return _is_bot_api_url(value) and not (urlsplit(value).query or urlsplit(value).fragment)
 
 
 @dataclass(frozen=True)

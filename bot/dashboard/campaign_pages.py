@@ -27,7 +27,7 @@ from bot.dashboard import access
 from bot.dashboard.render import iso_minutes
 from bot.dashboard.server import SERVER, DashboardServer
 from bot.handlers.campaigns import ask_approval, moment_problem_text, tell_author
-from bot.handlers.preview import preview
+from bot.handlers.preview import preview, problem_text
 from bot.i18n import Translator
 from bot.services import BotContext, Services
 from bot.storage.campaign_drafts import CampaignDraft
@@ -151,30 +151,8 @@ def _problems(server: DashboardServer, _: Translator, form: DraftForm) -> list[s
     if not any(form.texts.values()):
         problems.append(_("Write the text in at least one language."))
     else:
-        for problem in version_problems(
-            form.content(services.i18n.available), services.i18n.available
-        ):
-            language = _.language_name(problem.locale)
-            if problem.over > 0:
-                problems.append(
-                    _(
-                        "In {language} the message is {over} characters too long: {length} of "
-                        "at most {limit}. Please shorten it.",
-                        language=language,
-                        over=problem.over,
-                        length=problem.length,
-                        limit=problem.limit,
-                    )
-                )
-            else:
-                problems.append(
-                    _(
-                        "In {language} Telegram cannot show the message: {problem}. Please "
-                        "change the text.",
-                        language=language,
-                        problem=problem.html[0],
-                    )
-                )
+        locales = services.i18n.available
+        problems += [problem_text(_, p) for p in version_problems(form.content(locales), locales)]
     if not form.municipalities:
         problems.append(_("Choose at least one municipality."))
     moment = _moment(services, _, form.moment)
