@@ -286,3 +286,23 @@ async def test_an_enschede_adviser_gets_403_for_hengelo(
     assert await browser.text("h1") == "Niet toegestaan"
     await browser.get(base + "/calendar/entry?m=hengelo&entry=x&date=2027-03-03")
     assert await browser.text("h1") == "Niet toegestaan"
+
+
+async def test_the_mini_app_signs_in_with_telegrams_initdata_and_not_with_a_forged_one(
+    emu: BotApiEmulator, bot: BotHarness, browser: Browser, clock: Clock
+) -> None:
+    """app.js reads initData where Telegram puts it (#tgWebAppData) and posts it."""
+    from urllib.parse import quote
+
+    from tests.dashboard.test_access import signed, user_fields
+
+    eva = await adviser(emu, bot, "Eva", "enschede", locale="nl")
+    app = bot.config.dashboard.public_url + "/app#tgWebAppData="
+    forged = signed(user_fields(eva, clock()), "1:NOT-THIS-BOT")
+    await browser.get(app + quote(forged))
+    await browser.until(lambda: browser.driver.find_element("id", "failed").is_displayed())
+    assert not [c for c in browser.driver.get_cookies() if c["name"] == "buurtwacht_session"]
+    await browser.get("about:blank")  # a new fragment alone would not load the page again
+    await browser.get(app + quote(signed(user_fields(eva, clock()), emu.token)))
+    await browser.until(lambda: browser.driver.current_url.endswith("/dashboard/calendar"))
+    assert await browser.text("h1") == "Kalender 2027: Enschede"

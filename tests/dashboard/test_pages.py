@@ -50,9 +50,10 @@ async def test_skip_and_restore_in_the_dashboard_are_the_chats_own(
     assert override is not None and override.action == "skip"
     async with web.post(page, data=fields | {"action": "restore"}) as answer:
         assert answer.status == 200
-    assert await bot.services.outbox.override_for(
-        "enschede", occ.entry_id, str(occ.local_date)
-    ) is None
+    assert (
+        await bot.services.outbox.override_for("enschede", occ.entry_id, str(occ.local_date))
+        is None
+    )
     # A text Telegram would refuse is not stored; the reason is shown.
     bad = fields | {"action": "replace", "text_nl": "<b>open", "text_en": "fine"}
     async with web.post(page, data=bad) as answer:
@@ -83,8 +84,13 @@ async def test_four_eyes_test_send_and_approval_from_the_dashboard(
     await sign_in(web, emu, eva)
     token = await csrf_of(web, base(bot) + "/campaigns/new")
     fields = {
-        "csrf": token, "m": "enschede", "kinds": "both", "topic": "all", "moment": "",
-        "text_en": "<b>Lock up</b> before the holidays", "text_nl": "",
+        "csrf": token,
+        "m": "enschede",
+        "kinds": "both",
+        "topic": "all",
+        "moment": "",
+        "text_en": "<b>Lock up</b> before the holidays",
+        "text_nl": "",
     }
     before = len(emu.sent(eva))
     async with web.post(base(bot) + "/campaigns/draft", data=fields | {"action": "test"}) as a:
@@ -155,11 +161,14 @@ async def test_insight_shows_numbers_and_server_drawn_charts(
     async with web.get(base(bot) + "/insight?m=enschede") as page:
         text = await page.text()
     assert page.status == 200
-    assert "<th scope=\"row\">Enschede</th>" in text and "<td>2</td>" in text
+    assert '<th scope="row">Enschede</th>' in text and "<td>2</td>" in text
     assert "nog geen stemmen" in text.lower()  # votes and shares: not in this schema yet
-    assert "<th scope=\"row\">2016</th><td>792</td>" in text
-    for chart, kind in (("subscribers.svg", "image/svg+xml"), ("deliveries.svg", "image/svg+xml"),
-                        ("figures.png", "image/png")):
+    assert '<th scope="row">2016</th><td>792</td>' in text
+    for chart, kind in (
+        ("subscribers.svg", "image/svg+xml"),
+        ("deliveries.svg", "image/svg+xml"),
+        ("figures.png", "image/png"),
+    ):
         async with web.get(f"{base(bot)}/insight/{chart}?m=enschede") as image:
             assert image.status == 200 and image.content_type == kind
             body = await image.read()
