@@ -153,16 +153,13 @@ class DashboardServer:
         except Refused as refused:
             _ = refused.translator or self.translator_for(request)
             template = "signed_out.html" if refused.status == 401 else "refused.html"
-            response = self.render(_, template, status=refused.status)
+            response = self.render(_, template, status=refused.status, code=refused.status)
         except web.HTTPException as exc:
             if exc.status < 400:
                 _secure(exc, request, self.prefix)
                 raise
             response = self.render(
-                self.translator_for(request),
-                "refused.html",
-                status=exc.status,
-                reason=exc.reason,
+                self.translator_for(request), "refused.html", status=exc.status, code=exc.status
             )
         _secure(response, request, self.prefix)
         return response
