@@ -16,7 +16,7 @@ from datetime import datetime
 
 from bot.advisers.charts import ChartLabels, burglary_chart
 from bot.advisers.stats import Counts, _in, delivery_counts, subscribers
-from bot.advisers.texts import scope_text
+from bot.advisers.texts import scope_text, title_of
 from bot.i18n import Translator
 from bot.services import Services
 from bot.storage.database import Database, to_db_time
@@ -70,34 +70,32 @@ class Feedback:
     shares: int
 
 
-# Where the votes and shares live, once the feature that records them is merged: the tables
-# this module reads, each with columns broadcast_key and the counts below. Until they exist the
-# insight page says the figures are not collected yet.
-FEEDBACK_TABLES = ("feedback_votes", "feedback_shares")
+# Votes and shares as the share-and-vote feature (issue 11) stores them: one row per vote
+# (value 1 or -1) or share in `feedback`, by broadcast key and the chat's municipality. The one
+# place that reads them here; on a schema without that table the page says they are not
+# collected yet.
+FEEDBACK_TABLE = "feedback"
 
 
 async def feedback(
     db: Database, municipalities: Iterable[str], start: datetime, end: datetime
 ) -> list[Feedback] | None:
-    """Votes and shares per message in the period, or None while the schema has no such tables
-    (the one place to point at them)."""
-    found = await db.fetchall(
-        f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
-        f"({','.join('?' * len(FEEDBACK_TABLES))})",
-        FEEDBACK_TABLES,
+    """Votes and shares per message due in [start, end), of chats in `municipalities`; None
+    while the schema has no feedback table."""
+    exists = await db.fetchval(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (FEEDBACK_TABLE,)
     )
-    if len(found) < len(FEEDBACK_TABLES):
+    if not exists:
         return None
-    where, params = _in("b.municipality", municipalities)
+    where, params = _in("f.municipality", municipalities)
     rows = await db.fetchall(
         f"""
         SELECT b.source, b.ref,
-               COALESCE(SUM(v.useful), 0) AS useful, COALESCE(SUM(v.not_useful), 0) AS not_useful,
-               COALESCE(SUM(s.shares), 0) AS shares
-        FROM broadcasts b
-        LEFT JOIN feedback_votes v ON v.broadcast_key = b.key
-        LEFT JOIN feedback_shares s ON s.broadcast_key = b.key
-        WHERE (b.municipality IS NULL OR {where}) AND b.due_at >= ? AND b.due_at < ?
+               SUM(f.kind = 'vote' AND f.value > 0) AS useful,
+               SUM(f.kind = 'vote' AND f.value < 0) AS not_useful,
+               SUM(f.kind = 'share') AS shares
+        FROM {FEEDBACK_TABLE} f JOIN broadcasts b ON b.key = f.broadcast_key
+        WHERE {where} AND b.due_at >= ? AND b.due_at < ?
         GROUP BY b.source, b.ref ORDER BY b.source, b.ref
         """,
         [*params, to_db_time(start), to_db_time(end)],
@@ -105,8 +103,23 @@ async def feedback(
     return [
         Feedback(r["source"], r["ref"], int(r["useful"]), int(r["not_useful"]), int(r["shares"]))
         for r in rows
-        if r["useful"] or r["not_useful"] or r["shares"]
     ]
+
+
+async def message_label(services: Services, _: Translator, source: str, ref: str) -> str:
+    """What a reader calls a broadcast: a campaign or a calendar message by its title."""
+    if source == "campaign":
+        campaign = await services.campaigns.get(int(ref)) if ref.isdigit() else None
+        title = title_of(campaign.content.text(_.locale)) if campaign else "?"
+        return _("Campaign #{id}: {title}", id=ref, title=title)
+    if source == "alert":
+        return _("Alert #{id}", id=ref)
+    if source == "alert-follow-up":
+        return _("Follow-up of alert #{id}", id=ref)
+    try:
+        return title_of(services.calendar.get(ref).text(_.locale))
+    except KeyError:  # an entry removed from the calendar since
+        return ref
 
 
 async def figures_chart(services: Services, _: Translator, scope: set[str]) -> tuple[bytes, str]:

@@ -13,7 +13,13 @@ from datetime import date, datetime, timedelta
 from aiohttp import web
 
 from bot.advisers.charts import line_chart, stacked_bars
-from bot.advisers.insight import feedback, figures_chart, monthly_deliveries, subscriber_history
+from bot.advisers.insight import (
+    feedback,
+    figures_chart,
+    message_label,
+    monthly_deliveries,
+    subscriber_history,
+)
 from bot.advisers.stats import Counts, advice_summary
 from bot.advisers.texts import duration_text, scope_text
 from bot.dashboard import access
@@ -83,7 +89,12 @@ async def insight_page(request: web.Request) -> web.StreamResponse:
     deliveries = await monthly_deliveries(services.db, services.now(), slugs, period.bounds)
     year_start = period.bounds[0]
     advice = await advice_summary(services.db, slugs, year_start, services.now())
-    votes = await feedback(services.db, slugs, year_start, services.now())
+    found = await feedback(services.db, slugs, year_start, services.now())
+    votes = (
+        None
+        if found is None
+        else [(await message_label(services, _, v.source, v.ref), v) for v in found]
+    )
     figures = await services.figures.per_year(set(slugs))
     query = "&".join(f"m={slug}" for slug in slugs)
     return server.render(

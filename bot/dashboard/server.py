@@ -100,10 +100,7 @@ class DashboardServer:
                 f"({exc.strerror or exc}); choose another [dashboard] port"
             ) from exc
         self._runner = runner
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        if sockets:
-            self.port = int(sockets[0].getsockname()[1])
+        self.port = int(runner.addresses[0][1])
         log.info(
             "dashboard at %s (listening on %s:%d)",
             self.config.public_url,

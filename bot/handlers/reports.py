@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CommandHandler
 
-from bot.advisers.insight import figures_chart
+from bot.advisers.insight import figures_chart, message_label
 from bot.advisers.stats import (
     InspectionSummary,
     advice_summary,
@@ -24,11 +24,10 @@ from bot.advisers.texts import (
     duration_text,
     find_municipality,
     scope_text,
-    title_of,
 )
 from bot.auth import guard
 from bot.i18n import Translator
-from bot.services import BotApplication, BotContext, Services
+from bot.services import BotApplication, BotContext
 from bot.wijkschouw.model import CATEGORIES, STATUS_NAMES
 from bot.wijkschouw.texts import category_text, status_text
 
@@ -43,22 +42,6 @@ def subscribers_text(_: Translator, private: int, groups: int) -> str:
             _.ngettext("{n} group", "{n} groups", groups),
         ]
     )
-
-
-async def _label(services: Services, _: Translator, source: str, ref: str) -> str:
-    """What a reader calls a broadcast: a campaign or a calendar message by its title."""
-    if source == "campaign":
-        campaign = await services.campaigns.get(int(ref)) if ref.isdigit() else None
-        title = title_of(campaign.content.text(_.locale)) if campaign else "?"
-        return _("Campaign #{id}: {title}", id=ref, title=title)
-    if source == "alert":
-        return _("Alert #{id}", id=ref)
-    if source == "alert-follow-up":
-        return _("Follow-up of alert #{id}", id=ref)
-    try:
-        return title_of(services.calendar.get(ref).text(_.locale))
-    except KeyError:  # an entry removed from the calendar since
-        return ref
 
 
 async def stats(update: Update, context: BotContext) -> None:
@@ -94,7 +77,7 @@ async def stats(update: Update, context: BotContext) -> None:
     lines += ["", _("<b>Deliveries</b>")]
     totals = by_source_ref(per_key)
     for (source, ref), counts in totals.items():
-        label = html.escape(await _label(services, _, source, ref))
+        label = html.escape(await message_label(services, _, source, ref))
         lines.append(f"{label}: {counts_text(_, counts)}")
     if not totals:
         lines.append(_("Nothing was sent in this period."))

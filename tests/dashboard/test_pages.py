@@ -13,6 +13,7 @@ import pytest
 from bot.config import Config
 from bot.dashboard.render import telegram_html
 from bot.sandbox.emulator import BotApiEmulator
+from bot.storage.database import to_db_time
 from tests.advisers.helpers import adviser, group, resident, say, stored_campaign
 from tests.dashboard.conftest import base, csrf_of, dashboard_config, sign_in
 from tests.dashboard.test_browser import next_occurrence
@@ -162,7 +163,7 @@ async def test_insight_shows_numbers_and_server_drawn_charts(
         text = await page.text()
     assert page.status == 200
     assert '<th scope="row">Enschede</th>' in text and "<td>2</td>" in text
-    assert "nog geen stemmen" in text.lower()  # votes and shares: not in this schema yet
+    assert ("nog geen stemmen" in text.lower()) is not await feedback_table(bot)
     assert '<th scope="row">2016</th><td>792</td>' in text
     for chart, kind in (
         ("subscribers.svg", "image/svg+xml"),
@@ -173,6 +174,53 @@ async def test_insight_shows_numbers_and_server_drawn_charts(
             assert image.status == 200 and image.content_type == kind
             body = await image.read()
             assert body.startswith(b"<?xml") or body.startswith(b"\x89PNG")
+
+
+async def feedback_table(bot: BotHarness) -> bool:
+    return bool(
+        await bot.services.db.fetchval(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feedback'"
+        )
+    )
+
+
+async def test_insight_reads_votes_and_shares_where_the_schema_has_them(
+    emu: BotApiEmulator, bot: BotHarness, admin: int, web: aiohttp.ClientSession
+) -> None:
+    """The votes-and-shares feature's table (its migration, as merged into main), with two
+    votes up, one down and a share for a campaign in Enschede."""
+    db = bot.services.db
+    await db.execute(
+        "CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
+        "broadcast_key TEXT NOT NULL REFERENCES broadcasts (key) ON DELETE CASCADE, "
+        "municipality TEXT NOT NULL, value INTEGER NOT NULL, chat_hash TEXT UNIQUE)"
+    )
+    campaign = await stored_campaign(bot, admin, {"enschede"}, bot.services.now())
+    await db.execute(
+        "INSERT INTO broadcasts (key, source, ref, due_at, state, created_at, updated_at) "
+        "VALUES (?, 'campaign', ?, ?, 'materialized', ?, ?)",
+        (campaign.key, str(campaign.id), *[to_db_time(campaign.due_at)] * 3),
+    )
+    await db.executemany(
+        "INSERT INTO feedback (kind, broadcast_key, municipality, value) VALUES (?, ?, ?, ?)",
+        [
+            (kind, campaign.key, where, value)
+            for kind, where, value in (
+                ("vote", "enschede", 1),
+                ("vote", "enschede", 1),
+                ("vote", "enschede", -1),
+                ("share", "enschede", 1),
+                ("vote", "hengelo", 1),
+            )
+        ],
+    )
+    await sign_in(web, emu, admin)
+    async with web.get(base(bot) + "/insight?m=enschede") as page:
+        text = await page.text()
+    assert (
+        '<th scope="row">Campagne #1: Doe de deur op slot</th><td>2</td><td>1</td><td>1</td>'
+        in text
+    )
 
 
 async def test_forgetme_ends_the_sessions_and_drops_the_drafts(
