@@ -87,9 +87,10 @@ async def insight_page(request: web.Request) -> web.StreamResponse:
     names = {m.slug: m.name for m in services.config.municipalities}
     history = await subscriber_history(services.db, slugs, period.bounds[1:])
     deliveries = await monthly_deliveries(services.db, services.now(), slugs, period.bounds)
-    year_start = period.bounds[0]
-    advice = await advice_summary(services.db, slugs, year_start, services.now())
-    found = await feedback(services.db, slugs, year_start, services.now())
+    # Up to and including this second: rows keep whole seconds.
+    year_start, end = period.bounds[0], period.bounds[-1]
+    advice = await advice_summary(services.db, slugs, year_start, end)
+    found = await feedback(services.db, slugs, year_start, end)
     votes = (
         None
         if found is None
