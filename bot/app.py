@@ -31,8 +31,10 @@ from bot.services import BotApplication, BotContext, Services
 from bot.storage import Database
 from bot.storage.advice import AdviceStore
 from bot.storage.alerts import AlertStore
+from bot.storage.campaign_drafts import CampaignDraftStore
 from bot.storage.campaigns import CampaignStore
 from bot.storage.chats import ChatStore
+from bot.storage.dashboard import DashboardStore
 from bot.storage.feedback import FeedbackStore
 from bot.storage.figures import FigureStore
 from bot.storage.inspections import InspectionStore
@@ -74,6 +76,8 @@ def build_services(config: Config, db: Database) -> Services:
         media=MediaStore(config.storage.media_dir),
         feedback=feedback,
         buttons=Buttons(config, i18n, feedback, calendar),
+        dashboard=DashboardStore(db),
+        drafts=CampaignDraftStore(db),
     )
 
 
@@ -143,10 +147,20 @@ async def on_startup(app: BotApplication) -> None:
     # One scheduler per process: the planner's wake-ups live in PTB's JobQueue scheduler.
     assert app.job_queue is not None
     await services.planner.start(app.job_queue.scheduler)
+    if services.config.dashboard.enabled:
+        # Imported only when switched on: aiohttp and Jinja2 are the `dashboard` extra.
+        from bot.dashboard.server import DashboardServer
+
+        server = DashboardServer(app)
+        app.bot_data["dashboard"] = server
+        await server.start()
 
 
 async def on_shutdown(app: BotApplication) -> None:
     services: Services = app.bot_data["services"]
+    dashboard = app.bot_data.pop("dashboard", None)
+    if dashboard is not None:
+        await dashboard.stop()
     await services.planner.stop()
     await services.team_poster.stop()
     await services.engine.stop()

@@ -10,17 +10,33 @@ a wizard may have saved it a moment before its draft reaches the database.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
+from bot.config import Config
+from bot.files import open_output, private_folder
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.campaign_photos import referenced
+from bot.wijkschouw.photos import strip_metadata
 
 log = logging.getLogger(__name__)
 
-# The campaign wizard's file names (bot/handlers/campaign_wizard.py, _save_photo).
+# The campaign wizard's file names (bot/handlers/campaign_wizard.py, _save_photo), and the
+# dashboard's (save_campaign_photo).
 PREFIX = "campaign-"
 GRACE = timedelta(days=1)
 DAILY_AT = time(3, 30)
+
+
+def save_campaign_photo(config: Config, data: bytes) -> Path:
+    """A photo uploaded in the dashboard, decoded and written anew as JPEG without metadata
+    (raises bot.wijkschouw.photos.PhotoError for anything that is not a photo)."""
+    clean = strip_metadata(data)
+    path = private_folder(config.storage.media_dir) / f"{PREFIX}{uuid.uuid4().hex}.jpg"
+    with open_output(path, force=False, binary=True) as out:
+        out.write(clean)
+    return path
 
 
 async def prune_campaign_photos(services: Services, now: datetime) -> list[str]:

@@ -97,6 +97,9 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec(
         "figures", N_("Chart of burglaries and subscribers"), PRIVATE, "adviser", ("cijfers",)
     ),
+    CommandSpec(
+        "dashboard", N_("The year, campaigns and insight in a web page"), PRIVATE, "adviser"
+    ),
     CommandSpec("invite", N_("Invite an adviser (one-time link)"), PRIVATE, "admin"),
     CommandSpec("roles", N_("Who has which role"), PRIVATE, "admin"),
     CommandSpec("revoke", N_("Remove a role"), PRIVATE, "admin"),

@@ -18,6 +18,7 @@ environment variables the file names.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import ipaddress
 import math
 import os
@@ -405,6 +406,46 @@ class MetricsConfig:
     port: int = field(default=9464, metadata=limits(whole(1, 65535)))
 
 
+def _is_dashboard_url(value: str) -> bool:
+    """Empty, https:// to any host, or http:// only to this machine (the demo and tests):
+    Telegram opens Mini Apps only over https, and a session cookie must not travel in clear."""
+    return _is_bot_api_url(value) and not (urlsplit(value).query or urlsplit(value).fragment)
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    """The advisers' web dashboard (README: Dashboard), served by the bot process behind a
+    reverse proxy that terminates TLS."""
+
+    enabled: bool = False
+    host: str = field(
+        default="127.0.0.1",
+        metadata=limits(Bound(_is_ip_address, "must be an IP address, e.g. 127.0.0.1")),
+    )
+    port: int = field(default=8081, metadata=limits(whole(1, 65535)))
+    # What the reverse proxy serves, e.g. https://bot.example.nl/dashboard (a path is allowed:
+    # the dashboard then lives under it).
+    public_url: str = field(
+        default="",
+        metadata=limits(
+            Bound(
+                _is_dashboard_url,
+                "must be empty or an https:// URL without query (http:// only to this machine)",
+            )
+        ),
+    )
+
+    @property
+    def prefix(self) -> str:
+        """The path the dashboard lives under ('' at the root of its host)."""
+        return urlsplit(self.public_url).path.rstrip("/")
+
+    @property
+    def secure(self) -> bool:
+        """Cookies are Secure when the public address is https."""
+        return self.public_url.startswith("https://")
+
+
 @dataclass(frozen=True)
 class LoggingConfig:
     # "json": one JSON object per line for a log collector; the same texts, ids only.
@@ -478,6 +519,7 @@ class Config:
     sharing: SharingConfig = field(default_factory=SharingConfig)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
     municipalities: list[Municipality] = field(
@@ -748,6 +790,37 @@ def _metrics_problems(cfg: Config) -> list[str]:
     return []
 
 
+def _dashboard_problems(cfg: Config) -> list[str]:
+    d = cfg.dashboard
+    if not d.enabled:
+        return []
+    problems = []
+    if not d.public_url:
+        problems.append(
+            "dashboard.public_url: the dashboard needs the https:// address the reverse proxy "
+            "serves (Telegram opens Mini Apps only over https)"
+        )
+    taken: dict[int, str] = {}
+    if cfg.telegram.mode == "webhook":
+        taken[cfg.telegram.webhook.port] = "telegram.webhook.port"
+    if cfg.metrics.enabled:
+        taken[cfg.metrics.port] = "metrics.port"
+    if d.port in taken:
+        problems.append(f"dashboard.port: {d.port} is also {taken[d.port]}")
+    missing = dashboard_extra_missing()
+    if missing:
+        problems.append(
+            f"dashboard.enabled: the dashboard needs {', '.join(missing)}, which is not "
+            "installed: pip install 'buurtwacht[dashboard]'"
+        )
+    return problems
+
+
+def dashboard_extra_missing() -> list[str]:
+    """The packages of the `dashboard` extra that cannot be imported here."""
+    return [name for name in ("aiohttp", "jinja2") if importlib.util.find_spec(name) is None]
+
+
 def _admin_problems(cfg: Config) -> list[str]:
     ids = cfg.admins.user_ids
     return ["admins.user_ids: a user id is listed twice"] if len(set(ids)) != len(ids) else []
@@ -793,6 +866,7 @@ CROSS_CHECKS: tuple[Callable[[Config], list[str]], ...] = (
     _calendar_problems,
     _advice_problems,
     _metrics_problems,
+    _dashboard_problems,
     _admin_problems,
     _municipality_problems,
 )

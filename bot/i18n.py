@@ -32,18 +32,29 @@ def N_(message: str) -> str:
 class Translator:
     """Translations for one locale. Call it like gettext: `_("Hello {name}", name=...)`."""
 
-    def __init__(self, locale: str, translations: Translations, tz: tzinfo) -> None:
+    def __init__(
+        self, locale: str, translations: Translations, tz: tzinfo, *, escape: bool = True
+    ) -> None:
         self.locale = locale
         self._t = translations
         self.tz = tz
+        self._escape = escape
 
     def __call__(self, message: str, **values: object) -> str:
         text = self._t.gettext(message)
-        return text.format(**_escaped(values)) if values else text
+        return text.format(**self._values(values)) if values else text
 
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         text = self._t.ngettext(singular, plural, n)
-        return text.format(n=n, **_escaped(values))
+        return text.format(n=n, **self._values(values))
+
+    def _values(self, values: dict[str, object]) -> dict[str, object]:
+        return _escaped(values) if self._escape else values
+
+    def for_web(self) -> Translator:
+        """The same translations with values left as they are, for the dashboard: its
+        templates escape every text once (Jinja2's autoescape), as Telegram's HTML does not."""
+        return Translator(self.locale, self._t, self.tz, escape=False)
 
     def fmt_datetime(self, moment: datetime, fmt: str = "medium") -> str:
         if moment.tzinfo is None:

@@ -16,8 +16,10 @@ from bot.i18n import Catalogues, Translator
 from bot.storage import Database
 from bot.storage.advice import AdviceStore
 from bot.storage.alerts import AlertStore
+from bot.storage.campaign_drafts import CampaignDraftStore
 from bot.storage.campaigns import CampaignStore
 from bot.storage.chats import ChatStore
+from bot.storage.dashboard import DashboardStore
 from bot.storage.database import utcnow
 from bot.storage.feedback import FeedbackStore
 from bot.storage.figures import FigureStore
@@ -58,6 +60,8 @@ class Services:
     feedback: FeedbackStore
     # Which buttons (👍/👎, share) a broadcast carries.
     buttons: Buttons
+    dashboard: DashboardStore
+    drafts: CampaignDraftStore
     # The one source of "now" for domain logic, so tests can move time instead of waiting.
     now: Callable[[], datetime] = field(default=utcnow)
     # Built with the Application, because they send through its Bot.

@@ -48,6 +48,8 @@ def describe(exc: BaseException, config: Config) -> str | None:
     db = Path(config.storage.path).resolve()
     if isinstance(exc, AlreadyRunning | SchemaTooNew | StorageUnavailable):
         return str(exc)
+    if type(exc).__name__ == "DashboardError":  # bot.dashboard.server needs the dashboard extra
+        return str(exc)
     if isinstance(exc, sqlite3.Error):
         return _database(db, exc)
     if isinstance(exc, InvalidToken):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import socket
 import tempfile
 import tomllib
 from datetime import timedelta
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application, build_services, serve
-from bot.config import Config, example_config_text, parse_config
+from bot.config import Config, dashboard_extra_missing, example_config_text, parse_config
+from bot.dashboard import login_url
 from bot.logs import setup_logging
 from bot.services import Services
 from bot.storage import Database
@@ -51,8 +53,9 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def demo_config(data_dir: Path, admin_id: int) -> Config:
-    """The shipped example configuration, with the demo's database and admin."""
+def demo_config(data_dir: Path, admin_id: int, dashboard_port: int | None = None) -> Config:
+    """The shipped example configuration, with the demo's database and admin, and the
+    dashboard on `dashboard_port` of this machine (plain http: nothing leaves 127.0.0.1)."""
     raw = tomllib.loads(example_config_text())
     raw["storage"]["path"] = str(data_dir / "buurtwacht.sqlite3")
     raw["admins"]["user_ids"] = [admin_id]
@@ -61,7 +64,19 @@ def demo_config(data_dir: Path, admin_id: int) -> Config:
     for municipality in raw["municipalities"]:
         if municipality["slug"] == TEAM_MUNICIPALITY:
             municipality["team_phone"] = "14 053"
+    if dashboard_port is not None:
+        raw["dashboard"] = {
+            "enabled": True,
+            "port": dashboard_port,
+            "public_url": f"http://127.0.0.1:{dashboard_port}/dashboard",
+        }
     return parse_config(raw)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 async def run_demo(data_dir: Path) -> None:
@@ -79,7 +94,9 @@ async def run_demo(data_dir: Path) -> None:
     team_group = world.add_group(
         emulator, "Preventieteam Enschede", admins=[team_member.id], members=[anna.id]
     )
-    config = demo_config(data_dir, anna.id)
+    # The dashboard comes along when its extra is installed (it is in `make demo`'s).
+    with_dashboard = not dashboard_extra_missing()
+    config = demo_config(data_dir, anna.id, free_port() if with_dashboard else None)
     db = Database(config.storage.path)
     await db.open()
     services = build_services(config, db)
@@ -108,6 +125,14 @@ async def run_demo(data_dir: Path) -> None:
             "(':as Tess', ':chat Preventieteam'); the bot's questions marked ↩ are answered "
             "with ':reply <text>'."
         )
+        if with_dashboard:
+            code = await services.dashboard.create_login(anna.id, services.now())
+            print(
+                f"Dashboard: open {login_url(config, code)} in your browser to log in as Anna "
+                "(once, within 10 minutes; /dashboard in the chat gives a new link)."
+            )
+        else:
+            print("The dashboard needs its extra: pip install 'buurtwacht[dashboard]'.")
         listed: list[Occurrence] = []
 
         def current_chat() -> int:

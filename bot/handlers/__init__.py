@@ -10,6 +10,7 @@ from bot.handlers import (
     campaigns,
     common,
     contact,
+    dashboard,
     feedback,
     findings,
     membership,
@@ -77,6 +78,7 @@ def register_all(app: BotApplication) -> None:
     alerts.register(app)
     tailoring.register(app)
     reports.register(app)
+    dashboard.register(app)
     # The finding conversation and the self-check own `/start ws_…` and `/start zelftest`: before
     # the plain /start; the conversation's /cancel before the advice's "nothing to cancel". Their
     # reply handlers only take replies to their own prompts, so the team's replies still pass.

@@ -23,7 +23,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.advisers.broadcasts import schedule_campaign
+from bot.advisers import campaigns
+from bot.advisers.campaigns import approvers, is_upcoming, release_text
 from bot.advisers.moments import parse_moment, suggested_moments
 from bot.advisers.texts import scope_text
 from bot.auth import Roles, guard, user_roles
@@ -34,14 +35,11 @@ from bot.handlers.campaigns import (
     PREFIX,
     RESCHEDULE,
     RESCHEDULE_KEY,
-    approvers,
     ask_approval,
     campaign_for,
-    is_upcoming,
     moment_problem_text,
     on_reschedule,
     on_reschedule_text,
-    release_text,
 )
 from bot.handlers.conversation import END, persistent_conversation, refuse_text, send, spend
 from bot.handlers.preview import preview
@@ -789,19 +787,13 @@ async def on_confirm(update: Update, context: BotContext) -> int | str:
     if due is not None and due <= now:
         await send(update, context, moment_problem_text(_, "past"))
         return await _ask_moment(update, context, draft)
-    campaign = await services.campaigns.create(
-        user.id,
-        _content(draft),
-        _audience(draft),
-        due or now,
-        "awaiting_approval" if approval else "scheduled",
+    campaign = await campaigns.create(
+        services, user.id, _content(draft), _audience(draft), due or now
     )
     context.user_data.pop(DRAFT_KEY, None)
-    await services.audit.record(user.id, "campaign.create", str(campaign.id), now=now)
     if approval:
         await send(update, context, await _approval_asked_text(context, _, campaign.id))
         return END
-    await schedule_campaign(services, campaign)
     await send(
         update,
         context,
@@ -878,21 +870,11 @@ async def _save_new_text(update: Update, context: BotContext, draft: Draft) -> i
         ident = draft["campaign_id"]
         await send(update, context, _("Campaign #{id} can no longer be changed.", id=ident))
         return END
-    content = _content(draft)
-    approval = services.config.campaigns.require_approval
-    if campaign.state == "scheduled" and not approval:
-        if not await services.outbox.replace_planned_content(campaign.key, content):
-            await send(update, context, _("Campaign #{id} has already gone out.", id=campaign.id))
-            return END
-    elif campaign.state == "scheduled":
-        if not await services.outbox.cancel_planned(campaign.key, "new text: approval again"):
-            await send(update, context, _("Campaign #{id} has already gone out.", id=campaign.id))
-            return END
-        await services.campaigns.set_state(campaign.id, "awaiting_approval")
-        await services.planner.schedule_wakeups()
-    await services.campaigns.set_content(campaign.id, content)
-    await services.audit.record(user.id, "campaign.edit", str(campaign.id), now=services.now())
-    if approval:
+    outcome = await campaigns.new_text(services, user.id, campaign, _content(draft))
+    if outcome == "gone":
+        await send(update, context, _("Campaign #{id} has already gone out.", id=campaign.id))
+        return END
+    if outcome == "approval":
         await send(update, context, await _approval_asked_text(context, _, campaign.id))
         return END
     await send(

@@ -12,27 +12,32 @@ campaign's state allows it. The reschedule dialog runs in the wizard's persisten
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import CommandHandler
 
-from bot.advisers.broadcasts import schedule_campaign
+from bot.advisers import campaigns
+from bot.advisers.campaigns import (
+    MOMENT_FORMAT,
+    approvers,
+    is_upcoming,
+    release_text,
+    status_text,
+    upcoming,
+)
 from bot.advisers.moments import MomentProblem, parse_moment
-from bot.advisers.stats import Counts, delivery_counts
+from bot.advisers.stats import delivery_counts
 from bot.advisers.texts import counts_text, scope_text, title_of
 from bot.auth import Roles, guard, user_roles
 from bot.handlers import conversation, prompts
 from bot.handlers.conversation import END, send, spend
 from bot.handlers.preview import send_as_recipients_see_it
 from bot.i18n import Translator
-from bot.services import BotApplication, BotContext, Services
+from bot.services import BotApplication, BotContext
 from bot.storage.campaigns import Campaign
 from bot.teamwork import chat_translator
 from bot.telegram_errors import tell
-from scheduler.quiet import quiet_release
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +47,6 @@ PREFIX = "cmp"
 LIST_FLOW = "cmp-list"
 RESCHEDULE_KEY = "campaign_reschedule"
 RESCHEDULE = "reschedule"  # a state of the conversation "campaign"
-MOMENT_FORMAT = "d MMMM y HH:mm"
 
 
 def _button(text: str, action: str) -> InlineKeyboardButton:
@@ -58,49 +62,6 @@ def moment_problem_text(_: Translator, problem: MomentProblem) -> str:
 
 
 # --- approval --------------------------------------------------------------------------------
-
-
-async def approvers(services: Services, author_id: int, municipalities: Iterable[str]) -> list[int]:
-    """Who may approve a campaign of `author_id` for `municipalities`: other advisers whose
-    scope covers every one of them, and admins other than the author."""
-    candidates = set(services.config.admins.user_ids) | {
-        g.user_id for g in await services.roles.all()
-    }
-    result = []
-    for user_id in sorted(candidates - {author_id}):
-        roles = await user_roles(services, user_id)
-        if roles.covers(municipalities):
-            result.append(user_id)
-    return result
-
-
-def release_text(_: Translator, services: Services, due: datetime, kinds: Iterable[str]) -> str:
-    """When a campaign reaches its recipients: at its moment (or now), and private chats only
-    after the quiet hours, as the engine holds them."""
-    now = services.now()
-    start = max(due, now)
-    delivery = services.config.delivery
-    held = (
-        quiet_release(start, delivery.quiet_start, delivery.quiet_end, services.config.locale.tz)
-        if "private" in kinds
-        else None
-    )
-    moment = _.fmt_datetime(start, MOMENT_FORMAT)
-    if held is None:
-        return _("It goes out now.") if due <= now else _("It goes out on {moment}.", moment=moment)
-    release = _.fmt_datetime(held, MOMENT_FORMAT)
-    if "group" not in kinds:
-        return _("Private chats get it on {release}, when the quiet hours end.", release=release)
-    if due <= now:
-        return _(
-            "Groups get it now; private chats on {release}, when the quiet hours end.",
-            release=release,
-        )
-    return _(
-        "Groups get it on {moment}; private chats on {release}, when the quiet hours end.",
-        moment=moment,
-        release=release,
-    )
 
 
 async def ask_approval(context: BotContext, campaign: Campaign) -> int:
@@ -148,38 +109,6 @@ async def ask_approval(context: BotContext, campaign: Campaign) -> int:
 # --- /campaigns ------------------------------------------------------------------------------
 
 
-def _status(
-    _: Translator,
-    campaign: Campaign,
-    broadcast: tuple[str, str | None] | None,
-    counts: Counts | None,
-) -> str:
-    if campaign.state == "cancelled":
-        return _("cancelled")
-    if campaign.state == "awaiting_approval":
-        return _("awaiting approval")
-    state = broadcast[0] if broadcast else "planned"
-    if state == "materialized" and counts is not None and counts.held + counts.pending:
-        return _("being sent")  # e.g. private chats held until the quiet hours end
-    if state == "materialized":
-        return _("sent")
-    if state == "skipped":
-        return _("not sent")
-    return _("scheduled")
-
-
-def _is_upcoming(campaign: Campaign, broadcast: tuple[str, str | None] | None) -> bool:
-    """Not gone out and not cancelled, given its broadcast row."""
-    return campaign.state == "awaiting_approval" or (
-        campaign.state == "scheduled" and (broadcast is None or broadcast[0] == "planned")
-    )
-
-
-async def is_upcoming(services: Services, campaign: Campaign) -> bool:
-    """Not gone out and not cancelled: it may still be cancelled, moved or given a new text."""
-    return _is_upcoming(campaign, await services.outbox.get_broadcast(campaign.key))
-
-
 async def _campaigns_view(
     context: BotContext, _: Translator, roles: Roles, user_id: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -200,7 +129,7 @@ async def _campaigns_view(
     lines, rows = [_("<b>Campaigns</b>")], []
     for c in campaigns:
         broadcast = await services.outbox.get_broadcast(c.key)
-        status = _status(_, c, broadcast, counts[c.key].counts if c.key in counts else None)
+        status = status_text(_, c, broadcast, counts[c.key].counts if c.key in counts else None)
         lines.append(
             _(
                 "#{id} <b>{title}</b> · {moment} · {audience} · <b>{status}</b>",
@@ -213,7 +142,7 @@ async def _campaigns_view(
         )
         if c.key in counts:
             lines.append("   " + counts_text(_, counts[c.key].counts))
-        if _is_upcoming(c, broadcast) and roles.covers(c.audience.municipalities):
+        if upcoming(c, broadcast) and roles.covers(c.audience.municipalities):
             rows.append(
                 [
                     _button(_("Cancel #{id}", id=c.id), f"x:{c.id}"),
@@ -267,16 +196,7 @@ async def on_cancel_campaign(update: Update, context: BotContext) -> None:
     assert query is not None and user is not None
     _ = await context.translator(update)
     services = context.services
-    stopped = campaign.state == "awaiting_approval" or (
-        campaign.state == "scheduled"
-        and await services.outbox.cancel_planned(campaign.key, f"cancelled by user {user.id}")
-    )
-    if stopped:
-        await services.campaigns.set_state(campaign.id, "cancelled")
-        await services.audit.record(
-            user.id, "campaign.cancel", str(campaign.id), now=services.now()
-        )
-        await services.planner.schedule_wakeups()
+    stopped = await campaigns.cancel(services, user.id, campaign)
     roles = await user_roles(services, user.id)
     text, markup = await _campaigns_view(context, _, roles, user.id)
     if stopped:
@@ -298,34 +218,13 @@ async def on_approve(update: Update, context: BotContext) -> None:
         return
     _ = await context.translator(update)
     services = context.services
-    if campaign.author_id == user.id:
-        await services.audit.record(
-            user.id,
-            "campaign.approve",
-            str(campaign.id),
-            outcome="refused",
-            detail="own campaign",
-            now=services.now(),
-        )
+    decision = await campaigns.decide(services, user.id, campaign, approve=approve)
+    if decision == "own":
         await query.answer(_("You cannot approve your own campaign."), show_alert=True)
         return
-    if approve:
-        done = await services.campaigns.approve(
-            campaign.id, user.id, max(campaign.due_at, services.now())
-        )
-        if done:
-            approved = await services.campaigns.get(campaign.id)
-            assert approved is not None
-            await schedule_campaign(services, approved)
-    else:
-        done = campaign.state == "awaiting_approval"
-        if done:
-            await services.campaigns.set_state(campaign.id, "cancelled")
-    if not done:
+    if decision == "not_waiting":
         await query.answer(_("This campaign no longer waits for approval."), show_alert=True)
         return
-    action = "campaign.approve" if approve else "campaign.reject"
-    await services.audit.record(user.id, action, str(campaign.id), now=services.now())
     await query.edit_message_reply_markup(None)
     decided = await services.campaigns.get(campaign.id)
     assert decided is not None
@@ -335,10 +234,10 @@ async def on_approve(update: Update, context: BotContext) -> None:
         if approve
         else _("Campaign #{id} is rejected.", id=campaign.id)
     )
-    await _tell_author(context, decided, approve)
+    await tell_author(context, decided, approve)
 
 
-async def _tell_author(context: BotContext, campaign: Campaign, approved: bool) -> None:
+async def tell_author(context: BotContext, campaign: Campaign, approved: bool) -> None:
     """The author hears the decision in their own language, and when an approved one goes out."""
     services = context.services
     _ = await chat_translator(services, campaign.author_id, None)
@@ -397,18 +296,10 @@ async def on_reschedule_text(update: Update, context: BotContext) -> str | int:
     if isinstance(due, str):
         await message.reply_text(moment_problem_text(_, due))
         return RESCHEDULE
-    if not await is_upcoming(services, campaign):
+    if not await campaigns.reschedule(services, user.id, campaign, due):
         await message.reply_text(_("Campaign #{id} can no longer be rescheduled.", id=campaign.id))
         return END
-    await services.campaigns.set_due(campaign.id, due)
-    if campaign.state == "scheduled":
-        updated = await services.campaigns.get(campaign.id)
-        assert updated is not None
-        await schedule_campaign(services, updated)
     context.user_data.pop(RESCHEDULE_KEY, None)
-    await services.audit.record(
-        user.id, "campaign.reschedule", str(campaign.id), now=services.now()
-    )
     await message.reply_text(
         _(
             "Campaign #{id} now goes out at {moment}.",

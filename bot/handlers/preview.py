@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from bot.advisers.texts import version_problems, versions
+from bot.advisers.texts import VersionProblem, version_problems, versions
 from bot.delivery import TelegramSender
 from bot.i18n import Translator
 from bot.services import BotContext
@@ -39,6 +39,25 @@ async def send_as_recipients_see_it(
     return None
 
 
+def problem_text(_: Translator, problem: VersionProblem) -> str:
+    """Why one language's version cannot go out, for the adviser."""
+    language = _.language_name(problem.locale)
+    if problem.over > 0:
+        return _(
+            "In {language} the message is {over} characters too long: {length} of at most "
+            "{limit}. Please shorten it.",
+            language=language,
+            over=problem.over,
+            length=problem.length,
+            limit=problem.limit,
+        )
+    return _(
+        "In {language} Telegram cannot show the message: {problem}. Please change the text.",
+        language=language,
+        problem=problem.html[0],
+    )
+
+
 async def preview(
     context: BotContext, _: Translator, chat_id: int, content: Content, source: Source
 ) -> str | None:
@@ -46,21 +65,7 @@ async def preview(
     tell the adviser when one cannot go out."""
     available = context.services.i18n.available
     for problem in version_problems(content, available):
-        language = _.language_name(problem.locale)
-        if problem.over > 0:
-            return _(
-                "In {language} the message is {over} characters too long: {length} of at most "
-                "{limit}. Please shorten it.",
-                language=language,
-                over=problem.over,
-                length=problem.length,
-                limit=problem.limit,
-            )
-        return _(
-            "In {language} Telegram cannot show the message: {problem}. Please change the text.",
-            language=language,
-            problem=problem.html[0],
-        )
+        return problem_text(_, problem)
     refused = await send_as_recipients_see_it(
         context, chat_id, content, versions(content, available, _.locale), source
     )

@@ -283,6 +283,7 @@ async def forget_button(update: Update, context: BotContext) -> None:
     await services.feedback.unlink_chat(user.id)
     await services.chats.delete(user.id)
     await services.roles.forget_label(user.id)
+    await services.dashboard.forget(user.id)
     await neighbourhood_privacy.forget(services, context.bot, user.id)
     forget_member_prompts(context.application, user.id)
     # Drafts in PTB's persisted data may hold a name or phone number too, and a conversation

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 from datetime import timedelta
 
@@ -10,7 +9,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CommandHandler
 
-from bot.advisers.charts import ChartLabels, burglary_chart
+from bot.advisers.insight import figures_chart, message_label
 from bot.advisers.stats import (
     InspectionSummary,
     advice_summary,
@@ -30,12 +29,11 @@ from bot.advisers.texts import (
     find_municipality,
     scope_text,
     theme_text,
-    title_of,
 )
 from bot.auth import guard
 from bot.feedback.buttons import SOURCES
 from bot.i18n import Translator
-from bot.services import BotApplication, BotContext, Services
+from bot.services import BotApplication, BotContext
 from bot.wijkschouw.model import CATEGORIES, STATUS_NAMES
 from bot.wijkschouw.texts import category_text, status_text
 
@@ -50,22 +48,6 @@ def subscribers_text(_: Translator, private: int, groups: int) -> str:
             _.ngettext("{n} group", "{n} groups", groups),
         ]
     )
-
-
-async def _label(services: Services, _: Translator, source: str, ref: str) -> str:
-    """What a reader calls a broadcast: a campaign or a calendar message by its title."""
-    if source == "campaign":
-        campaign = await services.campaigns.get(int(ref)) if ref.isdigit() else None
-        title = title_of(campaign.content.text(_.locale)) if campaign else "?"
-        return _("Campaign #{id}: {title}", id=ref, title=title)
-    if source == "alert":
-        return _("Alert #{id}", id=ref)
-    if source == "alert-follow-up":
-        return _("Follow-up of alert #{id}", id=ref)
-    try:
-        return title_of(services.calendar.get(ref).text(_.locale))
-    except KeyError:  # an entry removed from the calendar since
-        return ref
 
 
 async def stats(update: Update, context: BotContext) -> None:
@@ -101,7 +83,7 @@ async def stats(update: Update, context: BotContext) -> None:
     lines += ["", _("<b>Deliveries</b>")]
     totals = by_source_ref(per_key)
     for (source, ref), counts in totals.items():
-        label = html.escape(await _label(services, _, source, ref))
+        label = html.escape(await message_label(services, _, source, ref))
         lines.append(f"{label}: {counts_text(_, counts)}")
     if not totals:
         lines.append(_("Nothing was sent in this period."))
@@ -112,7 +94,7 @@ async def stats(update: Update, context: BotContext) -> None:
     if per_message:
         lines += ["", _("<b>Feedback per message</b>")]
         for (source, ref), item in per_message.items():
-            label = html.escape(await _label(services, _, source, ref))
+            label = html.escape(await message_label(services, _, source, ref))
             lines.append(f"{label}: {feedback_text(_, item)}")
         lines += ["", _("<b>Feedback per theme</b>")]
         lines += [
@@ -188,25 +170,7 @@ async def figures(update: Update, context: BotContext) -> None:
         )
         return
     scope = {slug} if slug else set(roles.municipalities)
-    per_year = await services.figures.per_year(scope)
-    counts = (await subscribers(services.db, scope, services.now())).values()
-    title = scope_text(_, services.config, scope)
-    if len(scope) == len(services.config.municipalities):
-        title = "Twente"
-    labels = ChartLabels(
-        title=title,
-        burglaries=_("Home burglaries per year"),
-        subscribers=_("Subscribers now"),
-        private=_("private"),
-        groups=_("groups"),
-    )
-    png = await asyncio.to_thread(
-        burglary_chart,
-        labels,
-        per_year,
-        sum(c.private for c in counts),
-        sum(c.groups for c in counts),
-    )
+    png, title = await figures_chart(services, _, scope)
     await message.reply_photo(
         png,
         caption=_(

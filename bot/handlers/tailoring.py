@@ -21,9 +21,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.advisers import tailoring
 from bot.advisers.agenda import (
-    Item,
-    alert_items,
     busy_days,
     calendar_items,
     campaign_items,
@@ -31,6 +30,7 @@ from bot.advisers.agenda import (
     in_order,
     item_title,
 )
+from bot.advisers.tailoring import occurrence_state
 from bot.advisers.texts import find_municipality, scope_text, title_of
 from bot.auth import guard
 from bot.commands import CANCEL
@@ -68,10 +68,6 @@ def _today(services: Services) -> date:
 def _month_start(day: date, months: int = 0) -> date:
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
-
-
-def _local_start(services: Services, day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=services.config.locale.tz)
 
 
 async def calendar(update: Update, context: BotContext) -> None:
@@ -114,34 +110,12 @@ async def calendar(update: Update, context: BotContext) -> None:
     )
 
 
-async def _overrides(services: Services, slug: str) -> dict[tuple[str, str], str]:
-    """(entry id, local date or '' for always) -> 'skip' or 'replace', for one municipality."""
-    return {
-        (entry_id, o.local_date): o.action
-        for _m, entry_id, o in await services.outbox.overrides(slug)
-    }
-
-
 def _override_mark(
     overrides: dict[tuple[str, str], str], entry_id: str, day: date, *, local: bool = False
 ) -> str:
     """⛔ skipped, ✏️ own text, or 📝 for a local entry the municipality has not written yet
     (it is not sent until then)."""
-    action = overrides.get((entry_id, day.isoformat())) or overrides.get((entry_id, ""))
-    if action is None and local:
-        action = "write"
-    return MARKS.get(action or "", "")
-
-
-async def _month_items(
-    services: Services, _: Translator, slug: str, first: date, last: date
-) -> list[Item]:
-    start, end = _local_start(services, first), _local_start(services, last + timedelta(days=1))
-    return in_order(
-        calendar_items(services.calendar, services.config, [slug], first, last, _.locale),
-        campaign_items(await services.campaigns.between(start, end), [slug], _.locale),
-        alert_items(await services.alerts.between([slug], start, end), services.config),
-    )
+    return MARKS.get(occurrence_state(overrides, entry_id, day, local=local) or "", "")
 
 
 async def _month_view(
@@ -153,8 +127,8 @@ async def _month_view(
     index = config.municipalities.index(municipality)
     first = month
     last = _month_start(month, 1) - timedelta(days=1)
-    items = await _month_items(services, _, municipality.slug, first, last)
-    overrides = await _overrides(services, municipality.slug)
+    items = await tailoring.agenda(services, [municipality.slug], first, last, _.locale)
+    overrides = await tailoring.overrides_of(services, municipality.slug)
     low = await low_score_marks(services, municipality.slug)
     busy = busy_days(items, tz)
     lines = [
@@ -315,26 +289,14 @@ async def on_occurrence(update: Update, context: BotContext) -> None:
         return
     municipality, day, entry_id = parsed
     services = context.services
-    before = await services.outbox.override_for(municipality.slug, entry_id, day.isoformat())
+    changed = True
     if action in ("s1", "sa"):
-        local_date = day.isoformat() if action == "s1" else ""
-        await services.outbox.set_override(
-            municipality.slug, entry_id, "skip", local_date=local_date, by=user.id
-        )
-        await services.audit.record(
-            user.id,
-            "calendar.skip",
-            f"{municipality.slug}:{entry_id}:{local_date or 'always'}",
-            now=services.now(),
+        changed = await tailoring.skip(
+            services, user.id, municipality.slug, entry_id, day, always=action == "sa"
         )
     elif action == "d":
-        for local_date in (day.isoformat(), ""):
-            await services.outbox.clear_override(municipality.slug, entry_id, local_date)
-        await services.audit.record(
-            user.id, "calendar.default", f"{municipality.slug}:{entry_id}", now=services.now()
-        )
-    after = await services.outbox.override_for(municipality.slug, entry_id, day.isoformat())
-    if action != "o" and after == before:
+        changed = await tailoring.restore(services, user.id, municipality.slug, entry_id, day)
+    if not changed:
         await query.answer()  # already so: the view shows it, nothing to redraw
         return
     _ = await context.translator(update)
@@ -388,12 +350,7 @@ async def on_replace_text(update: Update, context: BotContext) -> str | int:
         )
         return REPLACE
     texts = dict.fromkeys(services.i18n.available, message.text_html)
-    await services.outbox.set_override(
-        municipality.slug, entry_id, "replace", texts=texts, by=user.id
-    )
-    await services.audit.record(
-        user.id, "calendar.replace", f"{municipality.slug}:{entry_id}", now=services.now()
-    )
+    await tailoring.replace(services, user.id, municipality.slug, entry_id, texts)
     context.user_data.pop(REPLACE_KEY, None)
     text, markup = await _occurrence_view(context, _, municipality, day, entry_id)
     await send(update, context, text, markup)
@@ -417,7 +374,7 @@ async def _send_ics(update: Update, context: BotContext, slugs: set[str]) -> Non
     config = services.config
     now = services.now()
     today = _today(services)
-    skips = {slug: await _overrides(services, slug) for slug in slugs}
+    skips = {slug: await tailoring.overrides_of(services, slug) for slug in slugs}
 
     def skipped(slug: str, entry_id: str, day: date) -> bool:
         return _override_mark(skips.get(slug, {}), entry_id, day) == MARKS["skip"]

@@ -1,7 +1,7 @@
 """Which campaign photos in the media folder are still referred to by a row.
 
 A photo is in use while a campaign, a broadcast's stored content (the engine sends from it) or
-a persisted wizard draft (PTB state) names it.
+a persisted wizard draft (PTB state) or a dashboard draft names it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ async def referenced(db: Database, names: list[str]) -> set[str]:
         found = await db.fetchval(
             "SELECT EXISTS (SELECT 1 FROM campaigns WHERE image LIKE ?1 ESCAPE '\\') "
             "OR EXISTS (SELECT 1 FROM broadcasts WHERE content LIKE ?1 ESCAPE '\\') "
-            "OR EXISTS (SELECT 1 FROM ptb_state WHERE value LIKE ?1 ESCAPE '\\')",
+            "OR EXISTS (SELECT 1 FROM ptb_state WHERE value LIKE ?1 ESCAPE '\\') "
+            "OR EXISTS (SELECT 1 FROM campaign_drafts WHERE image LIKE ?1 ESCAPE '\\')",
             (pattern,),
         )
         if found:

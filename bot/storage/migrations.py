@@ -502,4 +502,41 @@ MIGRATIONS: list[tuple[str, ...]] = [
         """,
         "CREATE INDEX advice_messages_request ON advice_messages (request_id)",
     ),
+    # 15: the advisers' dashboard: one-time login codes (hashes, like the invites), sessions
+    # (hashes of their ids) and campaign drafts written in the dashboard.
+    (
+        """
+        CREATE TABLE dashboard_login_codes (
+            code_hash  TEXT PRIMARY KEY,
+            user_id    INTEGER NOT NULL,
+            created_by INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at    TEXT,
+            used_by    INTEGER
+        )
+        """,
+        """
+        CREATE TABLE dashboard_sessions (
+            id_hash    TEXT PRIMARY KEY,
+            user_id    INTEGER NOT NULL,
+            locale     TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX dashboard_sessions_user ON dashboard_sessions (user_id)",
+        """
+        CREATE TABLE campaign_drafts (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            author_id  INTEGER NOT NULL,
+            texts      TEXT NOT NULL,
+            image      TEXT,
+            audience   TEXT NOT NULL,
+            due_at     TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """,
+    ),
 ]

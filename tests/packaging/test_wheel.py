@@ -168,3 +168,5 @@ def test_demo_needs_the_sandbox_extra_and_then_runs(
     chat = sh(demo, "demo", cwd=outside, stdin="/start\n:quit\n", timeout=120)
     assert "Welkom bij *Buurtwacht*" in chat  # the terminal shows bold as *...*
     assert "bye" in chat
+    # Without the dashboard extra the demo runs all the same, and says how to get it.
+    assert "The dashboard needs its extra: pip install 'buurtwacht[dashboard]'." in chat
