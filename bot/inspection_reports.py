@@ -26,7 +26,7 @@ from telegram import (
     Message,
 )
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from bot.advice.privacy import retention_cutoff
 from bot.advisers.texts import chunks
@@ -35,6 +35,7 @@ from bot.services import BotApplication, BotContext, Services
 from bot.storage.inspections import Finding, Inspection
 from bot.storage.roles import ALL
 from bot.teamwork import chat_translator, drop_stale_drafts, municipality_name
+from bot.telegram_errors import edit_elsewhere
 from bot.wijkschouw import texts
 from bot.wijkschouw.export import findings_csv, findings_geojson
 from bot.wijkschouw.mapimage import MapLabels, MapPoint, findings_map
@@ -132,21 +133,15 @@ async def refresh_invitation(services: Services, bot: Bot, inspection_id: int) -
     if inspection is None or inspection.invite_message_id is None:
         return
     text, markup = await _invitation(services, bot, inspection)
-    try:
-        await bot.edit_message_text(
-            text,
-            chat_id=inspection.chat_id,
-            message_id=inspection.invite_message_id,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
-        )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            log.warning("could not edit invitation of inspection id=%s: %s", inspection.id, exc)
-    except TelegramError as exc:
-        log.warning(
-            "could not edit invitation of inspection id=%s: %s", inspection.id, type(exc).__name__
-        )
+    await edit_elsewhere(
+        bot,
+        inspection.chat_id,
+        inspection.invite_message_id,
+        text,
+        f"invitation of inspection id={inspection.id}",
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+    )
 
 
 # ----------------------------------------------------------------------------- closing
@@ -355,21 +350,15 @@ async def refresh_boards(services: Services, bot: Bot, inspection_id: int) -> No
     name = municipality_name(services, inspection.municipality)
     for chat_id, message_id in await services.inspections.boards(inspection_id):
         _ = await chat_translator(services, chat_id, None)
-        try:
-            await bot.edit_message_text(
-                texts.board(_, inspection, name, findings),
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=board_markup(_, findings),
-            )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                log.warning("could not edit board of inspection id=%s: %s", inspection_id, exc)
-        except TelegramError as exc:
-            log.warning(
-                "could not edit board of inspection id=%s: %s", inspection_id, type(exc).__name__
-            )
+        await edit_elsewhere(
+            bot,
+            chat_id,
+            message_id,
+            texts.board(_, inspection, name, findings),
+            f"board of inspection id={inspection_id}",
+            parse_mode=ParseMode.HTML,
+            reply_markup=board_markup(_, findings),
+        )
 
 
 async def notify_solved(

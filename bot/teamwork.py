@@ -18,7 +18,7 @@ from datetime import time as dt_time
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 
 from bot.advice.privacy import retention_cutoff
 from bot.advice.requests import (
@@ -35,7 +35,7 @@ from bot.i18n import Html, Translator
 from bot.selfcheck.texts import answer_lines
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.advice import AdviceRequest, Erased
-from bot.telegram_errors import is_not_modified, tell
+from bot.telegram_errors import edit_elsewhere, is_not_modified, tell
 
 log = logging.getLogger(__name__)
 
@@ -286,21 +286,15 @@ async def refresh_team_message(services: Services, bot: Bot, request: AdviceRequ
     if request.team_chat_id is None or request.team_message_id is None:
         return
     _ = await chat_translator(services, request.team_chat_id, None)
-    try:
-        await bot.edit_message_text(
-            team_text(_, services, request),
-            chat_id=request.team_chat_id,
-            message_id=request.team_message_id,
-            parse_mode=ParseMode.HTML,
-            reply_markup=team_keyboard(_, request),
-        )
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            log.warning("could not edit team message of request id=%s: %s", request.id, exc)
-    except TelegramError as exc:
-        log.warning(
-            "could not edit team message of request id=%s: %s", request.id, type(exc).__name__
-        )
+    await edit_elsewhere(
+        bot,
+        request.team_chat_id,
+        request.team_message_id,
+        team_text(_, services, request),
+        f"team message of request id={request.id}",
+        parse_mode=ParseMode.HTML,
+        reply_markup=team_keyboard(_, request),
+    )
 
 
 async def show_erased(services: Services, bot: Bot, erased: Sequence[Erased]) -> None:

@@ -25,6 +25,7 @@ from bot.i18n import Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.topic_offers import TopicOffer
 from bot.subscription import TOPICS
+from bot.telegram_errors import is_unreachable
 from scheduler.quiet import quiet_release
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ async def _send(services: Services, bot: Bot, offer: TopicOffer) -> int | None:
             chat_id = exc.new_chat_id
             continue
         except (Forbidden, BadRequest) as exc:
-            if isinstance(exc, Forbidden) or "chat not found" in exc.message.lower():
+            if is_unreachable(exc):
                 await services.chats.set_active(chat_id, False)
             log.info("topic offer not sent chat_id=%s: %s", chat_id, type(exc).__name__)
             await services.topic_offers.drop(chat_id)
