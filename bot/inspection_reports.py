@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, time, timedelta
-from typing import ParamSpec, TypeVar
+from collections.abc import Sequence
+from datetime import datetime, time
 
 from telegram import (
     Bot,
@@ -26,7 +25,7 @@ from telegram import (
     Message,
 )
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import TelegramError
 
 from bot.advice.privacy import retention_cutoff
 from bot.advisers.texts import chunks
@@ -50,30 +49,12 @@ DEEP_LINK_PREFIX = "ws_"
 FINDING_DRAFT_KEY = "finding"
 DAILY_AT = time(9, 30)
 ALBUM_SIZE = 10
-SEND_ATTEMPTS = 3
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-T = TypeVar("T")
-P = ParamSpec("P")
 
 
 def deep_link(bot_username: str, inspection: Inspection) -> str:
     """Opens the private chat in which a participant reports findings for this walk."""
     return f"https://t.me/{bot_username}?start={DEEP_LINK_PREFIX}{inspection.code}"
-
-
-async def _retrying(call: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
-    """A send that waits out Telegram's flood control (429) a few times instead of failing."""
-    for attempt in range(SEND_ATTEMPTS):
-        try:
-            return await call(*args, **kwargs)
-        except RetryAfter as exc:
-            if attempt == SEND_ATTEMPTS - 1:
-                raise
-            delay = exc.retry_after
-            await asyncio.sleep(
-                delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
-            )
-    raise AssertionError("unreachable")
 
 
 # ----------------------------------------------------------------------------- the invitation
@@ -187,7 +168,7 @@ async def send_summary(services: Services, bot: Bot, inspection: Inspection) -> 
     )
     try:
         for text in chunks(lines):
-            await _retrying(bot.send_message, inspection.chat_id, text, parse_mode=ParseMode.HTML)
+            await bot.send_message(inspection.chat_id, text, parse_mode=ParseMode.HTML)
     except TelegramError as exc:
         log.warning("summary of inspection id=%s not sent: %s", inspection.id, type(exc).__name__)
         return False
@@ -232,8 +213,7 @@ async def _report_to(
     _ = await chat_translator(services, chat_id, None)
     name = municipality_name(services, inspection.municipality)
     for text in chunks(texts.report(_, inspection, name, findings, participants)):
-        await _retrying(
-            bot.send_message,
+        await bot.send_message(
             chat_id,
             text,
             parse_mode=ParseMode.HTML,
@@ -246,8 +226,7 @@ async def _report_to(
         batch = photos[start : start + ALBUM_SIZE]
         captions = [texts.finding_line(_, f)[: MessageLimit.CAPTION_LENGTH] for f, _d in batch]
         if len(batch) == 1:
-            await _retrying(
-                bot.send_photo,
+            await bot.send_photo(
                 chat_id,
                 batch[0][1],
                 caption=captions[0],
@@ -258,7 +237,7 @@ async def _report_to(
                 InputMediaPhoto(data, caption=caption, parse_mode=ParseMode.HTML)
                 for (_f, data), caption in zip(batch, captions, strict=True)
             ]
-            await _retrying(bot.send_media_group, chat_id, album)
+            await bot.send_media_group(chat_id, album)
     points = [
         MapPoint(f.number, f.latitude, f.longitude, f.category)
         for f in findings
@@ -271,22 +250,19 @@ async def _report_to(
             "Map of {n} findings with a shared location (numbered as in the list).",
             len(points),
         )
-        await _retrying(bot.send_photo, chat_id, png, caption=caption)
+        await bot.send_photo(chat_id, png, caption=caption)
     stem = f"wijkschouw-{inspection.municipality}-{inspection.walk_at.date().isoformat()}"
-    await _retrying(
-        bot.send_document,
+    await bot.send_document(
         chat_id,
         InputFile(findings_csv(_, findings), filename=f"{stem}.csv"),
         caption=_("The findings as a spreadsheet (CSV)."),
     )
-    await _retrying(
-        bot.send_document,
+    await bot.send_document(
         chat_id,
         InputFile(findings_geojson(_, inspection, findings), filename=f"{stem}.geojson"),
         caption=_("The findings with a location as GeoJSON, for map software such as QGIS."),
     )
-    board = await _retrying(
-        bot.send_message,
+    board = await bot.send_message(
         chat_id,
         texts.board(_, inspection, name, findings),
         parse_mode=ParseMode.HTML,
@@ -375,7 +351,7 @@ async def notify_solved(
         reason=finding.status_reason or "",
     )
     try:
-        await _retrying(bot.send_message, inspection.chat_id, text, parse_mode=ParseMode.HTML)
+        await bot.send_message(inspection.chat_id, text, parse_mode=ParseMode.HTML)
     except TelegramError as exc:
         log.info(
             "group of inspection id=%s not told about finding #%s: %s",
