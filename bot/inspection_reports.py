@@ -29,6 +29,7 @@ from telegram.error import TelegramError
 
 from bot.advice.privacy import retention_cutoff
 from bot.advisers.texts import chunks
+from bot.erasure import complete_erasure
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.inspections import Finding, Inspection
@@ -376,18 +377,19 @@ async def purge_expired_inspections(services: Services, now: datetime) -> int:
     """Retention: walks closed longer than retention_days ago keep no Telegram ids."""
     cutoff = retention_cutoff(now, services.config.privacy.retention_days)
     purged = await services.inspections.purge_closed_before(cutoff)
-    if purged:
-        await services.db.checkpoint()
     log.info("retention purge: %d wijkschouw(s) unlinked from people", purged)
     return purged
 
 
 async def wijkschouw_daily(context: BotContext) -> None:
-    """Catch up on reports, unlink people from walks past retention, drop stale drafts."""
+    """Catch up on reports, unlink people from walks past retention, drop stale drafts; what
+    was erased is then folded out of the WAL (bot.erasure)."""
     services, now = context.services, context.services.now()
     await catch_up(services, context.bot)
-    await purge_expired_inspections(services, now)
-    drop_stale_drafts(context.application, now, FINDING_DRAFT_KEY)
+    purged = await purge_expired_inspections(services, now)
+    dropped = drop_stale_drafts(context.application, now, FINDING_DRAFT_KEY)
+    if purged or dropped:
+        await complete_erasure(context.application)
 
 
 async def start_wijkschouw(app: BotApplication) -> None:
