@@ -529,6 +529,18 @@ class Config:
     def municipality(self, slug: str | None) -> Municipality | None:
         return next((m for m in self.municipalities if m.slug == slug), None)
 
+    def municipality_name(self, slug: str) -> str:
+        """Its name; the slug itself for one no longer configured (an old row)."""
+        municipality = self.municipality(slug)
+        return municipality.name if municipality else slug
+
+    def find_municipality(self, wanted: str) -> str | None:
+        """A slug from what someone typed: a slug or a name, in any case."""
+        value = wanted.strip().lower()
+        return next(
+            (m.slug for m in self.municipalities if value in (m.slug, m.name.lower())), None
+        )
+
     def municipality_for_pc4(self, pc4: int) -> Municipality | None:
         for m in self.municipalities:
             if any(low <= pc4 <= high for low, high in m.pc4_ranges()):

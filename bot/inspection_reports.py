@@ -34,7 +34,7 @@ from bot.i18n import Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.inspections import Finding, Inspection
 from bot.storage.roles import ALL
-from bot.teamwork import chat_translator, drop_stale_drafts, municipality_name
+from bot.teamwork import chat_translator, drop_stale_drafts
 from bot.telegram_errors import edit_elsewhere
 from bot.wijkschouw import texts
 from bot.wijkschouw.export import findings_csv, findings_geojson
@@ -93,7 +93,7 @@ async def _invitation(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     _ = await chat_translator(services, inspection.chat_id, None)
     participants = await services.inspections.participant_count(inspection.id)
-    name = municipality_name(services, inspection.municipality)
+    name = services.config.municipality_name(inspection.municipality)
     return (
         texts.invitation(_, inspection, name, participants),
         invitation_markup(_, inspection, participants, bot.username),
@@ -147,7 +147,7 @@ async def recipients(services: Services, municipality: str) -> tuple[list[int], 
 
 
 def recipient_text(_: Translator, services: Services, municipality: str, team: bool) -> str:
-    name = municipality_name(services, municipality)
+    name = services.config.municipality_name(municipality)
     if team:
         return _("the prevention team of {name}", name=name)
     return _("the municipality of {name}", name=name)
@@ -162,7 +162,7 @@ async def send_summary(services: Services, bot: Bot, inspection: Inspection) -> 
     lines = texts.group_summary(
         _,
         inspection,
-        municipality_name(services, inspection.municipality),
+        services.config.municipality_name(inspection.municipality),
         findings,
         participants,
         recipient_text(_, services, inspection.municipality, team),
@@ -212,7 +212,7 @@ async def _report_to(
 ) -> None:
     """Text, photos, map, CSV, GeoJSON and the marking message, to one chat (or an error)."""
     _ = await chat_translator(services, chat_id, None)
-    name = municipality_name(services, inspection.municipality)
+    name = services.config.municipality_name(inspection.municipality)
     for text in chunks(texts.report(_, inspection, name, findings, participants)):
         await bot.send_message(
             chat_id,
@@ -324,7 +324,7 @@ async def refresh_boards(services: Services, bot: Bot, inspection_id: int) -> No
     if inspection is None:
         return
     findings = await services.inspections.findings(inspection_id)
-    name = municipality_name(services, inspection.municipality)
+    name = services.config.municipality_name(inspection.municipality)
     for chat_id, message_id in await services.inspections.boards(inspection_id):
         _ = await chat_translator(services, chat_id, None)
         await edit_elsewhere(
