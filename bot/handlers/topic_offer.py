@@ -26,7 +26,6 @@ from bot.services import BotApplication, BotContext, Services
 from bot.storage.topic_offers import TopicOffer
 from bot.subscription import TOPICS
 from bot.telegram_errors import is_unreachable
-from scheduler.quiet import quiet_release
 
 log = logging.getLogger(__name__)
 
@@ -154,10 +153,7 @@ def schedule_topic_offers(app: BotApplication) -> None:
     """Once after start-up; inside quiet hours, when they end (private chats are in it)."""
     services: Services = app.bot_data["services"]
     assert app.job_queue is not None
-    delivery = services.config.delivery
-    release = quiet_release(
-        services.now(), delivery.quiet_start, delivery.quiet_end, services.config.locale.tz
-    )
+    release = services.config.quiet_release(services.now())
     app.job_queue.run_once(_offers_job, when=release or 0, name="topic-offers")
 
 
