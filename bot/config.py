@@ -27,7 +27,7 @@ import tomllib
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -38,6 +38,7 @@ from babel import Locale, UnknownLocaleError
 from bot.advice.validation import parse_team_phone
 from bot.i18n import MissingCatalogue, load_translations
 from messages.model import TOPICS as CALENDAR_TOPICS
+from scheduler.quiet import quiet_release
 
 SCHOOL_REGIONS = ("noord", "midden", "zuid")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
@@ -528,6 +529,24 @@ class Config:
 
     def municipality(self, slug: str | None) -> Municipality | None:
         return next((m for m in self.municipalities if m.slug == slug), None)
+
+    def municipality_name(self, slug: str) -> str:
+        """Its name; the slug itself for one no longer configured (an old row)."""
+        municipality = self.municipality(slug)
+        return municipality.name if municipality else slug
+
+    def find_municipality(self, wanted: str) -> str | None:
+        """A slug from what someone typed: a slug or a name, in any case."""
+        value = wanted.strip().lower()
+        return next(
+            (m.slug for m in self.municipalities if value in (m.slug, m.name.lower())), None
+        )
+
+    def quiet_release(self, moment: datetime) -> datetime | None:
+        """When the private chats' quiet hours that contain `moment` end (what the engine
+        holds them until); None when `moment` is outside them."""
+        delivery = self.delivery
+        return quiet_release(moment, delivery.quiet_start, delivery.quiet_end, self.locale.tz)
 
     def municipality_for_pc4(self, pc4: int) -> Municipality | None:
         for m in self.municipalities:

@@ -25,7 +25,7 @@ from bot.i18n import Translator
 from bot.metrics import Metrics
 from bot.services import Services
 from bot.storage.operations import OperationsStore
-from bot.teamwork import chat_translator, municipality_name
+from bot.teamwork import chat_translator
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class HealthMonitor:
                 )
             )
         for chat_id, slugs in silent.items():
-            names = ", ".join(municipality_name(self.services, s) for s in slugs)
+            names = ", ".join(self.services.config.municipality_name(s) for s in slugs)
             text = silent_team_text(names, h.team_silent_days)
             found.append(Finding(f"{TEAM_PREFIX}{chat_id}", text, names))
         return found

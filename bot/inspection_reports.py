@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, time, timedelta
-from typing import ParamSpec, TypeVar
+from collections.abc import Sequence
+from datetime import datetime, time
 
 from telegram import (
     Bot,
@@ -26,15 +25,17 @@ from telegram import (
     Message,
 )
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import TelegramError
 
 from bot.advice.privacy import retention_cutoff
 from bot.advisers.texts import chunks
+from bot.erasure import complete_erasure
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.inspections import Finding, Inspection
 from bot.storage.roles import ALL
-from bot.teamwork import chat_translator, drop_stale_drafts, municipality_name
+from bot.teamwork import chat_translator, drop_stale_drafts
+from bot.telegram_errors import edit_elsewhere
 from bot.wijkschouw import texts
 from bot.wijkschouw.export import findings_csv, findings_geojson
 from bot.wijkschouw.mapimage import MapLabels, MapPoint, findings_map
@@ -49,30 +50,12 @@ DEEP_LINK_PREFIX = "ws_"
 FINDING_DRAFT_KEY = "finding"
 DAILY_AT = time(9, 30)
 ALBUM_SIZE = 10
-SEND_ATTEMPTS = 3
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-T = TypeVar("T")
-P = ParamSpec("P")
 
 
 def deep_link(bot_username: str, inspection: Inspection) -> str:
     """Opens the private chat in which a participant reports findings for this walk."""
     return f"https://t.me/{bot_username}?start={DEEP_LINK_PREFIX}{inspection.code}"
-
-
-async def _retrying(call: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
-    """A send that waits out Telegram's flood control (429) a few times instead of failing."""
-    for attempt in range(SEND_ATTEMPTS):
-        try:
-            return await call(*args, **kwargs)
-        except RetryAfter as exc:
-            if attempt == SEND_ATTEMPTS - 1:
-                raise
-            delay = exc.retry_after
-            await asyncio.sleep(
-                delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
-            )
-    raise AssertionError("unreachable")
 
 
 # ----------------------------------------------------------------------------- the invitation
@@ -110,7 +93,7 @@ async def _invitation(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     _ = await chat_translator(services, inspection.chat_id, None)
     participants = await services.inspections.participant_count(inspection.id)
-    name = municipality_name(services, inspection.municipality)
+    name = services.config.municipality_name(inspection.municipality)
     return (
         texts.invitation(_, inspection, name, participants),
         invitation_markup(_, inspection, participants, bot.username),
@@ -132,21 +115,15 @@ async def refresh_invitation(services: Services, bot: Bot, inspection_id: int) -
     if inspection is None or inspection.invite_message_id is None:
         return
     text, markup = await _invitation(services, bot, inspection)
-    try:
-        await bot.edit_message_text(
-            text,
-            chat_id=inspection.chat_id,
-            message_id=inspection.invite_message_id,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
-        )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            log.warning("could not edit invitation of inspection id=%s: %s", inspection.id, exc)
-    except TelegramError as exc:
-        log.warning(
-            "could not edit invitation of inspection id=%s: %s", inspection.id, type(exc).__name__
-        )
+    await edit_elsewhere(
+        bot,
+        inspection.chat_id,
+        inspection.invite_message_id,
+        text,
+        f"invitation of inspection id={inspection.id}",
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup,
+    )
 
 
 # ----------------------------------------------------------------------------- closing
@@ -170,7 +147,7 @@ async def recipients(services: Services, municipality: str) -> tuple[list[int], 
 
 
 def recipient_text(_: Translator, services: Services, municipality: str, team: bool) -> str:
-    name = municipality_name(services, municipality)
+    name = services.config.municipality_name(municipality)
     if team:
         return _("the prevention team of {name}", name=name)
     return _("the municipality of {name}", name=name)
@@ -185,14 +162,14 @@ async def send_summary(services: Services, bot: Bot, inspection: Inspection) -> 
     lines = texts.group_summary(
         _,
         inspection,
-        municipality_name(services, inspection.municipality),
+        services.config.municipality_name(inspection.municipality),
         findings,
         participants,
         recipient_text(_, services, inspection.municipality, team),
     )
     try:
         for text in chunks(lines):
-            await _retrying(bot.send_message, inspection.chat_id, text, parse_mode=ParseMode.HTML)
+            await bot.send_message(inspection.chat_id, text, parse_mode=ParseMode.HTML)
     except TelegramError as exc:
         log.warning("summary of inspection id=%s not sent: %s", inspection.id, type(exc).__name__)
         return False
@@ -235,10 +212,9 @@ async def _report_to(
 ) -> None:
     """Text, photos, map, CSV, GeoJSON and the marking message, to one chat (or an error)."""
     _ = await chat_translator(services, chat_id, None)
-    name = municipality_name(services, inspection.municipality)
+    name = services.config.municipality_name(inspection.municipality)
     for text in chunks(texts.report(_, inspection, name, findings, participants)):
-        await _retrying(
-            bot.send_message,
+        await bot.send_message(
             chat_id,
             text,
             parse_mode=ParseMode.HTML,
@@ -251,8 +227,7 @@ async def _report_to(
         batch = photos[start : start + ALBUM_SIZE]
         captions = [texts.finding_line(_, f)[: MessageLimit.CAPTION_LENGTH] for f, _d in batch]
         if len(batch) == 1:
-            await _retrying(
-                bot.send_photo,
+            await bot.send_photo(
                 chat_id,
                 batch[0][1],
                 caption=captions[0],
@@ -263,7 +238,7 @@ async def _report_to(
                 InputMediaPhoto(data, caption=caption, parse_mode=ParseMode.HTML)
                 for (_f, data), caption in zip(batch, captions, strict=True)
             ]
-            await _retrying(bot.send_media_group, chat_id, album)
+            await bot.send_media_group(chat_id, album)
     points = [
         MapPoint(f.number, f.latitude, f.longitude, f.category)
         for f in findings
@@ -276,22 +251,19 @@ async def _report_to(
             "Map of {n} findings with a shared location (numbered as in the list).",
             len(points),
         )
-        await _retrying(bot.send_photo, chat_id, png, caption=caption)
+        await bot.send_photo(chat_id, png, caption=caption)
     stem = f"wijkschouw-{inspection.municipality}-{inspection.walk_at.date().isoformat()}"
-    await _retrying(
-        bot.send_document,
+    await bot.send_document(
         chat_id,
         InputFile(findings_csv(_, findings), filename=f"{stem}.csv"),
         caption=_("The findings as a spreadsheet (CSV)."),
     )
-    await _retrying(
-        bot.send_document,
+    await bot.send_document(
         chat_id,
         InputFile(findings_geojson(_, inspection, findings), filename=f"{stem}.geojson"),
         caption=_("The findings with a location as GeoJSON, for map software such as QGIS."),
     )
-    board = await _retrying(
-        bot.send_message,
+    board = await bot.send_message(
         chat_id,
         texts.board(_, inspection, name, findings),
         parse_mode=ParseMode.HTML,
@@ -352,24 +324,18 @@ async def refresh_boards(services: Services, bot: Bot, inspection_id: int) -> No
     if inspection is None:
         return
     findings = await services.inspections.findings(inspection_id)
-    name = municipality_name(services, inspection.municipality)
+    name = services.config.municipality_name(inspection.municipality)
     for chat_id, message_id in await services.inspections.boards(inspection_id):
         _ = await chat_translator(services, chat_id, None)
-        try:
-            await bot.edit_message_text(
-                texts.board(_, inspection, name, findings),
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=board_markup(_, findings),
-            )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                log.warning("could not edit board of inspection id=%s: %s", inspection_id, exc)
-        except TelegramError as exc:
-            log.warning(
-                "could not edit board of inspection id=%s: %s", inspection_id, type(exc).__name__
-            )
+        await edit_elsewhere(
+            bot,
+            chat_id,
+            message_id,
+            texts.board(_, inspection, name, findings),
+            f"board of inspection id={inspection_id}",
+            parse_mode=ParseMode.HTML,
+            reply_markup=board_markup(_, findings),
+        )
 
 
 async def notify_solved(
@@ -386,7 +352,7 @@ async def notify_solved(
         reason=finding.status_reason or "",
     )
     try:
-        await _retrying(bot.send_message, inspection.chat_id, text, parse_mode=ParseMode.HTML)
+        await bot.send_message(inspection.chat_id, text, parse_mode=ParseMode.HTML)
     except TelegramError as exc:
         log.info(
             "group of inspection id=%s not told about finding #%s: %s",
@@ -411,18 +377,19 @@ async def purge_expired_inspections(services: Services, now: datetime) -> int:
     """Retention: walks closed longer than retention_days ago keep no Telegram ids."""
     cutoff = retention_cutoff(now, services.config.privacy.retention_days)
     purged = await services.inspections.purge_closed_before(cutoff)
-    if purged:
-        await services.db.checkpoint()
     log.info("retention purge: %d wijkschouw(s) unlinked from people", purged)
     return purged
 
 
 async def wijkschouw_daily(context: BotContext) -> None:
-    """Catch up on reports, unlink people from walks past retention, drop stale drafts."""
+    """Catch up on reports, unlink people from walks past retention, drop stale drafts; what
+    was erased is then folded out of the WAL (bot.erasure)."""
     services, now = context.services, context.services.now()
     await catch_up(services, context.bot)
-    await purge_expired_inspections(services, now)
-    drop_stale_drafts(context.application, now, FINDING_DRAFT_KEY)
+    purged = await purge_expired_inspections(services, now)
+    dropped = drop_stale_drafts(context.application, now, FINDING_DRAFT_KEY)
+    if purged or dropped:
+        await complete_erasure(context.application)
 
 
 async def start_wijkschouw(app: BotApplication) -> None:

@@ -18,7 +18,7 @@ from datetime import time as dt_time
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 
 from bot.advice.privacy import retention_cutoff
 from bot.advice.requests import (
@@ -35,7 +35,7 @@ from bot.i18n import Html, Translator
 from bot.selfcheck.texts import answer_lines
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.advice import AdviceRequest, Erased
-from bot.telegram_errors import is_not_modified, tell
+from bot.telegram_errors import edit_elsewhere, is_not_modified, tell
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +62,6 @@ async def chat_translator(services: Services, chat_id: int, fallback: str | None
     return services.i18n.get(chat.locale if chat else fallback)
 
 
-def municipality_name(services: Services, slug: str) -> str:
-    municipality = services.config.municipality(slug)
-    return municipality.name if municipality else slug
-
-
 def team_text(_: Translator, services: Services, request: AdviceRequest) -> str:
     """The team message: every user-entered value goes through the translator, so escaped."""
     fmt = "d MMMM y HH:mm"
@@ -74,7 +69,7 @@ def team_text(_: Translator, services: Services, request: AdviceRequest) -> str:
         _(
             "<b>Prevention advice {reference}</b> – {municipality}",
             reference=request.reference,
-            municipality=municipality_name(services, request.municipality),
+            municipality=services.config.municipality_name(request.municipality),
         ),
         _("Received: {when}", when=_.fmt_datetime(request.created_at, fmt)),
     ]
@@ -286,21 +281,15 @@ async def refresh_team_message(services: Services, bot: Bot, request: AdviceRequ
     if request.team_chat_id is None or request.team_message_id is None:
         return
     _ = await chat_translator(services, request.team_chat_id, None)
-    try:
-        await bot.edit_message_text(
-            team_text(_, services, request),
-            chat_id=request.team_chat_id,
-            message_id=request.team_message_id,
-            parse_mode=ParseMode.HTML,
-            reply_markup=team_keyboard(_, request),
-        )
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            log.warning("could not edit team message of request id=%s: %s", request.id, exc)
-    except TelegramError as exc:
-        log.warning(
-            "could not edit team message of request id=%s: %s", request.id, type(exc).__name__
-        )
+    await edit_elsewhere(
+        bot,
+        request.team_chat_id,
+        request.team_message_id,
+        team_text(_, services, request),
+        f"team message of request id={request.id}",
+        parse_mode=ParseMode.HTML,
+        reply_markup=team_keyboard(_, request),
+    )
 
 
 async def show_erased(services: Services, bot: Bot, erased: Sequence[Erased]) -> None:
@@ -354,7 +343,7 @@ async def move_requests(services: Services, bot: Bot, municipality: str) -> int:
                     _(
                         "<b>Prevention advice {reference}</b> – {municipality}",
                         reference=request.reference,
-                        municipality=municipality_name(services, request.municipality),
+                        municipality=services.config.municipality_name(request.municipality),
                     ),
                     _("Moved to the new prevention team of this municipality."),
                 ]
@@ -398,7 +387,7 @@ async def remind_teams(services: Services, bot: Bot, now: datetime) -> int:
             _(
                 "• {reference} ({municipality}), received {when}",
                 reference=r.reference,
-                municipality=municipality_name(services, r.municipality),
+                municipality=services.config.municipality_name(r.municipality),
                 when=_.fmt_datetime(r.created_at, "d MMMM"),
             )
             for r in late
@@ -425,7 +414,7 @@ async def notify_admins_without_team(services: Services, bot: Bot) -> dict[str, 
         _ = await chat_translator(services, admin, None)
         lines = [_("<b>Advice requests are waiting without a prevention team</b>")]
         lines += [
-            _("• {name}: {count}", name=municipality_name(services, slug), count=count)
+            _("• {name}: {count}", name=services.config.municipality_name(slug), count=count)
             for slug, count in sorted(waiting.items())
         ]
         lines.append(
@@ -452,7 +441,7 @@ async def notify_admins_of_cap(
     caps = services.config.advice
     for admin in services.config.admins.user_ids:
         _ = await chat_translator(services, admin, None)
-        name = municipality_name(services, municipality)
+        name = services.config.municipality_name(municipality)
         if refusal == "municipality_hour":
             n = caps.per_municipality_per_hour
             text = _.ngettext(

@@ -20,7 +20,6 @@ from bot.i18n import Translator
 from bot.services import Services
 from bot.storage.campaigns import Campaign
 from scheduler.delivery import Audience, Content
-from scheduler.quiet import quiet_release
 
 MOMENT_FORMAT = "d MMMM y HH:mm"
 Decision = Literal["done", "own", "not_waiting"]
@@ -48,12 +47,7 @@ def release_text(_: Translator, services: Services, due: datetime, kinds: Iterab
     after the quiet hours, as the engine holds them."""
     now = services.now()
     start = max(due, now)
-    delivery = services.config.delivery
-    held = (
-        quiet_release(start, delivery.quiet_start, delivery.quiet_end, services.config.locale.tz)
-        if "private" in kinds
-        else None
-    )
+    held = services.config.quiet_release(start) if "private" in kinds else None
     moment = _.fmt_datetime(start, MOMENT_FORMAT)
     if held is None:
         return _("It goes out now.") if due <= now else _("It goes out on {moment}.", moment=moment)

@@ -48,8 +48,6 @@ def parse_figures(data: bytes, config: Config, last_year: int) -> tuple[list[Fig
     if header is None or [name.strip().lower() for name in header] != list(COLUMNS):
         got = "an empty file" if header is None else repr(",".join(header))
         return [], [*problems, f"line 1: expected the header {','.join(COLUMNS)}, got {got}"]
-    by_name = {m.name.lower(): m.slug for m in config.municipalities}
-    by_name.update({m.slug: m.slug for m in config.municipalities})
     figures: list[Figure] = []
     seen: set[tuple[str, int]] = set()
     while (row := _next_row(reader, problems)) is not None:
@@ -63,7 +61,7 @@ def parse_figures(data: bytes, config: Config, last_year: int) -> tuple[list[Fig
             )
             continue
         name, year_text, count_text = (value.strip() for value in row)
-        slug = by_name.get(name.lower())
+        slug = config.find_municipality(name)
         if slug is None:
             problems.append(f"line {line}: unknown municipality {_shown(name)}")
         year = _whole(year_text, FIRST_YEAR, last_year)

@@ -45,12 +45,6 @@ def duration_text(_: Translator, days: float | None) -> str:
     return _.ngettext("{n} day", "{n} days", round(days))
 
 
-def find_municipality(config: Config, wanted: str) -> str | None:
-    """A slug from what an admin typed: a slug or a name, in any case."""
-    value = wanted.strip().lower()
-    return next((m.slug for m in config.municipalities if value in (m.slug, m.name.lower())), None)
-
-
 def chunks(lines: list[str], limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
     """Lines joined into as few messages as fit Telegram's length limit."""
     messages: list[str] = []

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.advisers.agenda import calendar_items, ics_events, in_order
-from bot.advisers.texts import find_municipality, scope_text
+from bot.advisers.texts import scope_text
 from bot.cli.common import add_output, open_database
 from bot.config import Config, ConfigError, load_config, load_example_config
 from bot.delivery import (
@@ -131,7 +131,7 @@ def _years(value: str) -> range:
 
 def _municipalities(config: Config, wanted: str | None) -> list[tuple[str, str]]:
     """(slug, school region) of the municipality given by slug or name (any case), or all."""
-    slug = find_municipality(config, wanted) if wanted is not None else None
+    slug = config.find_municipality(wanted) if wanted is not None else None
     if wanted is not None and slug is None:
         names = ", ".join(m.slug for m in config.municipalities)
         raise ConfigError([f"unknown municipality {wanted!r}; one of: {names}"])

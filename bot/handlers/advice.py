@@ -45,7 +45,7 @@ from bot.i18n import N_, Html, Translator
 from bot.selfcheck.scoring import COMPLETE_RE, complete
 from bot.services import BotApplication, BotContext
 from bot.storage.advice import AdviceRequest, NewRequest
-from bot.teamwork import DRAFT_KEY, municipality_name, notify_admins_of_cap
+from bot.teamwork import DRAFT_KEY, notify_admins_of_cap
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def _summary(_: Translator, context: BotContext, draft: Draft) -> str:
             "Address: {postcode} {number}, {municipality}",
             postcode=draft["postcode"],
             number=draft["house_number"],
-            municipality=municipality_name(context.services, draft["municipality"]),
+            municipality=context.services.config.municipality_name(draft["municipality"]),
         ),
         _("Name: {name}", name=draft["name"]),
         _("Contact: {contact}", contact=contact),
@@ -247,7 +247,7 @@ async def _ask(
             text += "\n\n" + _(
                 "<i>Good to know: the prevention team of {municipality} is not connected to "
                 "this bot yet. I keep your request and pass it on as soon as they are.</i>",
-                municipality=municipality_name(context.services, draft["municipality"]),
+                municipality=context.services.config.municipality_name(draft["municipality"]),
             )
         await send(text, markup)
     return step
@@ -677,7 +677,7 @@ async def on_confirm(update: Update, context: BotContext) -> int | str:
         intro = _(
             "Very many requests for {municipality} came in just now. Please press Confirm "
             "again from {when}, or /cancel.",
-            municipality=municipality_name(services, draft["municipality"]),
+            municipality=services.config.municipality_name(draft["municipality"]),
             when=_.fmt_datetime(when, "d MMMM HH:mm"),
         )
         return await _ask(update, context, draft, SUMMARY, intro)
@@ -694,7 +694,7 @@ async def on_confirm(update: Update, context: BotContext) -> int | str:
     )
     team = _(
         "the prevention team of {name}",
-        name=municipality_name(services, result.municipality),
+        name=services.config.municipality_name(result.municipality),
     )
     if await services.teams.team_of(result.municipality) is None:
         text = _(

@@ -47,7 +47,6 @@ from bot.i18n import Translator, count_chats
 from bot.services import BotApplication, BotContext
 from bot.subscription import LANGUAGE_NAMES, TOPICS
 from scheduler.delivery import Audience, Content
-from scheduler.quiet import quiet_release
 
 DRAFT_KEY = "campaign_draft"
 KINDS = {
@@ -537,11 +536,7 @@ def _quiet_release(context: BotContext, draft: Draft) -> datetime | None:
     if "private" not in KINDS[draft["kinds"]]:
         return None
     services = context.services
-    delivery = services.config.delivery
-    moment = _due(draft) or services.now()
-    return quiet_release(
-        moment, delivery.quiet_start, delivery.quiet_end, services.config.locale.tz
-    )
+    return services.config.quiet_release(_due(draft) or services.now())
 
 
 async def _moment_chosen(update: Update, context: BotContext, due: datetime | None) -> str:

@@ -36,6 +36,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.advisers.stats import feedback_counts, scores_low
 from bot.auth import guard, is_chat_member
+from bot.erasure import complete_erasure
 from bot.feedback.buttons import SHARE_PREFIX, UP, VOTE_PREFIX
 from bot.feedback.share import wa_me_link
 from bot.handlers import prompts
@@ -214,17 +215,18 @@ async def buttons_command(update: Update, context: BotContext) -> None:
 
 
 async def close_votes(services: Services) -> int:
-    """Delete the chat links of votes that can no longer change (and fold the WAL)."""
+    """Delete the chat links of votes that can no longer change; the job then completes the
+    erasure (bot.erasure)."""
     cutoff = services.now() - timedelta(days=services.config.feedback.vote_days)
     closed = await services.feedback.close_before(cutoff)
     if closed:
-        await services.db.checkpoint()
         log.info("closed %d vote(s) and share(s): their chat links are deleted", closed)
     return closed
 
 
 async def _close_votes_job(context: BotContext) -> None:
-    await close_votes(context.services)
+    if await close_votes(context.services):
+        await complete_erasure(context.application)
 
 
 def schedule_feedback_jobs(app: BotApplication) -> None:

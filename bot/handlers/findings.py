@@ -36,7 +36,6 @@ from bot.i18n import N_, Html, Translator
 from bot.inspection_reports import DEEP_LINK_PREFIX, FINDING_DRAFT_KEY, refresh_invitation
 from bot.services import BotApplication, BotContext
 from bot.storage.inspections import Inspection, NewFinding
-from bot.teamwork import municipality_name
 from bot.wijkschouw import texts
 from bot.wijkschouw.model import CATEGORIES, parse_street
 from bot.wijkschouw.photos import PhotoError, strip_metadata
@@ -99,7 +98,7 @@ async def _ask_category(update: Update, context: BotContext, inspection: Inspect
     _ = await context.translator(update)
     buttons = [_button(texts.category_text(_, key), f"cat:{key}") for key in CATEGORIES]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    name = municipality_name(context.services, inspection.municipality)
+    name = context.services.config.municipality_name(inspection.municipality)
     text = _(
         "<b>Finding for the wijkschouw {place}</b>\nWhat did you see? Choose a category.",
         place=texts.place_name(inspection, name),

@@ -30,7 +30,7 @@ from bot.handlers.request_notices import (
 from bot.i18n import Html
 from bot.services import BotApplication, BotContext
 from bot.storage.advice import AdviceRequest
-from bot.teamwork import municipality_name, refresh_team_message, show_erased
+from bot.teamwork import refresh_team_message, show_erased
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ async def my_requests(update: Update, context: BotContext) -> None:
         line = _(
             "{reference} – {municipality}, {date}: {status}",
             reference=Html(f"<b>{r.reference}</b>"),
-            municipality=municipality_name(context.services, r.municipality),
+            municipality=context.services.config.municipality_name(r.municipality),
             date=_.fmt_date(r.created_at.astimezone(_.tz).date(), "d MMMM y"),
             status=_(STATUS_NAMES[r.status]),
         )

@@ -22,7 +22,7 @@ from bot.handlers.team import forget_member_prompts
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.subscription import TOPICS
-from bot.teamwork import municipality_name, refresh_team_message, show_erased
+from bot.teamwork import refresh_team_message, show_erased
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def summary_text(_: Translator, services: Services, data: dict[str, Any]) -> str
         lines.append(
             _(
                 "Subscription: {municipality}, {neighbourhood}; topics {topics}; since {since}.",
-                municipality=municipality_name(services, chat["municipality"] or ""),
+                municipality=services.config.municipality_name(chat["municipality"] or ""),
                 neighbourhood=chat["neighbourhood"] or _("whole municipality"),
                 topics=", ".join(_(TOPICS[t]) for t in chat["topics"] if t in TOPICS),
                 since=_local(_, chat["subscribed_at"]) if chat["subscribed_at"] else "-",

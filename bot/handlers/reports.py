@@ -26,7 +26,6 @@ from bot.advisers.texts import (
     counts_text,
     duration_text,
     feedback_text,
-    find_municipality,
     scope_text,
     theme_text,
 )
@@ -163,7 +162,7 @@ async def figures(update: Update, context: BotContext) -> None:
     _ = await context.translator(update)
     services = context.services
     wanted = " ".join(context.args or [])
-    slug = find_municipality(services.config, wanted) if wanted else None
+    slug = services.config.find_municipality(wanted) if wanted else None
     if wanted and (slug is None or slug not in roles.municipalities):
         await message.reply_text(
             _("I don't know that municipality, or it is not one of yours. Try /figures Enschede.")

@@ -27,7 +27,7 @@ from bot.handlers import prompts, replies
 from bot.i18n import Html, Translator
 from bot.services import BotApplication, Services
 from bot.storage.advice import AdviceRequest, Erased
-from bot.teamwork import TEAM_PREFIX, chat_translator, municipality_name
+from bot.teamwork import TEAM_PREFIX, chat_translator
 from bot.telegram_errors import tell
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def team_of(_: Translator, services: Services, request: AdviceRequest) -> Html:
     return Html(
         _(
             "the prevention team of {name}",
-            name=municipality_name(services, request.municipality),
+            name=services.config.municipality_name(request.municipality),
         )
     )
 
@@ -307,7 +307,7 @@ async def relay_to_resident(
         [
             _(
                 "💬 <b>The prevention team of {name}</b> about {reference}:",
-                name=municipality_name(services, request.municipality),
+                name=services.config.municipality_name(request.municipality),
                 reference=request.reference,
             ),
             html.escape(text, quote=False),
@@ -356,7 +356,7 @@ async def tell_withdrawn(app: BotApplication, erased: Erased) -> None:
             _(
                 "❌ <b>{reference} withdrawn</b> – {municipality}",
                 reference=before.reference,
-                municipality=municipality_name(services, before.municipality),
+                municipality=services.config.municipality_name(before.municipality),
             ),
             _("The resident withdrew the request; their details have been removed."),
         ]

@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.advisers.texts import chunks, find_municipality, scope_text
+from bot.advisers.texts import chunks, scope_text
 from bot.auth import guard, refresh_staff_menu
 from bot.erasure import complete_erasure
 from bot.handlers import prompts
@@ -40,7 +40,7 @@ async def invite(update: Update, context: BotContext) -> None:
     services = context.services
     args = context.args or []
     wanted = " ".join(args[1:]).strip().lower()
-    scope = ALL if wanted in ("all", "alle", "*") else find_municipality(services.config, wanted)
+    scope = ALL if wanted in ("all", "alle", "*") else services.config.find_municipality(wanted)
     if not args or args[0].lower() != "adviser" or scope is None:
         slugs = ", ".join(m.slug for m in services.config.municipalities)
         await message.reply_text(

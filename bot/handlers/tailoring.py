@@ -31,7 +31,7 @@ from bot.advisers.agenda import (
     item_title,
 )
 from bot.advisers.tailoring import occurrence_state
-from bot.advisers.texts import find_municipality, scope_text, title_of
+from bot.advisers.texts import scope_text, title_of
 from bot.auth import guard
 from bot.commands import CANCEL
 from bot.config import Municipality
@@ -83,7 +83,7 @@ async def calendar(update: Update, context: BotContext) -> None:
     args = context.args or []
     if args and args[0].lower() == "ics":
         wanted = " ".join(args[1:])
-        slug = find_municipality(config, wanted) if wanted else None
+        slug = config.find_municipality(wanted) if wanted else None
         if wanted and (slug is None or slug not in roles.municipalities):
             await message.reply_text(
                 _(

@@ -45,7 +45,6 @@ from bot.teamwork import (
     TEAM_PREFIX,
     chat_translator,
     move_requests,
-    municipality_name,
     refresh_team_message,
 )
 from bot.telegram_errors import tell
@@ -73,10 +72,7 @@ async def team_code(update: Update, context: BotContext) -> None:
         await message.reply_text(_("Only the bot's administrators can create team codes."))
         return
     config = services.config
-    wanted = " ".join(context.args or []).strip().lower()
-    municipality = next(
-        (m for m in config.municipalities if wanted in (m.slug, m.name.lower())), None
-    )
+    municipality = config.municipality(config.find_municipality(" ".join(context.args or [])))
     if municipality is None:
         slugs = ", ".join(m.slug for m in config.municipalities)
         await message.reply_text(_("Usage: /teamcode <municipality>, one of: {slugs}", slugs=slugs))
@@ -162,7 +158,7 @@ async def link_team(update: Update, context: BotContext) -> None:
         _(
             "{municipality} already has a prevention team in another group. Should this group "
             "replace it? Its open requests then move here, and the other group is told.",
-            municipality=municipality_name(services, result),
+            municipality=services.config.municipality_name(result),
         ),
         reply_markup=markup,
     )
@@ -216,7 +212,7 @@ async def _link(
         now=services.now(),
     )
     log.info("team chat_id=%s linked to %s (before: %s)", chat_id, result, previous)
-    name = municipality_name(services, result)
+    name = services.config.municipality_name(result)
     await context.bot.send_message(
         chat_id,
         _(
@@ -279,7 +275,7 @@ async def list_requests(update: Update, context: BotContext) -> None:
             _(
                 "• {reference} – {municipality}, {age}, {status}, {claimer}",
                 reference=r.reference,
-                municipality=municipality_name(context.services, r.municipality),
+                municipality=context.services.config.municipality_name(r.municipality),
                 age=_age(_, r, context),
                 status=_(STATUS_NAMES[r.status]),
                 claimer=r.claimed_by_name

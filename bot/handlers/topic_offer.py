@@ -25,7 +25,7 @@ from bot.i18n import Translator
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.topic_offers import TopicOffer
 from bot.subscription import TOPICS
-from scheduler.quiet import quiet_release
+from bot.telegram_errors import is_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ async def _send(services: Services, bot: Bot, offer: TopicOffer) -> int | None:
             chat_id = exc.new_chat_id
             continue
         except (Forbidden, BadRequest) as exc:
-            if isinstance(exc, Forbidden) or "chat not found" in exc.message.lower():
+            if is_unreachable(exc):
                 await services.chats.set_active(chat_id, False)
             log.info("topic offer not sent chat_id=%s: %s", chat_id, type(exc).__name__)
             await services.topic_offers.drop(chat_id)
@@ -153,10 +153,7 @@ def schedule_topic_offers(app: BotApplication) -> None:
     """Once after start-up; inside quiet hours, when they end (private chats are in it)."""
     services: Services = app.bot_data["services"]
     assert app.job_queue is not None
-    delivery = services.config.delivery
-    release = quiet_release(
-        services.now(), delivery.quiet_start, delivery.quiet_end, services.config.locale.tz
-    )
+    release = services.config.quiet_release(services.now())
     app.job_queue.run_once(_offers_job, when=release or 0, name="topic-offers")
 
 

@@ -23,7 +23,6 @@ from bot.handlers.request_notices import member_translator, notify_resident, tel
 from bot.i18n import Html
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.advice import AdviceRequest
-from bot.teamwork import municipality_name
 from bot.telegram_errors import tell
 
 log = logging.getLogger(__name__)
@@ -46,7 +45,7 @@ async def _remind_claimer(app: BotApplication, request: AdviceRequest, now: date
         values = {
             "time": _.fmt_datetime(request.planned_for, "HH:mm"),
             "reference": request.reference,
-            "municipality": municipality_name(services, request.municipality),
+            "municipality": services.config.municipality_name(request.municipality),
         }
         text = (
             _("⏰ Today at {time}: the visit for {reference} ({municipality}).", **values)
