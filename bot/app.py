@@ -13,6 +13,7 @@ import logging
 from telegram import Bot, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.auth import refresh_staff_menu
 from bot.config import Config
 from bot.delivery import build_engine, build_limiter, build_planner
@@ -84,6 +85,10 @@ def build_application(
         .token(token)
         # One budget for every request: replies first, broadcasts within their ceiling.
         .rate_limiter(SharedRateLimiter(limiter))
+        # Every Bot API request on aiohttp: a third of httpx's CPU per request or less
+        # (bot/aiohttp_request.py); PTB's pool sizes: 256, and one for the long poll.
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .persistence(SqlitePersistence(services.db, update_interval=persistence_interval))
         .context_types(ContextTypes(context=BotContext))
         # Updates are processed one at a time: ConversationHandler is not safe with concurrency.

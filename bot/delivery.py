@@ -23,6 +23,7 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.config import Config
 from bot.files import FOLDER_MODE, open_private
 from bot.ratelimit import RateLimitArgs, SharedRateLimiter
@@ -43,6 +44,9 @@ from scheduler.delivery import (
 from scheduler.limiter import RateLimiter
 from scheduler.moments import MomentResolver
 from scheduler.planner import Planner, Resolver
+
+# Built once: PTB objects are immutable, so one can be shared instead of building one per send.
+NO_LINK_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class TelegramSender:
@@ -68,7 +72,7 @@ class TelegramSender:
                 chat_id,
                 text,
                 parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                link_preview_options=NO_LINK_PREVIEW,
                 **self.extra,
             )
             return Sent(message.message_id)
@@ -134,6 +138,7 @@ def build_bot(token: str, base_url: str, limiter: RateLimiter) -> ExtBot[RateLim
         token,
         base_url=base_url or "https://api.telegram.org/bot",
         rate_limiter=SharedRateLimiter(limiter),
+        request=AiohttpRequest(),
     )
 
 

@@ -22,6 +22,7 @@ import aiosqlite
 import pytest
 from telegram import Bot
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.delivery import TelegramSender
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.state import Limits
@@ -115,7 +116,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     await emu.start()
     db = DiskFullDatabase(tmp_path / "outbox.sqlite3")
     await db.open()
-    bot = Bot(emu.token, base_url=emu.base_url)
+    bot = Bot(emu.token, base_url=emu.base_url, request=AiohttpRequest())
     try:
         async with bot:
             yield World(emu, db, OutboxStore(db), bot, [])
@@ -288,3 +289,4 @@ async def test_rows_written_by_another_process_are_sent_within_seconds(
         await other.close()
         await engine.stop()
     assert set(world.copies().values()) == {1}
+
