@@ -9,7 +9,8 @@ the concurrency. That is what lets one core send Telegram's 1000 paid broadcasts
 PTB's `BaseRequest` contract is kept: `do_request` returns the status and the body, and
 `BaseRequest` itself maps Telegram's answers to `RetryAfter`, `ChatMigrated`, `Forbidden`,
 `BadRequest`, `InvalidToken` and `NetworkError`; this class maps what the transport raises:
-timeouts to `TimedOut`, every other client error to `NetworkError`.
+timeouts to `TimedOut`, every other client error to `NetworkError` (without the URL's path, which
+holds the token: the reason of a failed delivery is stored).
 
 - Parameters go as one JSON body (`RequestData.parameters`, as PTB's docs suggest for a custom
   encoder; Telegram accepts `application/json` for everything but uploads); uploads go as
@@ -140,7 +141,9 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as exc:  # aiohttp's own timeout errors are TimeoutErrors too
             raise TimedOut(f"Timed out ({type(exc).__name__})") from exc
         except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+            # The path holds the bot's token; some errors (an invalid URL) quote it.
+            text = str(exc).replace(urlsplit(url).path, "/[path]")
+            raise NetworkError(f"aiohttp.{type(exc).__name__}: {text}") from exc
 
     def _timeout(
         self, read: float | None, write: float | None, connect: float | None, pool: float | None

@@ -122,6 +122,15 @@ async def test_no_server_is_a_network_error_not_a_timeout(emu: BotApiEmulator) -
     assert "ClientConnectorError" in failed.value.message
 
 
+async def test_an_error_that_quotes_the_url_does_not_show_the_token(emu: BotApiEmulator) -> None:
+    async with AiohttpRequest() as request:
+        client = Bot(emu.token, base_url="http://127.0.0.1:99999/bot", request=request)
+        with pytest.raises(NetworkError) as failed:
+            await client.send_message(1, "x")
+    assert "InvalidUrlClientError" in failed.value.message
+    assert emu.token not in failed.value.message and "SANDBOX" not in failed.value.message
+
+
 async def test_a_photo_is_uploaded_once_and_downloads_again(emu: BotApiEmulator, bot: Bot) -> None:
     anna = started(emu)
     image = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
