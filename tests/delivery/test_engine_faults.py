@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import pytest
@@ -303,11 +304,11 @@ async def test_a_large_broadcast_is_read_on_while_the_workers_send(world: World)
     sender = engine.send
 
     async def counting(
-        chat_id: int, text: str, image: Path | None, image_id: str | None = None
+        chat_id: int, text: str, image: Path | None, image_id: str | None = None, **more: Any
     ) -> Sent:
         nonlocal finished
         try:
-            return await sender(chat_id, text, image, image_id)
+            return await sender(chat_id, text, image, image_id, **more)
         finally:
             finished += 1
 
