@@ -95,6 +95,7 @@ class Result:
     # Event-loop stalls over JITTER (20 ms) and the worst one, in the sender and the emulator.
     stalls: tuple[int, int] = (0, 0)
     worst_stall_ms: tuple[float, float] = (0.0, 0.0)
+    steal: float = 0.0  # share of the machine's CPU time the host took meanwhile
 
     @property
     def rate(self) -> float:
@@ -269,13 +270,20 @@ class StallMonitor:
             self.over += late > JITTER
 
 
+def cpu_times() -> tuple[int, int]:
+    """(stolen, total) jiffies of all CPUs since boot: a virtual machine's CPU time taken by the
+    host for others, which no load average shows."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return fields[7], sum(fields)
+
+
 class Meter:
-    """Wall clock, process CPU and emulator CPU over one send phase, and the stalls of both
-    event loops meanwhile."""
+    """Wall clock, process CPU and emulator CPU over one send phase, the stalls of both event
+    loops meanwhile, and the CPU time the host stole."""
 
     def __init__(self, emulator: EmulatorProcess) -> None:
         self.emulator = emulator
-        self.wall = self.cpu = self.emu_cpu = 0.0
+        self.wall = self.cpu = self.emu_cpu = self.steal = 0.0
         self.sent0 = self.limited0 = self.sent = self.limited = 0
         self.stalls = StallMonitor()
         self.emulator_stalls: dict[str, float] = {}
@@ -287,6 +295,7 @@ class Meter:
         self.sent0, self.limited0 = stats["messages_sent"], stats["too_many_requests"]
         self._emulator_stalls0 = self.emulator.stats("stalls")
         self.stalls.start()
+        self._steal = cpu_times()
         self._t = time.perf_counter()
         self._c = time.process_time()
         self._e = self.emulator.cpu()
@@ -296,6 +305,8 @@ class Meter:
         self.wall = time.perf_counter() - self._t
         self.cpu = time.process_time() - self._c
         self.emu_cpu = self.emulator.cpu() - self._e
+        stolen, total = (now - then for now, then in zip(cpu_times(), self._steal, strict=True))
+        self.steal = stolen / total if total else 0.0
         self.stalls.stop()
         stats = self.emulator.stats()
         self.sent, self.limited = stats["messages_sent"], stats["too_many_requests"]
@@ -339,6 +350,7 @@ class Meter:
             note=note,
             stalls=(self.stalls.over, int(self.emulator_stalls["over"])),
             worst_stall_ms=(round(1000 * self.stalls.worst, 1), self.emulator_stalls["worst_ms"]),
+            steal=self.steal,
         )
 
 
@@ -597,7 +609,7 @@ def report(results: Sequence[Result], args: argparse.Namespace, load: Sequence[f
     header = (
         f"{'phase':<10} {'msgs':>6} {'secs':>6} {'msg/s':>7} {'÷ceil':>6} {'429s':>5} "
         f"{'CPU ms/msg':>10} {'emulator':>8} {'sender':>7} {'RSS MB':>7} {'mater. s':>8} "
-        f"{'stalls s/e':>10} {'worst ms s/e':>12}"
+        f"{'stalls s/e':>10} {'worst ms s/e':>12} {'steal':>5}"
     )
     limits = (
         "emulator paid limit 1000/s, 1/s per chat, 20/min per group"
@@ -618,7 +630,8 @@ def report(results: Sequence[Result], args: argparse.Namespace, load: Sequence[f
     print("CPU ms/msg: both processes; emulator: its process; sender: the sending process")
     print(
         f"stalls s/e: event-loop stalls over {1000 * JITTER:.0f} ms in the sender/the emulator "
-        "(a stall makes a burst the emulator may count as too many)"
+        "(a stall makes a burst the emulator may count as too many); steal: the CPU time the "
+        "virtual machine's host took meanwhile"
     )
     print(header)
     print("-" * len(header))
@@ -628,7 +641,7 @@ def report(results: Sequence[Result], args: argparse.Namespace, load: Sequence[f
             f"{fmt(r.ratio, '.3f'):>6} {r.too_many_requests:>5} {r.cpu_ms:>10.2f} "
             f"{r.emulator_ms:>8.2f} {r.sender_ms:>7.2f} {r.peak_rss_mb:>7.0f} "
             f"{fmt(r.materialize_s, '.3f'):>8} {r.stalls[0]:>5}/{r.stalls[1]:<4} "
-            f"{r.worst_stall_ms[0]:>6.0f}/{r.worst_stall_ms[1]:<5.0f}"
+            f"{r.worst_stall_ms[0]:>6.0f}/{r.worst_stall_ms[1]:<5.0f} {r.steal:>5.0%}"
             + (f"  {r.note}" if r.note else "")
         )
     engine = next((r for r in results if r.phase == "engine"), None)
