@@ -1,37 +1,65 @@
 """Memory soak: many updates through the real Application, RSS of the bot sampled as it goes.
 
-    python bench/soak.py [--updates 100000] [--users 2000] [--every 10000]
+    python bench/soak.py [--updates 100000] [--users 2000] [--one-time 0.2] [--every 10000]
+                         [--day 10000]
 
 The emulator runs in a process of its own (bench/fanout.py's EmulatorProcess), so the RSS shown
-is the bot's alone. Users rotate through a mix of what residents do (/start, /help, text the bot
-does not expect, /settings, /privacy); the emulator's limits are off and so is the bot's pacing,
-so that the soak measures memory, not Telegram's 30 messages a second. The bot confirms its
-updates with getUpdates offsets; the client waits until the emulator has none pending before it
-sends the next block, so at most one block is queued at a time.
+is the bot's alone (and this script's control client). Regular users rotate through a mix of
+what residents do (/start, /help, text the bot does not expect, /settings, /privacy); a share
+of the updates (`--one-time`) comes from residents who write once and never come back, as after
+a poster campaign: each new one sends /start, sees the municipality choice and leaves. The
+emulator's limits are off and so is the bot's pacing, so that the soak measures memory, not
+Telegram's 30 messages a second. The client sends a block of updates and waits until the bot
+has handled it (the emulator has nothing unconfirmed or in flight, PTB's update queue is
+empty) before it sends the next. Every `--day` updates a day passes for the bot's daily
+clean-up of what one-time residents leave (`bot.teamwork.forget_abandoned`, which the 09:00 job
+runs); `--day 0` never.
+
+Each sample shows the RSS, the Python objects the garbage collector tracks, and what PTB and the
+limiter keep per user or chat (user_data, chat_data, the limiter's per-chat maps); the end shows
+the object types that grew most from the first sample to the last.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import os
 import resource
 import sys
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.fanout import TOKEN, EmulatorProcess
+from bench.fanout import TOKEN, EmulatorProcess, load_average
 from bot.app import build_application, build_services, serve
 from bot.sandbox import Limits
 from bot.sandbox.client import SandboxClient
+from bot.services import BotApplication
 from bot.storage import Database
+from bot.teamwork import forget_abandoned
 from scheduler.limiter import RateLimiter
 from tests.harness import make_config
 
 TEXTS = ["/start", "/help", "hallo", "/privacy", "/settings", "wat kan je?"]
 BLOCK = 500
+
+
+@dataclass
+class Sample:
+    updates: int
+    seconds: float
+    rss_mb: float
+    objects: int  # tracked by the garbage collector
+    user_data: int
+    chat_data: int
+    limiter_chats: int
 
 
 def rss_mb() -> float:
@@ -41,58 +69,119 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def soak(updates: int, users: int, every: int) -> list[tuple[int, float, float]]:
+def object_types() -> Counter[str]:
+    return Counter(type(o).__name__ for o in gc.get_objects())
+
+
+def sample(app: BotApplication, limiter: RateLimiter, updates: int, seconds: float) -> Sample:
+    gc.collect()
+    return Sample(
+        updates,
+        seconds,
+        rss_mb(),
+        len(gc.get_objects()),
+        len(app.user_data),
+        len(app.chat_data),
+        limiter.tracked_chats,
+    )
+
+
+async def soak(args: argparse.Namespace) -> tuple[list[Sample], Counter[str]]:
     emulator = EmulatorProcess(0, Limits(enabled=False))
     emulator.start()
-    samples: list[tuple[int, float, float]] = []
+    samples: list[Sample] = []
     try:
         with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
             config = make_config(Path(tmp))
             db = Database(config.storage.path)
             await db.open()
             unlimited = RateLimiter(1e6, per_chat_interval=0, group_per_minute=1_000_000)
-            app = build_application(
-                build_services(config, db), TOKEN, base_url=emulator.base_url, limiter=unlimited
-            )
+            services = build_services(config, db)
+            app = build_application(services, TOKEN, base_url=emulator.base_url, limiter=unlimited)
             stop, ready = asyncio.Event(), asyncio.Event()
             task = asyncio.create_task(serve(app, stop, ready))
             await ready.wait()
             async with SandboxClient(emulator.control_url) as client:
-                ids = [
+                regulars = [
                     (await client.add_user(f"Bewoner {i}", language_code="nl"))["id"]
-                    for i in range(users)
+                    for i in range(args.users)
                 ]
+                every_new = round(1 / args.one_time) if args.one_time else 0
                 t0 = time.perf_counter()
-                sent = 0
-                while sent < updates:
+                samples.append(sample(app, unlimited, 0, 0.0))
+                first_types = object_types()
+                sent = newcomers = 0
+                while sent < args.updates:
                     for _ in range(BLOCK):
-                        user = ids[sent % users]
-                        await client.send_text(user, user, TEXTS[(sent // users) % len(TEXTS)])
+                        if every_new and sent % every_new == 0:
+                            newcomers += 1
+                            new = await client.add_user(f"Nieuw {newcomers}", language_code="nl")
+                            await client.send_text(new["id"], new["id"], "/start")
+                        else:
+                            user = regulars[sent % args.users]
+                            text = TEXTS[(sent // args.users) % len(TEXTS)]
+                            await client.send_text(user, user, text)
                         sent += 1
-                    await client.wait_idle(timeout=120)
-                    if sent % every == 0:
-                        samples.append((sent, time.perf_counter() - t0, rss_mb()))
-                        print(f"{sent:>8} updates  {samples[-1][1]:7.1f} s  RSS {rss_mb():6.1f} MB")
+                    await settle(client, app)
+                    if args.day and sent % args.day == 0:
+                        forget_abandoned(app, services.now() + timedelta(days=1))
+                    if sent % args.every == 0:
+                        samples.append(sample(app, unlimited, sent, time.perf_counter() - t0))
+                        print(row(samples[-1]), flush=True)
+                grown = object_types()
+                grown.subtract(first_types)
             stop.set()
             await task
             await db.close()
     finally:
         emulator.stop()
-    return samples
+    return samples, grown
+
+
+async def settle(client: SandboxClient, app: BotApplication) -> None:
+    """Until the bot has handled the block: the emulator has no update unconfirmed and nothing
+    in flight, and PTB's queue of fetched updates is empty (confirmed is not handled: without
+    this, the updates the bot had fetched but not handled yet were most of what "grew")."""
+    await client.wait_idle(timeout=120)
+    while not app.update_queue.empty():  # noqa: ASYNC110 - PTB offers no event for it
+        await asyncio.sleep(0.05)
+    await client.wait_idle(timeout=120)
+
+
+def row(s: Sample) -> str:
+    return (
+        f"{s.updates:>8} updates {s.seconds:7.1f} s  RSS {s.rss_mb:6.1f} MB  "
+        f"objects {s.objects:>8}  user_data {s.user_data:>6}  chat_data {s.chat_data:>6}  "
+        f"limiter chats {s.limiter_chats:>6}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--updates", type=int, default=100_000)
-    parser.add_argument("--users", type=int, default=2_000)
-    parser.add_argument("--every", type=int, default=10_000)
+    parser.add_argument("--users", type=int, default=2_000, help="regular users, rotating")
+    parser.add_argument(
+        "--one-time", type=float, default=0.2, help="share of updates from one-time residents"
+    )
+    parser.add_argument("--every", type=int, default=10_000, help="updates between samples")
+    parser.add_argument(
+        "--day", type=int, default=10_000, help="updates per day of the daily clean-up (0: none)"
+    )
     args = parser.parse_args()
+    load = os.getloadavg()
     print(f"RSS at start: {rss_mb():.1f} MB")
-    samples = asyncio.run(soak(args.updates, args.users, args.every))
+    samples, grown = asyncio.run(soak(args))
+    print(load_average(load))
     if len(samples) >= 3:
-        first, mid, last = samples[0][2], samples[len(samples) // 2][2], samples[-1][2]
-        print(f"RSS after {samples[0][0]}: {first:.1f} MB, middle {mid:.1f} MB, end {last:.1f} MB")
-        print(f"growth over the second half: {last - mid:+.1f} MB")
+        first, mid, last = samples[1], samples[len(samples) // 2], samples[-1]
+        print(
+            f"RSS after {first.updates}: {first.rss_mb:.1f} MB, after {mid.updates}: "
+            f"{mid.rss_mb:.1f} MB, end {last.rss_mb:.1f} MB; growth over the second half: "
+            f"{last.rss_mb - mid.rss_mb:+.1f} MB, objects {last.objects - mid.objects:+d}"
+        )
+    print("object types that grew most:")
+    for name, count in grown.most_common(12):
+        print(f"  {name:<28} {count:+d}")
     return 0
 
 

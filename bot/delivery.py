@@ -23,6 +23,7 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.config import Config
 from bot.feedback.buttons import Buttons
 from bot.files import FOLDER_MODE, open_private
@@ -45,6 +46,9 @@ from scheduler.delivery import (
 from scheduler.limiter import RateLimiter
 from scheduler.moments import MomentResolver
 from scheduler.planner import Planner, Resolver, stored_resolver
+
+# Built once: PTB objects are immutable, so one can be shared instead of building one per send.
+NO_LINK_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class TelegramSender:
@@ -77,7 +81,7 @@ class TelegramSender:
                 chat_id,
                 text,
                 parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                link_preview_options=NO_LINK_PREVIEW,
                 reply_markup=markup,
                 **self.extra,
             )
@@ -168,6 +172,7 @@ def build_bot(token: str, base_url: str, limiter: RateLimiter) -> ExtBot[RateLim
         token,
         base_url=base_url or "https://api.telegram.org/bot",
         rate_limiter=SharedRateLimiter(limiter),
+        request=AiohttpRequest(),
     )
 
 

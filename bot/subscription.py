@@ -27,6 +27,8 @@ LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 COORDINATOR = N_("I coordinate a WhatsApp neighbourhood group")
 
 Step = Literal["municipality", "neighbourhood", "topics", "language", "menu"]
+# Where the wizard's draft lives in chat_data.
+WIZARD_KEY = "wizard"
 Mode = Literal["new", "edit"]
 
 
@@ -36,7 +38,9 @@ class Draft:
 
     `nonce` is part of every button's callback data and `message_id` is the wizard's message:
     a press with another nonce, or on another message, comes from an outdated keyboard (or a
-    forged one) and is refused with an explanation.
+    forged one) and is refused with an explanation. `started` (ISO time, set when the draft is
+    first stored) lets the daily job forget a wizard that was opened and left (most who open the
+    bot once from a poster), which would otherwise stay in memory and in the database for good.
     """
 
     mode: Mode
@@ -49,6 +53,7 @@ class Draft:
     coordinator: bool = False
     nonce: str = field(default_factory=lambda: secrets.token_hex(4))
     message_id: int | None = None
+    started: str | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Draft | None:

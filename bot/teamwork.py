@@ -35,6 +35,7 @@ from bot.i18n import Html, Translator
 from bot.selfcheck.texts import answer_lines
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.advice import AdviceRequest, Erased
+from bot.subscription import WIZARD_KEY
 from bot.telegram_errors import edit_elsewhere, is_not_modified, tell
 
 log = logging.getLogger(__name__)
@@ -487,22 +488,44 @@ async def purge_audit(services: Services, now: datetime) -> int:
     return purged
 
 
-def drop_stale_drafts(app: BotApplication, now: datetime, key: str = DRAFT_KEY) -> int:
+def drop_stale_drafts(
+    app: BotApplication, now: datetime, key: str = DRAFT_KEY, *, per_chat: bool = False
+) -> int:
     """Forget unfinished drafts under `key` in user_data (advice requests with names and
-    phones, wijkschouw findings) after a day without confirmation."""
+    phones, wijkschouw findings) or, `per_chat`, in chat_data (the subscription wizard) after a
+    day without confirmation."""
     dropped = []
-    for user_id, data in app.user_data.items():
+    for owner, data in (app.chat_data if per_chat else app.user_data).items():
         draft = data.get(key)
         started = draft.get("started") if isinstance(draft, dict) else None
         if draft is not None and (
             not isinstance(started, str) or datetime.fromisoformat(started) < now - DRAFT_MAX_AGE
         ):
             del data[key]
-            dropped.append(user_id)
-    if dropped:
+            dropped.append(owner)
+    if dropped and per_chat:
+        app.mark_data_for_update_persistence(chat_ids=dropped)
+    elif dropped:
         app.mark_data_for_update_persistence(user_ids=dropped)
     log.info("dropped %d stale %s draft(s)", len(dropped), key)
     return len(dropped)
+
+
+def forget_abandoned(app: BotApplication, now: datetime) -> int:
+    """What people who wrote once and left keep in PTB's memory: drafts they never finished
+    (an advice request, the subscription wizard of a /start from a poster) and the empty
+    user_data and chat_data PTB keeps for everyone who ever wrote. bench/soak.py measured about
+    1.2 KB per such resident, for good (drafts came back from the database after a restart).
+    Returns how many users' and chats' data went."""
+    drop_stale_drafts(app, now)
+    drop_stale_drafts(app, now, WIZARD_KEY, per_chat=True)
+    users = [user_id for user_id, data in app.user_data.items() if not data]
+    chats = [chat_id for chat_id, data in app.chat_data.items() if not data]
+    for user_id in users:
+        app.drop_user_data(user_id)
+    for chat_id in chats:
+        app.drop_chat_data(chat_id)
+    return len(users) + len(chats)
 
 
 async def run_daily(app: BotApplication, now: datetime) -> None:
@@ -517,7 +540,7 @@ async def run_daily(app: BotApplication, now: datetime) -> None:
     await purge_audit(services, now)
     marks = await services.advice.purge_limit_marks(now)
     log.info("request limits: %d mark(s) past the window deleted", marks)
-    drop_stale_drafts(app, now)
+    forget_abandoned(app, now)
     await complete_erasure(app)
 
 

@@ -5,12 +5,17 @@ A delivery is a row before it is a request: `materialize` writes one pending row
 (with the Telegram message id), failed (with the reason), skipped, or pending again for a retry
 (with the time and the reason).
 
-Outcomes are written in batches (one transaction for up to `mark_batch` rows). Until its outcome
-is written, a row stays claimed in memory: it is never sent twice by this process, even while the
-database refuses writes (disk full, read-only); the engine then stops sending once
-`mark_capacity` outcomes wait, retries the write with backoff and goes on by itself when writes
-work again. A crash can therefore repeat at most the sends in flight plus the outcomes not yet
-written: `duplicate_bound(workers)`.
+Outcomes are written in batches (one transaction for up to `mark_batch` rows), by a write-behind
+task: a worker hands its outcome over and sends the next row, it never waits for the disk (at
+1000 msg/s a commit that waits for a checkpoint took 30-100 ms, and every worker that waited for
+it was a send not made). Until its outcome is written, a row stays claimed in memory: it is never
+sent twice by this process, even while the database refuses writes (disk full, read-only); the
+engine then stops sending once `mark_capacity` outcomes wait, retries the write with backoff and
+goes on by itself when writes work again. A crash can therefore repeat at most the sends in
+flight plus the outcomes not yet written: `duplicate_bound(workers)`.
+
+The workers take rows from one queue that is topped up from the outbox while it still holds a
+row per worker, so a large broadcast flows without a pause between batches.
 
 Whatever goes wrong with one row (a missing photo, a bug, a database error while reading its
 content) ends in that row: failed with the reason, or retried with backoff. A worker never dies
@@ -28,6 +33,7 @@ import dataclasses
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -277,6 +283,7 @@ class DeliveryEngine:
         self._pending: list[Outcome] = []
         self._writing: list[Outcome] = []  # the batch being written
         self._flush_lock = asyncio.Lock()
+        self._writer: asyncio.Task[None] | None = None  # the write-behind task, while it runs
         self._last_flush = time.monotonic()
         self._write_retry_at = 0.0
         self._write_failures = 0
@@ -401,25 +408,58 @@ class DeliveryEngine:
                 if await self.outbox.changed():
                     return
 
+    @property
+    def _fetch_size(self) -> int:
+        return self.workers * 16
+
+    async def _claim_due(self) -> list[Delivery]:
+        async with self._claim:
+            batch = await self.outbox.due(self.now(), self._fetch_size, sorted(self._in_flight))
+            self._in_flight.update(delivery.id for delivery in batch)
+        return batch
+
     async def _send_batch(self) -> bool:
         """Send every row due now with a pool of workers; False when there was nothing."""
-        async with self._claim:
-            batch = await self.outbox.due(self.now(), self.workers * 16, sorted(self._in_flight))
-            self._in_flight.update(delivery.id for delivery in batch)
+        batch = await self._claim_due()
         if not batch:
             return False
         self._idle.clear()
-        queue: asyncio.Queue[Delivery] = asyncio.Queue()
-        for delivery in batch:
-            queue.put_nowait(delivery)
+        queue = deque(batch)
+        refill: asyncio.Task[None] | None = None
+        exhausted = len(batch) < self._fetch_size  # nothing more was due a moment ago
+
+        async def top_up() -> None:
+            nonlocal exhausted
+            try:
+                more = await self._claim_due()
+            except Exception as exc:  # the rows stay pending; the loop reads them again
+                log.warning("delivery: reading due rows failed: %s: %s", type(exc).__name__, exc)
+                more = []
+            queue.extend(more)
+            exhausted = not more
 
         async def worker() -> None:
-            while not queue.empty():
-                await self._deliver(queue.get_nowait())
+            nonlocal refill
+            while True:
+                low = len(queue) <= self.workers and not exhausted
+                if low and (refill is None or refill.done()):
+                    refill = asyncio.create_task(top_up())
+                if queue:
+                    await self._deliver(queue.popleft())
+                elif refill is not None and not refill.done():
+                    await asyncio.shield(refill)
+                else:
+                    return
 
         try:
             await asyncio.gather(*(worker() for _ in range(min(self.workers, len(batch)))))
         finally:
+            if refill is not None and not refill.done():
+                refill.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refill
+            # Rows claimed but never attempted (a cancelled batch) are free again.
+            self._in_flight.difference_update(delivery.id for delivery in queue)
             await self._flush()
         return True
 
@@ -437,7 +477,7 @@ class DeliveryEngine:
                 "delivery id=%s: unexpected %s: %s", d.id, type(exc).__name__, exc, exc_info=exc
             )
             outcome = self._backoff(d, f"{type(exc).__name__}: {exc}")
-        await self._record(outcome)
+        self._record(outcome)
 
     def _backoff(self, d: Delivery, reason: str) -> Outcome:
         """A failed attempt: retried with exponential backoff, failed after max_attempts."""
@@ -528,13 +568,26 @@ class DeliveryEngine:
 
     # --- writing outcomes -------------------------------------------------------------------
 
-    async def _record(self, outcome: Outcome) -> None:
+    def _record(self, outcome: Outcome) -> None:
+        """Buffer an outcome; a batch (or one that waited MAX_MARK_DELAY) is written behind."""
         self._pending.append(outcome)
-        if (
+        if self._writer is None and self._batch_ready():
+            self._writer = asyncio.create_task(self._write_behind(), name="delivery-marks")
+
+    def _batch_ready(self) -> bool:
+        return bool(self._pending) and (
             len(self._pending) >= self.mark_batch
             or time.monotonic() - self._last_flush >= MAX_MARK_DELAY
-        ):
-            await self._flush()
+        )
+
+    async def _write_behind(self) -> None:
+        """Write batches while they are ready; a failed write is retried by whoever needs the
+        room (`_room`), the end of the batch, `drain` or the loop's wait."""
+        try:
+            while self._batch_ready() and await self._flush():
+                pass
+        finally:
+            self._writer = None
 
     async def _room(self) -> None:
         """Wait while `mark_capacity` outcomes wait to be written: no send without a place to

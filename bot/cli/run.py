@@ -8,7 +8,7 @@ import signal
 import sys
 from typing import Any
 
-from bot.app import build_application, build_services, serve
+from bot.app import build_application, build_services, freeze_heap, serve
 from bot.cli.common import open_database
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import InstanceLock
@@ -51,4 +51,5 @@ async def run_bot(config: Config, token: str, base_url: str) -> None:
     with InstanceLock(config.storage.path):
         async with open_database(config.storage.path) as db:
             app = build_application(build_services(config, db), token, base_url=base_url)
+            freeze_heap()
             await serve(app, stop)

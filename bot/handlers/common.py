@@ -17,8 +17,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.auth import may_manage_chat, user_roles
 from bot.commands import visible
 from bot.handlers.prompts import refuse_outdated
-from bot.handlers.subscription import WIZARD_KEY
 from bot.services import BotApplication, BotContext
+from bot.subscription import WIZARD_KEY
 from bot.telegram_errors import is_not_modified, is_unreachable
 
 log = logging.getLogger(__name__)

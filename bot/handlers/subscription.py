@@ -28,9 +28,8 @@ from bot.handlers.advice import start_markup as advice_start_markup
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext
 from bot.storage.chats import Chat, ChatKind
-from bot.subscription import COORDINATOR, LANGUAGE_NAMES, TOPICS, Draft, summary
+from bot.subscription import COORDINATOR, LANGUAGE_NAMES, TOPICS, WIZARD_KEY, Draft, summary
 
-WIZARD_KEY = "wizard"
 DEEP_LINK_RE = re.compile(r"^gem_([a-z0-9-]+)$")
 CALLBACK_PREFIX = "sub"
 STOP_PREFIX = "stop"
@@ -118,6 +117,7 @@ def _render(
 
 def _store(context: BotContext, draft: Draft, message_id: int) -> None:
     draft.message_id = message_id
+    draft.started = draft.started or context.services.now().isoformat()
     context.chat_data[WIZARD_KEY] = draft.to_dict()  # type: ignore[index]
 
 

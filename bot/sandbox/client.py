@@ -20,12 +20,18 @@ class SandboxError(RuntimeError):
 class SandboxClient:
     """``async with SandboxClient(emu.control_url) as c: await c.call("send_text", ...)``."""
 
-    def __init__(self, control_url: str) -> None:
+    def __init__(self, control_url: str, *, connections: int = 100) -> None:
+        """`connections`: control calls at once (aiohttp's default 100; 0 for no limit, e.g.
+        for one waiting call per user)."""
         self.control_url = control_url.rstrip("/")
+        self.connections = connections
         self._session: aiohttp.ClientSession | None = None
 
+    def _open(self) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self.connections))
+
     async def __aenter__(self) -> Self:
-        self._session = aiohttp.ClientSession()
+        self._session = self._open()
         return self
 
     async def __aexit__(
@@ -44,7 +50,7 @@ class SandboxClient:
     async def call(self, action: str, **params: Any) -> Any:
         """Call the control method ``action`` with keyword arguments; return its JSON result."""
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session = self._open()
         async with self._session.post(f"{self.control_url}/{action}", json=params) as response:
             body = await response.json()
         if not body.get("ok"):

@@ -203,6 +203,10 @@ class BotApiEmulator(BotApiMethods):
             )
         )
 
+    def add_control(self, name: str, action: Callable[..., Any]) -> None:
+        """One more control action, e.g. a benchmark's own measurements of this process."""
+        self._control[name] = action
+
     def set_limits(self, **changes: Any) -> Limits:
         """Change flood limits at runtime, e.g. ``set_limits(enabled=False)``."""
         self.limits = dataclasses.replace(self.limits, **changes)

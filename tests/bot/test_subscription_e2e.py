@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
+from bot.subscription import WIZARD_KEY
+from bot.teamwork import run_daily
 from tests.harness import BotHarness
 
 
@@ -266,3 +270,42 @@ async def test_handler_error_gets_an_apology_and_bot_keeps_running(
     answer = await emu.wait_answer(query)
     assert answer is not None and "something went wrong" in answer["text"]
     assert "What I can do here" in await say(emu, user, user, "/help")
+
+
+async def test_a_resident_who_opened_the_bot_once_is_forgotten_after_a_day(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """/start from a poster and never again (most such residents): their wizard draft and the
+    empty chat and user data PTB keeps for them leave memory and the database with the daily job
+    a day later; a subscribed resident keeps their subscription and their buttons; a press on
+    the forgotten wizard is answered as outdated."""
+    app, services = bot.app, bot.services
+    assert app is not None
+    once = emu.add_user("Eenmalig", language_code="en").id
+    assert "Welcome to Buurtwacht" in await say(emu, once, once, "/start")
+    anna = emu.add_user("Anna", language_code="en").id
+    await subscribe_resident(emu, anna)
+    await app.update_persistence()
+    assert WIZARD_KEY in app.chat_data[once]
+
+    async def stored(key: int) -> int:
+        return int(
+            await services.db.fetchval(
+                "SELECT COUNT(*) FROM ptb_state WHERE kind IN ('user', 'chat') AND key = ?",
+                (str(key),),
+            )
+        )
+
+    assert await stored(once) == 1
+    await run_daily(app, services.now() + timedelta(hours=23))  # not a day yet
+    assert WIZARD_KEY in app.chat_data[once]
+    await run_daily(app, services.now() + timedelta(hours=25))
+    assert once not in app.chat_data and once not in app.user_data
+    assert anna not in app.chat_data  # empty once her wizard was done
+    assert "prompts" in app.user_data[anna]  # her confirmation's advice button keeps working
+    assert await stored(once) == 0
+    subscribed = await services.chats.get(anna)
+    assert subscribed is not None and subscribed.subscribed
+    query = emu.press(once, once, emu.last(once).message_id, "Borne")  # the wizard they left
+    assert "This button is outdated" in str((await emu.wait_answer(query))["text"])
+    assert once not in app.user_data or not app.user_data[once]

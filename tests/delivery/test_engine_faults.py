@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import pytest
 from telegram import Bot
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.delivery import TelegramSender
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.state import Limits
@@ -31,6 +33,7 @@ from bot.storage.outbox import OutboxStore
 from scheduler.delivery import (
     Audience,
     Content,
+    Delivery,
     DeliveryEngine,
     Keyboard,
     Sent,
@@ -116,7 +119,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     await emu.start()
     db = DiskFullDatabase(tmp_path / "outbox.sqlite3")
     await db.open()
-    bot = Bot(emu.token, base_url=emu.base_url)
+    bot = Bot(emu.token, base_url=emu.base_url, request=AiohttpRequest())
     try:
         async with bot:
             yield World(emu, db, OutboxStore(db), bot, [])
@@ -295,3 +298,42 @@ async def test_rows_written_by_another_process_are_sent_within_seconds(
         await other.close()
         await engine.stop()
     assert set(world.copies().values()) == {1}
+
+
+async def test_a_large_broadcast_is_read_on_while_the_workers_send(world: World) -> None:
+    """More rows than one read brings (16 per worker): the next rows are read while rows of the
+    last read are still to be sent, so a large alert flows without a pause between batches, and
+    every row goes out once."""
+    await world.add_chats(300)
+    engine = world.engine(rate=40.0)  # 4 workers: 64 rows per read
+    engine.limiter = RateLimiter(1000.0)  # but no need to wait 7 s at 40/s
+    claimed = finished = 0
+    sender = engine.send
+
+    async def counting(
+        chat_id: int, text: str, image: Path | None, image_id: str | None = None, **more: Any
+    ) -> Sent:
+        nonlocal finished
+        try:
+            return await sender(chat_id, text, image, image_id, **more)
+        finally:
+            finished += 1
+
+    reads: list[int] = []  # rows claimed but not sent yet, at each read of due rows
+    due = world.outbox.due
+
+    async def read(now: datetime, limit: int, exclude: Sequence[int]) -> list[Delivery]:
+        nonlocal claimed
+        reads.append(claimed - finished)
+        rows = await due(now, limit, exclude)
+        claimed += len(rows)
+        return rows
+
+    engine.send = counting
+    world.outbox.due = read  # type: ignore[method-assign]
+    alert = Content({"nl": "Let op"})
+    await engine.materialize("alert", alert, BORNE, utcnow(), source="t", ref="1")
+    await engine.drain()
+    assert await world.states("alert") == {"sent": 300}
+    assert sorted(world.copies().values()) == [1] * 300
+    assert sum(1 for waiting in reads if waiting > 0) >= 300 // 64

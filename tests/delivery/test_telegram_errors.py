@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.delivery import TelegramSender
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.state import Limits
@@ -99,7 +99,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     await emu.start()
     db = Database(tmp_path / "outbox.sqlite3")
     await db.open()
-    bot = Bot(emu.token, base_url=emu.base_url, request=HTTPXRequest(read_timeout=0.3))
+    bot = Bot(emu.token, base_url=emu.base_url, request=AiohttpRequest(read_timeout=0.3))
     limiter = RateLimiter(1000, clock=time.monotonic, sleep=time.sleep)
     outbox = OutboxStore(db)
     engine = DeliveryEngine(outbox, TelegramSender(bot), limiter, time.now, max_attempts=3)
