@@ -36,14 +36,6 @@ def add(subparsers: Any) -> None:
 
 
 def demo(args: argparse.Namespace) -> int:
-    try:
-        from bot.sandbox.emulator import BotApiEmulator  # noqa: F401 - the sandbox extra
-    except ImportError:
-        print(
-            "The demo needs the local Telegram emulator, which is not installed.\n"
-            "Install it with: pip install 'buurtwacht[sandbox]'  (in a checkout: make demo)"
-        )
-        return 2
     setup_logging(args.log_level)
     if args.data_dir:
         asyncio.run(run_demo(args.data_dir))

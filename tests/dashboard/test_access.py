@@ -70,7 +70,7 @@ async def test_one_time_link_opens_a_session_once(
 ) -> None:
     link = await login_link(emu, admin)
     reply = emu.last(admin)
-    assert json.loads(reply.params["link_preview_options"])["is_disabled"] is True
+    assert reply.params["link_preview_options"]["is_disabled"] is True
     web_app = reply.reply_markup["inline_keyboard"][0][0]["web_app"]["url"]
     assert web_app == base(bot) + "/app"
     # Opening the link spends nothing (a link preview or a scanner may fetch it).
