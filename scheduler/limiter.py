@@ -24,7 +24,11 @@ slot passed meanwhile wakes at once, and that burst plus the next second's regul
 than Telegram allows in one second (bench/fanout.py measured 37-125 × 429 at 1000/s from stalls
 of 25-150 ms). So each track also keeps the moments its last sends really left (`SendWindow`)
 and holds a send back while a full second's worth left within the last second: a stall then
-costs throughput, never a 429. A 429 for one chat only pushes that chat back (`penalize`).
+costs throughput, never a 429. A 429 for one chat only pushes that chat back (`penalize`); 429s
+for `GLOBAL_SIGNS` different chats within a second mean the bot's whole budget is spent (another
+process on the same token, or Telegram allowing less than configured): broadcasts then pause for
+the `retry_after` Telegram gave and go on at half their pace, back to full pace a step per
+`RECOVERY` seconds without such a sign, instead of asking again and again (replies still go).
 Written here rather than using PTB's AIORateLimiter, which its maintainers call a minimal
 reference: it halts every request on one 429, has no per-private-chat limit and lets bursts over
 the group limit through (PTB issues #3772, #5338).
@@ -41,6 +45,9 @@ from dataclasses import dataclass
 GROUP_WINDOW = 60.0
 FREE_PER_SECOND = 30.0  # Telegram's limit for messages that are no paid broadcast
 JITTER = 0.02  # seconds of network delay every spacing allows for
+GLOBAL_SIGNS = 3  # 429s for this many different chats within a second: the whole budget is spent
+MAX_SLOWDOWN = 16  # broadcasts never slower than 1/16 of their configured pace
+RECOVERY = 30.0  # seconds without a sign before the broadcast pace doubles again
 
 
 class SendWindow:
@@ -81,6 +88,7 @@ class LimiterStats:
     bulk_rate_limited: int = 0  # 429s on broadcast sends
     interactive_retries: int = 0  # interactive requests sent again after a 429
     interactive_gave_up: int = 0  # interactive requests still refused after every retry
+    global_holds: int = 0  # times 429s across chats paused the broadcasts and halved their pace
 
 
 class RateLimiter:
@@ -117,6 +125,10 @@ class RateLimiter:
         self._group_sends: dict[int, deque[float]] = {}
         self._booked: deque[_Booking] = deque()  # free broadcast slots, in time order
         self._last_prune = 0.0
+        self._signs: deque[tuple[float, int]] = deque()  # (moment, chat) of recent 429s
+        self._slowdown = 1  # the broadcast spacing's multiple after 429s across chats
+        self._slowed_at = 0.0
+        self._held_until = 0.0  # no broadcast send before this moment (after 429s across chats)
 
     @property
     def tracked_chats(self) -> int:
@@ -140,7 +152,8 @@ class RateLimiter:
     ) -> float | None:
         """Book the next slot for a send to this chat and return its time, or None when the
         chat itself is not ready yet (the caller waits until `chat_ready_at` and asks again).
-        `message=False` (an edit) books only the shared track, not the chat's limits."""
+        `message=False` (an edit) books only the shared track, not the chat's limits. A
+        broadcast send also gets None while 429s across chats hold the broadcasts."""
         booking = self._reserve(chat_id, is_group, bulk=bulk, message=message)
         return booking if booking is None or isinstance(booking, float) else booking.slot
 
@@ -151,10 +164,15 @@ class RateLimiter:
         now = self._clock()
         if message and self.chat_ready_at(chat_id, is_group) > now:
             return None
+        if bulk and self._held_until > now:
+            return None
         booking: _Booking | None = None
+        if bulk and self._slowdown > 1 and now - self._slowed_at >= RECOVERY:
+            self._slowdown //= 2
+            self._slowed_at = now
         if bulk and self.paid:
             slot = max(now, self._next_bulk)
-            self._next_bulk = slot + self.bulk_interval
+            self._next_bulk = slot + self.bulk_interval * self._slowdown
         elif bulk:
             slot = self._book_shared(now)
             booking = _Booking(slot, chat_id, is_group)
@@ -179,7 +197,7 @@ class RateLimiter:
 
     def _book_shared(self, now: float) -> float:
         slot = max(now, self._next_bulk, self._next_free)
-        self._next_bulk = slot + self.bulk_interval
+        self._next_bulk = slot + self.bulk_interval * self._slowdown
         self._next_free = slot + self.free_interval
         return slot
 
@@ -221,7 +239,8 @@ class RateLimiter:
     ) -> None:
         """Wait until a send to `chat_id` is allowed under every limit, and book it."""
         while (booking := self._reserve(chat_id, is_group, bulk=bulk, message=message)) is None:
-            await self._sleep(self.chat_wait(chat_id, is_group))
+            held = self._held_until - self._clock() if bulk else 0.0
+            await self._sleep(max(self.chat_wait(chat_id, is_group), held))
         while True:
             slot = booking if isinstance(booking, float) else booking.slot
             delay = slot - self._clock()
@@ -236,8 +255,20 @@ class RateLimiter:
         window.record(self._clock())
 
     def penalize(self, chat_id: int, seconds: float) -> None:
-        """Telegram said 429 for this chat: nothing more to it for `seconds`."""
-        self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0), self._clock() + seconds)
+        """Telegram said 429 for this chat: nothing more to it for `seconds`; and when chats
+        all over get one, no broadcast for `seconds` and half the pace after."""
+        now = self._clock()
+        self._next_chat[chat_id] = max(self._next_chat.get(chat_id, 0.0), now + seconds)
+        signs = self._signs
+        signs.append((now, chat_id))
+        while signs[0][0] < now - 1.0:
+            signs.popleft()
+        if len({chat for _, chat in signs}) >= GLOBAL_SIGNS:
+            signs.clear()
+            self._held_until = max(self._held_until, now + seconds)
+            self._slowdown = min(MAX_SLOWDOWN, self._slowdown * 2)
+            self._slowed_at = now
+            self.stats.global_holds += 1
 
     def _prune(self, now: float) -> None:
         """Forget chats whose limits have long expired, so memory stays bounded."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.limiter import JITTER, RateLimiter
+from scheduler.limiter import GLOBAL_SIGNS, JITTER, RECOVERY, RateLimiter
 
 
 class Clock:
@@ -74,6 +74,42 @@ async def test_penalty_only_holds_that_chat() -> None:
     rl.penalize(1, 30)
     assert rl.chat_wait(1, False) == pytest.approx(30.0)
     assert rl.reserve(2, False) is not None
+
+
+async def test_429s_across_chats_pause_the_broadcast_and_halve_its_pace() -> None:
+    """Telegram refusing three different chats within a second: the bot's whole budget is
+    spent, so broadcasts wait what Telegram asked and go on slower; replies still go."""
+    clock = Clock()
+    rl = limiter(clock, rate=25.0)
+    interval = (1 + JITTER) / 25
+    rl.penalize(1, 5)
+    rl.penalize(2, 5)  # a group at its limit and one chat more: no sign of the whole budget
+    first = rl.reserve(10, False)
+    assert first is not None and first < clock.t + 1
+    clock.t += 0.5
+    rl.penalize(3, 5)
+    assert rl.stats.global_holds == 1
+    assert rl.reserve(11, False) is None  # held: the sender waits, nothing is booked
+    assert rl.reserve(12, False, bulk=False) == pytest.approx(clock.t)  # a reply is not held
+    await rl.acquire(11, False)
+    resumed = clock.t
+    assert resumed == pytest.approx(1000.5 + 5)
+    after = rl.reserve(13, False)
+    assert after is not None and after - resumed == pytest.approx(2 * interval)
+    # Without another sign for RECOVERY seconds the pace doubles back, a step at a time.
+    clock.t = resumed + RECOVERY
+    one, two = rl.reserve(14, False), rl.reserve(15, False)
+    assert one is not None and two is not None and two - one == pytest.approx(interval)
+
+
+async def test_a_paid_broadcast_is_held_the_same_way() -> None:
+    clock = Clock()
+    rl = RateLimiter(1000.0, paid=True, clock=clock, sleep=clock.sleep)
+    for chat in range(GLOBAL_SIGNS):
+        rl.penalize(chat, 2)
+    assert rl.reserve(99, False) is None
+    await rl.acquire(99, False)
+    assert clock.t == pytest.approx(1002.0)
 
 
 def test_rate_must_be_positive() -> None:
