@@ -14,13 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
-
 from bot.app import build_application, build_services, serve
 from bot.config import Config, parse_config
 from bot.delivery import InstanceLock
-from bot.metrics import InstrumentedApplication
 from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.handling import report_handling
 from bot.services import BotApplication, Services
 from bot.storage import Database
 from scheduler.limiter import RateLimiter
@@ -28,22 +26,6 @@ from scheduler.limiter import RateLimiter
 ROOT = Path(__file__).resolve().parents[1]
 UNLIMITED = 1e6
 ADMIN_ID = 999001  # a bot admin in the test configuration, not a sandbox-created user
-
-
-class _ReportingApplication(InstrumentedApplication):
-    """The bot's own Application class, also telling the emulator when it is done with an
-    update (so that `emu.wait_idle()` is exact rather than timed), however its handlers ended:
-    a handler that raises ApplicationHandlerStop skips every later handler group, so a
-    last-group handler would not see the update."""
-
-    __slots__ = ()
-
-    async def process_update(self, update: object) -> None:
-        try:
-            await super().process_update(update)
-        finally:
-            if isinstance(update, Update):
-                self.bot_data["emulator"].mark_handled(update.update_id)
 
 
 def make_config(tmp_path: Path, **sections: dict[str, Any]) -> Config:
@@ -107,12 +89,7 @@ class BotHarness:
         self.app = build_application(
             services, self.emu.token, base_url=self.emu.base_url, limiter=limiter
         )
-        # Same object, one more overridden method (the builder offers no hook around every
-        # update).
-        assert type(self.app) is InstrumentedApplication
-        self.app.__class__ = _ReportingApplication
-        self.app.bot_data["emulator"] = self.emu
-        self.emu.tracks_handling = True
+        report_handling(self.app, self.emu)
         self._stop, ready = asyncio.Event(), asyncio.Event()
         self._task = asyncio.create_task(serve(self.app, self._stop, ready))
         # Ready once polling runs (updates queue in the emulator until then), or serve() failed.

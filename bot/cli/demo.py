@@ -73,6 +73,7 @@ def free_port() -> int:
 
 async def run_demo(data_dir: Path) -> None:
     from bot.sandbox.emulator import BotApiEmulator
+    from bot.sandbox.handling import report_handling
     from bot.sandbox.terminal import build_demo_world, run_terminal
 
     emulator = BotApiEmulator()
@@ -94,6 +95,7 @@ async def run_demo(data_dir: Path) -> None:
     services = build_services(config, db)
     await services.teams.link(team_group.id, TEAM_MUNICIPALITY)
     app = build_application(services, emulator.token, base_url=emulator.base_url)
+    report_handling(app, emulator)  # the terminal waits for each reply, also a held one
     stop = asyncio.Event()
     ready = asyncio.Event()
     bot_task = asyncio.create_task(serve(app, stop, ready))
