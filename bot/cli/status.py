@@ -104,8 +104,9 @@ async def gather(config: Config, now: datetime) -> Report:
         subscriptions = await store.subscriptions()
         report.add(
             "subscriptions",
-            f"{sum(subscriptions.values())} active: {subscriptions.get('private', 0)} private "
-            f"chats, {subscriptions.get('group', 0)} groups",
+            f"{sum(subscriptions.values())} active: "
+            f"{counted(subscriptions.get('private', 0), 'private chat')}, "
+            f"{counted(subscriptions.get('group', 0), 'group')}",
         )
 
         outbox = await store.outbox(now)
@@ -140,11 +141,12 @@ async def gather(config: Config, now: datetime) -> Report:
         ]
         report.add(
             "advice",
-            f"{len(late)} request(s) unclaimed for more than {REMIND_AFTER_WORKING_DAYS} "
+            f"{counted(len(late), 'request')} unclaimed for more than {REMIND_AFTER_WORKING_DAYS} "
             "working days" + (": " + ", ".join(r.reference for r in late) if late else ""),
         )
         if late:
-            report.attention.append(f"{len(late)} advice request(s) wait for a team")
+            waits = "waits" if len(late) == 1 else "wait"
+            report.attention.append(f"{counted(len(late), 'advice request')} {waits} for a team")
 
         raised = await store.raised()
         report.add("health", "nothing raised" if not raised else f"{len(raised)} raised")
@@ -153,6 +155,11 @@ async def gather(config: Config, now: datetime) -> Report:
             report.lines.append(f"{'':<16}{condition}{extra} since {local(since)}")
             report.attention.append(f"raised by the bot: {condition}{extra}")
     return report
+
+
+def counted(n: int, noun: str) -> str:
+    """'1 group', '2 groups': the operator's output is English only (regular plurals)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 async def liveness(config: Config, now: datetime) -> tuple[bool, str]:

@@ -72,7 +72,7 @@ async def test_status_of_a_stopped_bot_that_needs_attention(
     assert await status("--config", cli) == 1
     out = capsys.readouterr().out
     assert "bot             NOT running; last start " in out
-    assert "subscriptions   3 active: 2 private chats, 1 groups" in out
+    assert "subscriptions   3 active: 2 private chats, 1 group" in out
     assert "pending         3: 3 due now, 0 held for later; the oldest due one has waited 20 min" \
         in out
     assert "failed (24 h)   3 (1 blocked or gone)" in out
@@ -85,7 +85,7 @@ async def test_status_of_a_stopped_bot_that_needs_attention(
         "- the bot is not running",
         "- delivery stalled: a due delivery has waited more than 15 min",
         "- 2 deliveries failed in 24 h (more than 1)",
-        "- 1 advice request(s) wait for a team",
+        "- 1 advice request waits for a team",
     ]
 
     assert await status("--config", cli, "--liveness") == 1
