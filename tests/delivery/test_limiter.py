@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.limiter import GLOBAL_SIGNS, JITTER, RECOVERY, RateLimiter
+from scheduler.limiter import GLOBAL_SIGNS, JITTER, RECOVERY, RateLimiter, SendWindow
 
 
 class Clock:
@@ -110,6 +110,19 @@ async def test_a_paid_broadcast_is_held_the_same_way() -> None:
     assert rl.reserve(99, False) is None
     await rl.acquire(99, False)
     assert clock.t == pytest.approx(1002.0)
+
+
+def test_a_send_window_remembers_only_the_last_second() -> None:
+    """Memory follows the real rate, not the capacity (an unlimited limiter's is a million)."""
+    window = SendWindow(1e6)
+    for i in range(10_000):
+        window.record(1000.0 + i / 1000)  # 1000 sends a second for 10 s
+    assert len(window) <= 1001
+    assert window.wait(1010.0) == 0.0
+    full = SendWindow(30)
+    for i in range(29):
+        full.record(2000.0 + i / 100)
+    assert full.wait(2000.5) == pytest.approx(0.5)  # 29 in the last second: wait for the first
 
 
 def test_rate_must_be_positive() -> None:
