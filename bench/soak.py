@@ -17,19 +17,26 @@ runs); `--day 0` never.
 
 Each sample shows the RSS, the Python objects the garbage collector tracks, and what PTB and the
 limiter keep per user or chat (user_data, chat_data, the limiter's per-chat maps); the end shows
-the object types that grew most from the first sample to the last.
+the object types that grew most from the first sample to the last. To tell a leak from memory
+that is merely not handed back, each sample also shows what SQLite itself holds
+(`sqlite3_memory_used()`, page caches and statements of every connection), the database file's
+size, and the RSS after glibc's `malloc_trim(0)` (which returns freed heap pages to the system;
+it is called at every sample, so later samples start from a trimmed heap).
 """
 
 from __future__ import annotations
 
+import _sqlite3
 import argparse
 import asyncio
+import ctypes
 import gc
 import os
 import resource
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -60,6 +67,27 @@ class Sample:
     user_data: int
     chat_data: int
     limiter_chats: int
+    sqlite_mb: float  # what SQLite has allocated, all connections together
+    db_mb: float  # the database file
+    trimmed_mb: float  # RSS after malloc_trim(0)
+
+
+def _libraries() -> tuple[ctypes.CDLL | None, ctypes.CDLL | None]:
+    """SQLite as Python's own module links it, and glibc; None where not available."""
+    try:
+        sqlite = ctypes.CDLL(_sqlite3.__file__)  # its symbols include the linked libsqlite3's
+        sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+    except (OSError, AttributeError):
+        sqlite = None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    except (OSError, AttributeError):
+        libc = None
+    return sqlite, libc
+
+
+SQLITE, LIBC = _libraries()
 
 
 def rss_mb() -> float:
@@ -73,16 +101,24 @@ def object_types() -> Counter[str]:
     return Counter(type(o).__name__ for o in gc.get_objects())
 
 
-def sample(app: BotApplication, limiter: RateLimiter, updates: int, seconds: float) -> Sample:
+def sample(
+    app: BotApplication, limiter: RateLimiter, db_path: Path, updates: int, seconds: float
+) -> Sample:
     gc.collect()
+    rss = rss_mb()
+    if LIBC is not None:
+        LIBC.malloc_trim(0)
     return Sample(
         updates,
         seconds,
-        rss_mb(),
+        rss,
         len(gc.get_objects()),
         len(app.user_data),
         len(app.chat_data),
         limiter.tracked_chats,
+        SQLITE.sqlite3_memory_used() / 2**20 if SQLITE is not None else float("nan"),
+        db_path.stat().st_size / 2**20,
+        rss_mb(),
     )
 
 
@@ -93,7 +129,8 @@ async def soak(args: argparse.Namespace) -> tuple[list[Sample], Counter[str]]:
     try:
         with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
             config = make_config(Path(tmp))
-            db = Database(config.storage.path)
+            db_path = Path(config.storage.path)
+            db = Database(db_path)
             await db.open()
             unlimited = RateLimiter(1e6, per_chat_interval=0, group_per_minute=1_000_000)
             services = build_services(config, db)
@@ -108,7 +145,7 @@ async def soak(args: argparse.Namespace) -> tuple[list[Sample], Counter[str]]:
                 ]
                 every_new = round(1 / args.one_time) if args.one_time else 0
                 t0 = time.perf_counter()
-                samples.append(sample(app, unlimited, 0, 0.0))
+                samples.append(sample(app, unlimited, db_path, 0, 0.0))
                 first_types = object_types()
                 sent = newcomers = 0
                 while sent < args.updates:
@@ -126,8 +163,16 @@ async def soak(args: argparse.Namespace) -> tuple[list[Sample], Counter[str]]:
                     if args.day and sent % args.day == 0:
                         forget_abandoned(app, services.now() + timedelta(days=1))
                     if sent % args.every == 0:
-                        samples.append(sample(app, unlimited, sent, time.perf_counter() - t0))
+                        elapsed = time.perf_counter() - t0
+                        samples.append(sample(app, unlimited, db_path, sent, elapsed))
                         print(row(samples[-1]), flush=True)
+                        if args.trace and len(samples) == 2:
+                            traced = tracemalloc.take_snapshot()
+                if args.trace:
+                    grew = tracemalloc.take_snapshot().compare_to(traced, "lineno")
+                    print(f"allocation sites that grew most since {samples[1].updates} updates:")
+                    for stat in grew[: args.trace]:
+                        print(f"  {stat}")
                 grown = object_types()
                 grown.subtract(first_types)
             stop.set()
@@ -152,7 +197,8 @@ def row(s: Sample) -> str:
     return (
         f"{s.updates:>8} updates {s.seconds:7.1f} s  RSS {s.rss_mb:6.1f} MB  "
         f"objects {s.objects:>8}  user_data {s.user_data:>6}  chat_data {s.chat_data:>6}  "
-        f"limiter chats {s.limiter_chats:>6}"
+        f"limiter chats {s.limiter_chats:>6}  SQLite {s.sqlite_mb:5.1f} MB  "
+        f"db file {s.db_mb:5.1f} MB  RSS trimmed {s.trimmed_mb:6.1f} MB"
     )
 
 
@@ -167,7 +213,16 @@ def main() -> int:
     parser.add_argument(
         "--day", type=int, default=10_000, help="updates per day of the daily clean-up (0: none)"
     )
+    parser.add_argument(
+        "--trace",
+        type=int,
+        default=0,
+        help="trace allocations (slower) and show this many sites that grew most after the "
+        "first sample",
+    )
     args = parser.parse_args()
+    if args.trace:
+        tracemalloc.start()
     load = os.getloadavg()
     print(f"RSS at start: {rss_mb():.1f} MB")
     samples, grown = asyncio.run(soak(args))
