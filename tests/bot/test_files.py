@@ -133,3 +133,23 @@ def test_report_folder_and_files_are_safe(
     link.symlink_to(out)
     assert cli([*run, str(link), "--force"]) == 2
     assert "symbolic link" in capsys.readouterr().err
+
+
+def test_cli_output_that_cannot_be_written_is_named_not_a_traceback(
+    config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo in the folder, or a folder given as the file: one line saying why, exit 2."""
+    path = config_file(tmp_path, config)
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    for target in (tmp_path / "no-such-folder" / "export.out", folder):
+        for command in single_file_outputs(target):
+            assert cli([*command, "--config", path]) == 2
+            err = capsys.readouterr().err
+            assert str(target) in err and "cannot write" in err
+    # report --out names a folder: a file in its place is refused the same way.
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    run = ["report", "--from", "2027-01-01", "--to", "2027-06-30", "--config", path, "--out"]
+    assert cli([*run, str(blocker / "report")]) == 2
+    assert "cannot write" in capsys.readouterr().err
