@@ -22,10 +22,10 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.advisers.texts import text_refusals
 from bot.commands import CANCEL
 from bot.handlers import prompts
 from bot.services import BotContext
-from messages.telegram_html import text_problems
 
 END = ConversationHandler.END
 Handlers = Sequence[BaseHandler[Any, Any, Any]]
@@ -90,9 +90,9 @@ async def send(
 async def refuse_text(update: Update, context: BotContext, html: str, limit: int) -> bool:
     """Check a typed text (its HTML) with the one validator before it is stored: True, after
     telling the writer why, when Telegram would not accept it (HTML, empty, over `limit`)."""
-    problems = text_problems(html, limit)
+    _ = await context.translator(update)
+    problems = text_refusals(_, html, limit)
     if problems:
-        _ = await context.translator(update)
         assert update.effective_message is not None
         await update.effective_message.reply_text(
             _(

@@ -77,6 +77,32 @@ async def test_a_dutch_adviser_is_asked_in_dutch(emu: BotApiEmulator, bot: BotHa
     ]
 
 
+async def test_a_dutch_adviser_hears_why_a_text_is_refused_in_dutch(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """The reason of a refusal was the validator's English ("the text is 5000 characters, over
+    4096") inside the Dutch sentence; nothing is stored and the next text is taken."""
+    bot.services.now = lambda: NOW
+    dirk = await adviser(emu, bot, "Dirk", "enschede", locale="nl")
+    await say(emu, dirk, "/campagne")
+    (refusal,) = await say(emu, dirk, "x" * 5000)
+    assert refusal.text == (
+        "Telegram zou deze tekst niet accepteren: de tekst heeft 5000 tekens, 904 meer dan "
+        "de 4096 die Telegram toestaat. Pas de tekst aan en stuur hem opnieuw, of /annuleren."
+    )
+    (question,) = await say(emu, dirk, "Doe de deur op slot")
+    assert question.text == "In welke taal heb je deze tekst geschreven?"
+    await say(emu, dirk, "/annuleren")
+    await say(emu, dirk, "/kalender")
+    await press(emu, dirk, 0)
+    await press(emu, dirk, "Tekst vervangen", replies=1)
+    (refusal,) = await say(emu, dirk, "x" * 1100)
+    assert "de tekst heeft 1100 tekens, 76 meer dan de 1024 die Telegram toestaat" in (
+        refusal.text or ""
+    )
+    assert await bot.services.outbox.overrides() == []
+
+
 async def test_audience_starts_empty_for_the_region_and_stays_right(
     emu: BotApiEmulator, bot: BotHarness, admin: int
 ) -> None:
