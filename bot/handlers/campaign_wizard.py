@@ -184,12 +184,14 @@ async def on_text(update: Update, context: BotContext) -> str | int:
     if not html.strip():
         await message.reply_text(_("A photo needs the text as its caption. Please send it again."))
         return TEXT
-    if message.photo:
-        draft["image"] = str(await _save_photo(context, message))
     if draft.get("image"):
         limit = MessageLimit.CAPTION_LENGTH
     if await refuse_text(update, context, html, limit):
         return TEXT
+    # Only an accepted photo is kept: one refused for its caption must not ride along with the
+    # text the adviser sends instead.
+    if message.photo:
+        draft["image"] = str(await _save_photo(context, message))
     locales = context.services.i18n.available
     if len(locales) == 1:
         draft["texts"], draft["sources"] = {locales[0]: html}, {locales[0]: locales[0]}

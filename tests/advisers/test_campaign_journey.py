@@ -250,3 +250,28 @@ async def test_a_draft_from_before_the_language_question_still_works(
     assert answer["text"] == "Sent to you only."
     await press(emu, eva, "Confirm", message_id=emu.sent(eva)[-2].message_id, replies=1)
     assert "goes out on 21 October 2027 19:00" in (emu.last(eva).text or "")
+
+
+async def test_a_photo_refused_for_its_caption_does_not_ride_along(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """A photo with a caption over 1,024 characters was refused, yet kept in the draft: the
+    plain text sent instead went out as that photo's caption."""
+    bot.services.now = lambda: NOW
+    await resident(emu, bot, "Anna", "enschede")
+    eva = await adviser(emu, bot, "Eva", "enschede")
+    await say(emu, eva, "/campaign")
+    before = len(emu.sent(eva))
+    emu.send_photo(eva, eva, "y" * 1500)
+    (refusal,) = (await emu.wait_sent(eva, before + 1))[before:]
+    assert "1500 characters, 476 more than the 1024 Telegram allows" in (refusal.text or "")
+    await say(emu, eva, "Lock the door tonight")  # the same wizard, now without a photo
+    await press(emu, eva, "English", replies=1)
+    await press(emu, eva, "Send them the English text", replies=1)
+    await press(emu, eva, "Next", replies=1)
+    await press(emu, eva, "Now", replies=2)
+    preview = emu.sent(eva)[-2]
+    assert preview.photo is None and preview.text == "Lock the door tonight"
+    await press(emu, eva, "Confirm", replies=1)
+    (campaign,) = await bot.services.campaigns.recent()
+    assert campaign.content.image is None
