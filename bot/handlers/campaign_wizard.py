@@ -209,6 +209,20 @@ async def on_text(update: Update, context: BotContext) -> str | int:
     return LANGUAGES
 
 
+async def on_not_a_photo(update: Update, context: BotContext) -> str:
+    """A file, sticker or voice message where the text or photo is asked: say what works (a
+    poster sent "as a file" keeps its quality in the client, but goes out only as a photo)."""
+    _ = await context.translator(update)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        _(
+            "I can only use a text, or a photo with the text as its caption. Send a picture as "
+            "a photo, not as a file. /cancel stops."
+        )
+    )
+    return TEXT
+
+
 async def _save_photo(context: BotContext, message: Message) -> Path:
     """Keep the photo next to the database (the engine sends campaigns from a file), in a
     folder and file only the bot's user can read."""
@@ -907,7 +921,10 @@ def register(app: BotApplication) -> None:
                 conversation.press(PREFIX, on_edit_campaign, r"ed:\d+", bound=False),
             ],
             states={
-                TEXT: [MessageHandler((text | filters.PHOTO) & filters.ChatType.PRIVATE, on_text)],
+                TEXT: [
+                    MessageHandler((text | filters.PHOTO) & filters.ChatType.PRIVATE, on_text),
+                    MessageHandler(filters.ATTACHMENT & filters.ChatType.PRIVATE, on_not_a_photo),
+                ],
                 LANGUAGES: [_press(on_language, r"lang:\d+"), buttons_only],
                 OTHER_LANGUAGE: [_press(on_other_language, "o:(write|same)"), buttons_only],
                 LOCALE_TEXT: [MessageHandler(text, on_locale_text)],

@@ -275,3 +275,24 @@ async def test_a_photo_refused_for_its_caption_does_not_ride_along(
     await press(emu, eva, "Confirm", replies=1)
     (campaign,) = await bot.services.campaigns.recent()
     assert campaign.content.image is None
+
+
+async def test_a_poster_sent_as_a_file_is_asked_for_as_a_photo(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """A picture sent as a file got the bot's general "I can't do anything with stickers,
+    photos or files here", right after the wizard had asked for a photo."""
+    bot.services.now = lambda: NOW
+    dirk = await adviser(emu, bot, "Dirk", "enschede", locale="nl")
+    await say(emu, dirk, "/campagne")
+    before = len(emu.sent(dirk))
+    document = {"file_id": "d1", "file_unique_id": "d1u", "file_name": "poster.jpg",
+                "mime_type": "image/jpeg", "file_size": 3_000_000}
+    emu.send_custom(dirk, dirk, {"document": document, "caption": "Doe de deur op slot"})
+    (reply,) = (await emu.wait_sent(dirk, before + 1))[before:]
+    assert reply.text == (
+        "Ik kan alleen een tekst gebruiken, of een foto met de tekst als bijschrift. Stuur een "
+        "afbeelding als foto, niet als bestand. Met /annuleren stop je."
+    )
+    (question,) = await say(emu, dirk, "Doe de deur op slot")  # still the same step
+    assert question.text == "In welke taal heb je deze tekst geschreven?"
