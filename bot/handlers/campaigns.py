@@ -204,7 +204,13 @@ async def on_cancel_campaign(update: Update, context: BotContext) -> None:
         await query.answer(_("Campaign #{id} is cancelled.", id=campaign.id))
         return
     # Answered first: the list may already show this (an edit to the same view is a no-op).
-    await query.answer(_("Campaign #{id} has already gone out.", id=campaign.id), show_alert=True)
+    # From an older list, another adviser (or a rejection) may have cancelled it meanwhile.
+    why = (
+        _("Campaign #{id} was already cancelled.", id=campaign.id)
+        if campaign.state == "cancelled"
+        else _("Campaign #{id} has already gone out.", id=campaign.id)
+    )
+    await query.answer(why, show_alert=True)
     await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
