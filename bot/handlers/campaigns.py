@@ -231,15 +231,17 @@ async def on_approve(update: Update, context: BotContext) -> None:
     if decision == "not_waiting":
         await query.answer(_("This campaign no longer waits for approval."), show_alert=True)
         return
-    await query.edit_message_reply_markup(None)
     decided = await services.campaigns.get(campaign.id)
     assert decided is not None
     release = release_text(_, services, decided.due_at, decided.audience.kinds)
-    await query.answer(
+    outcome = (
         _("Campaign #{id} is approved. {release}", id=campaign.id, release=release)
         if approve
         else _("Campaign #{id} is rejected.", id=campaign.id)
     )
+    # The request itself says what became of it (it said "waits for your approval").
+    await query.edit_message_text(("✅ " if approve else "❌ ") + outcome)
+    await query.answer(outcome)
     await tell_author(context, decided, approve)
 
 

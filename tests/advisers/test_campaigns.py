@@ -180,6 +180,10 @@ async def test_four_eyes_approval_never_by_the_author(
         assert "waits for your approval" in (request.text or "")
         eva_before = len(emu.sent(eva))
         await press(emu, admin, "Approve")
+        # The request no longer says it waits: it says what became of it, without buttons.
+        decided = emu.message(admin, request.message_id)
+        assert (decided.text or "").startswith(f"✅ Campaign #{campaign.id} is approved.")
+        assert decided.buttons() == []
         assert "was approved" in ((await emu.wait_sent(eva, eva_before + 1))[-1].text or "")
         approved = await bot.services.campaigns.get(campaign.id)
         assert approved is not None and approved.state == "scheduled"
