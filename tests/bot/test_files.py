@@ -20,8 +20,9 @@ from tests.advisers.helpers import adviser, config_file, say
 from tests.harness import BotHarness
 
 
-def migrated(config: Config) -> None:
-    """The configured database, as the bot's first start leaves it (the exports read it)."""
+def cli_config(tmp_path: Path, config: Config) -> str:
+    """The configuration file for the CLI, with its database as the bot's first start leaves
+    it (the exports refuse a missing one)."""
 
     async def create() -> None:
         database = Database(config.storage.path)
@@ -29,6 +30,7 @@ def migrated(config: Config) -> None:
         await database.close()
 
     asyncio.run(create())
+    return config_file(tmp_path, config)
 
 
 def mode(path: Path) -> int:
@@ -101,8 +103,7 @@ def single_file_outputs(target: Path) -> list[list[str]]:
 def test_cli_outputs_are_private_and_never_clobber(
     config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    migrated(config)
-    path = config_file(tmp_path, config)
+    path = cli_config(tmp_path, config)
     target = tmp_path / "export.out"
     for command in single_file_outputs(target):
         run = [*command, "--config", path]
@@ -133,8 +134,7 @@ def test_cli_outputs_are_private_and_never_clobber(
 def test_report_folder_and_files_are_safe(
     config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    migrated(config)
-    path = config_file(tmp_path, config)
+    path = cli_config(tmp_path, config)
     out = tmp_path / "report"
     run = ["report", "--from", "2027-01-01", "--to", "2027-06-30", "--config", path, "--out"]
     assert cli([*run, str(out)]) == 0
@@ -153,8 +153,7 @@ def test_cli_output_that_cannot_be_written_is_named_not_a_traceback(
     config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A typo in the folder, or a folder given as the file: one line saying why, exit 2."""
-    migrated(config)
-    path = config_file(tmp_path, config)
+    path = cli_config(tmp_path, config)
     folder = tmp_path / "a-folder"
     folder.mkdir()
     for target in (tmp_path / "no-such-folder" / "export.out", folder):
