@@ -23,7 +23,8 @@ PRIVATE_UMASK = 0o077
 
 
 class UnsafeOutput(Exception):
-    """An output path that is a symlink, or a file that exists without --force."""
+    """An output path that is a symlink, a file that exists without --force, or a path that
+    cannot be written (a missing folder, a folder in its place, no permission)."""
 
 
 @contextmanager
@@ -83,11 +84,13 @@ def open_output(path: Path, *, force: bool, binary: bool = False) -> TextIO | Bi
     except FileExistsError:
         if path.is_symlink():
             raise UnsafeOutput(f"{path} is a symbolic link; refusing to write through it") from None
+        if path.is_dir():
+            raise UnsafeOutput(f"cannot write {path}: it is a folder") from None
         raise UnsafeOutput(f"{path} already exists; not overwritten (use --force)") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UnsafeOutput(f"{path} is a symbolic link; refusing to write through it") from None
-        raise
+        raise UnsafeOutput(f"cannot write {path}: {exc.strerror}") from None
     os.fchmod(fd, FILE_MODE)  # a file overwritten with --force would keep its old mode
     if binary:
         return os.fdopen(fd, "wb")
@@ -100,5 +103,8 @@ def output_folder(path: Path) -> Path:
     if path.is_symlink():
         raise UnsafeOutput(f"{path} is a symbolic link; refusing to write through it")
     if not path.exists():
-        path.mkdir(mode=FOLDER_MODE, parents=True)
+        try:
+            path.mkdir(mode=FOLDER_MODE, parents=True)
+        except OSError as exc:
+            raise UnsafeOutput(f"cannot write {path}: {exc.strerror}") from None
     return path

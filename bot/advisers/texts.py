@@ -128,6 +128,26 @@ class VersionProblem:
         return self.length - self.limit
 
 
+def text_refusals(_: Translator, text: str, limit: int) -> list[str]:
+    """Every reason Telegram would refuse a typed text (its HTML), for the person who typed it:
+    empty and too long in their language; HTML problems as the validator names them (they quote
+    tags, and the chat and the dashboard only produce them for hand-written HTML)."""
+    refusals = html_problems(text)
+    length = telegram_length(text)
+    if length == 0:
+        refusals.append(_("the text is empty"))
+    elif length > limit:
+        refusals.append(
+            _(
+                "the text is {length} characters, {over} more than the {limit} Telegram allows",
+                length=length,
+                over=length - limit,
+                limit=limit,
+            )
+        )
+    return refusals
+
+
 def version_problems(content: Content, available: Sequence[str]) -> list[VersionProblem]:
     """Each language's final text checked against Telegram: its length as Telegram counts it
     (a caption when there is an image) and its HTML."""

@@ -7,6 +7,7 @@ parser and sets `func`; adding a subcommand is one module and one line in SUBCOM
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -53,8 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Every subcommand writes only private things (the database, exports): 0600, 0700.
-    with private_umask():
-        result: int = args.func(args)
+    try:
+        with private_umask():
+            result: int = args.func(args)
+    except BrokenPipeError:
+        # `buurtwacht calendar show ... | head`: the reader left; what is left to print has
+        # nowhere to go (Python's advice: point stdout at devnull so the exit flush is quiet).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return result
 
 

@@ -9,7 +9,7 @@ import sys
 from datetime import date, datetime
 from typing import Any, TextIO
 
-from bot.cli.common import add_output, load_or_report, open_database
+from bot.cli.common import add_output, load_or_report, no_database, open_database
 from bot.csv_files import write_csv
 from bot.files import UnsafeOutput, open_output
 from bot.storage.roles import AuditEntry, AuditLog
@@ -29,7 +29,7 @@ def add(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_or_report(args.config)
-    if config is None:
+    if config is None or no_database(config):
         return 2
     since = datetime.combine(args.since, datetime.min.time(), tzinfo=config.locale.tz)
     if args.out:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TextIO
 
 from bot.config import Config, ConfigError, load_config
 from bot.storage import Database
@@ -20,6 +21,19 @@ def load_or_report(path: str | Path) -> Config | None:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return None
+
+
+def no_database(config: Config, out: TextIO | None = None) -> bool:
+    """True, after saying so (on `out`, default stderr), when the configured database does not
+    exist: a command that only reads it (status, audit export, report) would otherwise create
+    an empty one and report zeros, as happens with the wrong --config or working folder."""
+    if Path(config.storage.path).is_file():
+        return False
+    print(
+        f"no database at {config.storage.path}: the bot has never run with this config",
+        file=out or sys.stderr,
+    )
+    return True
 
 
 @asynccontextmanager

@@ -27,7 +27,7 @@ from bot.advisers.stats import (
     theme_feedback,
 )
 from bot.advisers.texts import theme_text
-from bot.cli.common import add_output, load_or_report, open_database
+from bot.cli.common import add_output, load_or_report, no_database, open_database
 from bot.config import Config
 from bot.csv_files import write_csv
 from bot.feedback.buttons import SOURCES
@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     locale = args.locale or config.locale.default
     if locale not in config.locale.available:
         print(f"--locale: one of {', '.join(config.locale.available)}", file=sys.stderr)
+        return 2
+    if no_database(config):
         return 2
     _ = Catalogues(config.locale.available, config.locale.default, config.locale.tz).get(locale)
     rows = asyncio.run(collect(config, args.start, args.end))

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bot.advice.requests import REMIND_AFTER_WORKING_DAYS, waiting_too_long
-from bot.cli.common import load_or_report, open_database
+from bot.cli.common import load_or_report, no_database, open_database
 from bot.config import Config
 from bot.delivery import InstanceLock
 from bot.operations import HEARTBEAT_STALE_SECONDS
@@ -178,8 +178,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     config = load_or_report(args.config)
     if config is None:
         return 2
-    if not Path(config.storage.path).is_file():
-        print(f"no database at {config.storage.path}: the bot has never run with this config")
+    if no_database(config, sys.stdout):
         return 1
     now = utcnow()
     if args.liveness:

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.advisers import tailoring
 from bot.advisers.agenda import Item, item_title, topic_label
-from bot.advisers.texts import scope_text
+from bot.advisers.texts import scope_text, text_refusals
 from bot.config import Municipality
 from bot.dashboard import access
 from bot.dashboard.server import SERVER, DashboardServer
@@ -21,7 +21,6 @@ from bot.delivery import academic_overrides
 from bot.i18n import Translator
 from bot.services import Services
 from messages.placeholders import unfilled
-from messages.telegram_html import text_problems
 from messages.validation import MAX_TEXT_LENGTH
 from scheduler.calendar_source import KINDS
 from scheduler.delivery import Audience, Content
@@ -359,7 +358,7 @@ def _text_problems(_: Translator, texts: dict[str, str]) -> list[str]:
     problems = []
     for locale, text in texts.items():
         language = _.language_name(locale)
-        for problem in text_problems(text, MAX_TEXT_LENGTH):
+        for problem in text_refusals(_, text, MAX_TEXT_LENGTH):
             problems.append(_("{language}: {problem}", language=language, problem=problem))
         if left := unfilled(text):
             problems.append(

@@ -184,12 +184,14 @@ async def on_text(update: Update, context: BotContext) -> str | int:
     if not html.strip():
         await message.reply_text(_("A photo needs the text as its caption. Please send it again."))
         return TEXT
-    if message.photo:
-        draft["image"] = str(await _save_photo(context, message))
     if draft.get("image"):
         limit = MessageLimit.CAPTION_LENGTH
     if await refuse_text(update, context, html, limit):
         return TEXT
+    # Only an accepted photo is kept: one refused for its caption must not ride along with the
+    # text the adviser sends instead.
+    if message.photo:
+        draft["image"] = str(await _save_photo(context, message))
     locales = context.services.i18n.available
     if len(locales) == 1:
         draft["texts"], draft["sources"] = {locales[0]: html}, {locales[0]: locales[0]}
@@ -205,6 +207,20 @@ async def on_text(update: Update, context: BotContext) -> str | int:
         ),
     )
     return LANGUAGES
+
+
+async def on_not_a_photo(update: Update, context: BotContext) -> str:
+    """A file, sticker or voice message where the text or photo is asked: say what works (a
+    poster sent "as a file" keeps its quality in the client, but goes out only as a photo)."""
+    _ = await context.translator(update)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        _(
+            "I can only use a text, or a photo with the text as its caption. Send a picture as "
+            "a photo, not as a file. /cancel stops."
+        )
+    )
+    return TEXT
 
 
 async def _save_photo(context: BotContext, message: Message) -> Path:
@@ -905,7 +921,10 @@ def register(app: BotApplication) -> None:
                 conversation.press(PREFIX, on_edit_campaign, r"ed:\d+", bound=False),
             ],
             states={
-                TEXT: [MessageHandler((text | filters.PHOTO) & filters.ChatType.PRIVATE, on_text)],
+                TEXT: [
+                    MessageHandler((text | filters.PHOTO) & filters.ChatType.PRIVATE, on_text),
+                    MessageHandler(filters.ATTACHMENT & filters.ChatType.PRIVATE, on_not_a_photo),
+                ],
                 LANGUAGES: [_press(on_language, r"lang:\d+"), buttons_only],
                 OTHER_LANGUAGE: [_press(on_other_language, "o:(write|same)"), buttons_only],
                 LOCALE_TEXT: [MessageHandler(text, on_locale_text)],

@@ -204,7 +204,13 @@ async def on_cancel_campaign(update: Update, context: BotContext) -> None:
         await query.answer(_("Campaign #{id} is cancelled.", id=campaign.id))
         return
     # Answered first: the list may already show this (an edit to the same view is a no-op).
-    await query.answer(_("Campaign #{id} has already gone out.", id=campaign.id), show_alert=True)
+    # From an older list, another adviser (or a rejection) may have cancelled it meanwhile.
+    why = (
+        _("Campaign #{id} was already cancelled.", id=campaign.id)
+        if campaign.state == "cancelled"
+        else _("Campaign #{id} has already gone out.", id=campaign.id)
+    )
+    await query.answer(why, show_alert=True)
     await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
@@ -225,15 +231,17 @@ async def on_approve(update: Update, context: BotContext) -> None:
     if decision == "not_waiting":
         await query.answer(_("This campaign no longer waits for approval."), show_alert=True)
         return
-    await query.edit_message_reply_markup(None)
     decided = await services.campaigns.get(campaign.id)
     assert decided is not None
     release = release_text(_, services, decided.due_at, decided.audience.kinds)
-    await query.answer(
+    outcome = (
         _("Campaign #{id} is approved. {release}", id=campaign.id, release=release)
         if approve
         else _("Campaign #{id} is rejected.", id=campaign.id)
     )
+    # The request itself says what became of it (it said "waits for your approval").
+    await query.edit_message_text(("✅ " if approve else "❌ ") + outcome)
+    await query.answer(outcome)
     await tell_author(context, decided, approve)
 
 

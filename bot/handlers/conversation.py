@@ -22,10 +22,10 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.advisers.texts import text_refusals
 from bot.commands import CANCEL
 from bot.handlers import prompts
 from bot.services import BotContext
-from messages.telegram_html import text_problems
 
 END = ConversationHandler.END
 Handlers = Sequence[BaseHandler[Any, Any, Any]]
@@ -90,9 +90,9 @@ async def send(
 async def refuse_text(update: Update, context: BotContext, html: str, limit: int) -> bool:
     """Check a typed text (its HTML) with the one validator before it is stored: True, after
     telling the writer why, when Telegram would not accept it (HTML, empty, over `limit`)."""
-    problems = text_problems(html, limit)
+    _ = await context.translator(update)
+    problems = text_refusals(_, html, limit)
     if problems:
-        _ = await context.translator(update)
         assert update.effective_message is not None
         await update.effective_message.reply_text(
             _(
@@ -132,6 +132,33 @@ def cancel_fallbacks(prefix: str, callback: Any) -> list[BaseHandler[Any, Any, A
     return [CommandHandler(list(CANCEL), callback), press(prefix, callback, "cancel")]
 
 
+class OneAtATime(ConversationHandler[BotContext]):
+    """A conversation that ends the user's other conversations in this chat when it starts.
+
+    Handlers are tried in registration order, so without this a conversation left half-way
+    (a campaign at its moment step, kept across restarts) kept taking the texts meant for one
+    started later: an urgent alert's "what happened?" got "I don't understand that moment".
+    The newest flow is the one the user is looking at, so it wins. PTB has no public way to end
+    a conversation from outside; `_update_state(END, key)` is how the handler ends its own, and
+    the deletion reaches the persistence like any other state change.
+    """
+
+    async def handle_update(
+        self,
+        update: Update,
+        application: Any,
+        check_result: Any,
+        context: BotContext,
+    ) -> object:
+        _state, key, handler, _check = check_result
+        if handler in self.entry_points:
+            for group in application.handlers.values():
+                for other in group:
+                    if isinstance(other, OneAtATime) and other is not self:
+                        other._update_state(self.END, key)
+        return await super().handle_update(update, application, check_result, context)
+
+
 def persistent_conversation(
     name: str,
     entry_points: Handlers,
@@ -139,11 +166,12 @@ def persistent_conversation(
     fallbacks: Handlers,
 ) -> ConversationHandler[BotContext]:
     """A ConversationHandler that survives restarts (states are strings: PTB persists them as
-    JSON) and may be started again from any step."""
+    JSON), may be started again from any step, and ends the user's other conversation there
+    when it starts (OneAtATime)."""
     with warnings.catch_warnings():
         # Buttons are tracked per chat and user on purpose: a conversation is in one chat.
         warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
-        return ConversationHandler(
+        return OneAtATime(
             entry_points=list(entry_points),
             states={state: list(handlers) for state, handlers in states.items()},
             fallbacks=list(fallbacks),

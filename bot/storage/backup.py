@@ -115,12 +115,16 @@ def backup(db_path: Path, media_dir: Path, dest: Path, now: datetime) -> BackupR
     """Write `dest/buurtwacht-<UTC stamp>/` with the database, the media and a manifest."""
     if not db_path.is_file():
         raise BackupError(f"{db_path}: no such database file")
-    dest.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder = dest / f"buurtwacht-{stamp(now)}"
     try:
+        dest.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder.mkdir(mode=0o700)
     except FileExistsError:
+        if not dest.is_dir():
+            raise BackupError(f"{dest} is a file, not a folder") from None
         raise BackupError(f"{folder} already exists; not overwritten") from None
+    except OSError as exc:  # a file on the way, no permission, a full or read-only disk
+        raise BackupError(f"cannot create {folder}: {exc.strerror}") from None
     database = folder / db_path.name
     _snapshot(db_path, database)
     version = check_database(database)

@@ -154,3 +154,39 @@ async def test_every_language_is_checked_before_the_alert_can_be_sent(
     assert "1 chat" in (question.text or "")
     await press(emu, eva, "Nu versturen", replies=1)
     assert "gaat nu naar 1 chat" in (emu.last(eva).text or "")
+
+
+async def test_an_alert_is_not_swallowed_by_a_campaign_left_half_way(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """A campaign wizard left at its moment step (kept across restarts) took the alert's
+    "what happened?" text: "I don't understand that moment". The flow started last wins, and
+    the old wizard's buttons are outdated."""
+    bot.services.now = lambda: datetime(2027, 6, 9, 12, 0, tzinfo=UTC)
+    await resident(emu, bot, "Lot", "losser", topics=ALERTS)
+    eva = await adviser(emu, bot, "Eva", "losser")
+    await say(emu, eva, "/campaign")
+    await say(emu, eva, "Lock the door")
+    await press(emu, eva, "English", replies=1)
+    await press(emu, eva, "Send them the English text", replies=1)
+    await press(emu, eva, "Next", replies=1)
+    moment = emu.last(eva)
+    assert "When should it go out?" in (moment.text or "")
+    await bot.restart()
+    bot.services.now = lambda: datetime(2027, 6, 9, 12, 0, tzinfo=UTC)
+
+    await say(emu, eva, "/alert")
+    preview, _dutch, question = await say(emu, eva, "Burglaries today", replies=3)
+    assert "Neighbourhood alert" in (preview.text or "") and "Burglaries today" in (
+        preview.text or ""
+    )
+    assert labels(question) == ["Send now", "Cancel"]
+    answer = await press(emu, eva, "Now", message_id=moment.message_id)
+    assert "outdated" in str(answer["text"])
+    await press(emu, eva, "Send now", message_id=question.message_id, replies=1)
+    assert "goes out to 1 chat now" in (emu.last(eva).text or "")
+    assert await bot.services.campaigns.recent() == []
+    # The same after a restart: the campaign wizard does not come back to life.
+    await bot.restart()
+    (reply,) = await say(emu, eva, "tomorrow 19:00")
+    assert "moment" not in (reply.text or "")

@@ -77,6 +77,32 @@ async def test_a_dutch_adviser_is_asked_in_dutch(emu: BotApiEmulator, bot: BotHa
     ]
 
 
+async def test_a_dutch_adviser_hears_why_a_text_is_refused_in_dutch(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """The reason of a refusal was the validator's English ("the text is 5000 characters, over
+    4096") inside the Dutch sentence; nothing is stored and the next text is taken."""
+    bot.services.now = lambda: NOW
+    dirk = await adviser(emu, bot, "Dirk", "enschede", locale="nl")
+    await say(emu, dirk, "/campagne")
+    (refusal,) = await say(emu, dirk, "x" * 5000)
+    assert refusal.text == (
+        "Telegram zou deze tekst niet accepteren: de tekst heeft 5000 tekens, 904 meer dan "
+        "de 4096 die Telegram toestaat. Pas de tekst aan en stuur hem opnieuw, of /annuleren."
+    )
+    (question,) = await say(emu, dirk, "Doe de deur op slot")
+    assert question.text == "In welke taal heb je deze tekst geschreven?"
+    await say(emu, dirk, "/annuleren")
+    await say(emu, dirk, "/kalender")
+    await press(emu, dirk, 0)
+    await press(emu, dirk, "Tekst vervangen", replies=1)
+    (refusal,) = await say(emu, dirk, "x" * 1100)
+    assert "de tekst heeft 1100 tekens, 76 meer dan de 1024 die Telegram toestaat" in (
+        refusal.text or ""
+    )
+    assert await bot.services.outbox.overrides() == []
+
+
 async def test_audience_starts_empty_for_the_region_and_stays_right(
     emu: BotApiEmulator, bot: BotHarness, admin: int
 ) -> None:
@@ -224,3 +250,49 @@ async def test_a_draft_from_before_the_language_question_still_works(
     assert answer["text"] == "Sent to you only."
     await press(emu, eva, "Confirm", message_id=emu.sent(eva)[-2].message_id, replies=1)
     assert "goes out on 21 October 2027 19:00" in (emu.last(eva).text or "")
+
+
+async def test_a_photo_refused_for_its_caption_does_not_ride_along(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """A photo with a caption over 1,024 characters was refused, yet kept in the draft: the
+    plain text sent instead went out as that photo's caption."""
+    bot.services.now = lambda: NOW
+    await resident(emu, bot, "Anna", "enschede")
+    eva = await adviser(emu, bot, "Eva", "enschede")
+    await say(emu, eva, "/campaign")
+    before = len(emu.sent(eva))
+    emu.send_photo(eva, eva, "y" * 1500)
+    (refusal,) = (await emu.wait_sent(eva, before + 1))[before:]
+    assert "1500 characters, 476 more than the 1024 Telegram allows" in (refusal.text or "")
+    await say(emu, eva, "Lock the door tonight")  # the same wizard, now without a photo
+    await press(emu, eva, "English", replies=1)
+    await press(emu, eva, "Send them the English text", replies=1)
+    await press(emu, eva, "Next", replies=1)
+    await press(emu, eva, "Now", replies=2)
+    preview = emu.sent(eva)[-2]
+    assert preview.photo is None and preview.text == "Lock the door tonight"
+    await press(emu, eva, "Confirm", replies=1)
+    (campaign,) = await bot.services.campaigns.recent()
+    assert campaign.content.image is None
+
+
+async def test_a_poster_sent_as_a_file_is_asked_for_as_a_photo(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """A picture sent as a file got the bot's general "I can't do anything with stickers,
+    photos or files here", right after the wizard had asked for a photo."""
+    bot.services.now = lambda: NOW
+    dirk = await adviser(emu, bot, "Dirk", "enschede", locale="nl")
+    await say(emu, dirk, "/campagne")
+    before = len(emu.sent(dirk))
+    document = {"file_id": "d1", "file_unique_id": "d1u", "file_name": "poster.jpg",
+                "mime_type": "image/jpeg", "file_size": 3_000_000}
+    emu.send_custom(dirk, dirk, {"document": document, "caption": "Doe de deur op slot"})
+    (reply,) = (await emu.wait_sent(dirk, before + 1))[before:]
+    assert reply.text == (
+        "Ik kan alleen een tekst gebruiken, of een foto met de tekst als bijschrift. Stuur een "
+        "afbeelding als foto, niet als bestand. Met /annuleren stop je."
+    )
+    (question,) = await say(emu, dirk, "Doe de deur op slot")  # still the same step
+    assert question.text == "In welke taal heb je deze tekst geschreven?"

@@ -112,6 +112,28 @@ async def test_cancel_and_reschedule(emu: BotApiEmulator, bot: BotHarness) -> No
     assert len(emu.sent(anna)) == 1
 
 
+async def test_cancelled_by_a_colleague_is_not_called_gone_out(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """Piet's older /campaigns list still offered Cancel after Eva cancelled the campaign; his
+    press said "has already gone out", which it never did."""
+    bot.services.now = lambda: NOW
+    eva = await adviser(emu, bot, "Eva", "enschede")
+    piet = await adviser(emu, bot, "Piet", "enschede")
+    await _write_campaign(emu, eva, "tomorrow 19:00")
+    await press(emu, eva, "Confirm", replies=1)
+    (campaign,) = await bot.services.campaigns.recent()
+    (old_list,) = await say(emu, piet, "/campaigns")
+    await say(emu, eva, "/campaigns")
+    await press(emu, eva, f"Cancel #{campaign.id}")
+    answer = await press(emu, piet, f"Cancel #{campaign.id}", message_id=old_list.message_id)
+    assert answer["text"] == f"Campaign #{campaign.id} was already cancelled."
+    await emu.wait_idle()  # then the list is shown as it is now
+    assert f"Cancel #{campaign.id}" not in labels(emu.message(piet, old_list.message_id))
+    entries = [e for e in await bot.services.audit.latest() if e.action == "campaign.cancel"]
+    assert [e.actor_id for e in entries] == [eva]
+
+
 async def test_four_eyes_approval_never_by_the_author(
     emu: BotApiEmulator, admin: int, tmp_path: Path
 ) -> None:
@@ -158,6 +180,10 @@ async def test_four_eyes_approval_never_by_the_author(
         assert "waits for your approval" in (request.text or "")
         eva_before = len(emu.sent(eva))
         await press(emu, admin, "Approve")
+        # The request no longer says it waits: it says what became of it, without buttons.
+        decided = emu.message(admin, request.message_id)
+        assert (decided.text or "").startswith(f"✅ Campaign #{campaign.id} is approved.")
+        assert decided.buttons() == []
         assert "was approved" in ((await emu.wait_sent(eva, eva_before + 1))[-1].text or "")
         approved = await bot.services.campaigns.get(campaign.id)
         assert approved is not None and approved.state == "scheduled"

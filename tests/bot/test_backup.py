@@ -143,3 +143,21 @@ async def test_backup_of_a_missing_database_fails_clearly(
     assert main(["backup", str(tmp_path / "b"), "--config", cli_config]) == 1
     assert "no such database file" in capsys.readouterr().out
     assert not os.path.exists(tmp_path / "data" / "buurtwacht.sqlite3")
+
+
+async def test_backup_into_a_file_fails_clearly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A destination that is a file, or lies under one, ended in a traceback."""
+    config = make_config(tmp_path / "data")
+    database = Database(config.storage.path)
+    await database.open()
+    await database.close()
+    cli_config = config_file(tmp_path, config)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert main(["backup", str(blocker), "--config", cli_config]) == 1
+    assert f"backup failed: {blocker} is a file, not a folder" in capsys.readouterr().out
+    assert main(["backup", str(blocker / "below"), "--config", cli_config]) == 1
+    assert "backup failed: cannot create" in capsys.readouterr().out
+    assert blocker.read_text() == ""

@@ -3,6 +3,7 @@ outputs never follow a symlink nor overwrite a file without --force."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 from collections.abc import Iterator
@@ -17,6 +18,19 @@ from bot.sandbox.emulator import BotApiEmulator
 from bot.storage import Database
 from tests.advisers.helpers import adviser, config_file, say
 from tests.harness import BotHarness
+
+
+def cli_config(tmp_path: Path, config: Config) -> str:
+    """The configuration file for the CLI, with its database as the bot's first start leaves
+    it (the exports refuse a missing one)."""
+
+    async def create() -> None:
+        database = Database(config.storage.path)
+        await database.open()
+        await database.close()
+
+    asyncio.run(create())
+    return config_file(tmp_path, config)
 
 
 def mode(path: Path) -> int:
@@ -89,7 +103,7 @@ def single_file_outputs(target: Path) -> list[list[str]]:
 def test_cli_outputs_are_private_and_never_clobber(
     config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = config_file(tmp_path, config)
+    path = cli_config(tmp_path, config)
     target = tmp_path / "export.out"
     for command in single_file_outputs(target):
         run = [*command, "--config", path]
@@ -120,7 +134,7 @@ def test_cli_outputs_are_private_and_never_clobber(
 def test_report_folder_and_files_are_safe(
     config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = config_file(tmp_path, config)
+    path = cli_config(tmp_path, config)
     out = tmp_path / "report"
     run = ["report", "--from", "2027-01-01", "--to", "2027-06-30", "--config", path, "--out"]
     assert cli([*run, str(out)]) == 0
@@ -133,3 +147,37 @@ def test_report_folder_and_files_are_safe(
     link.symlink_to(out)
     assert cli([*run, str(link), "--force"]) == 2
     assert "symbolic link" in capsys.readouterr().err
+
+
+def test_cli_output_that_cannot_be_written_is_named_not_a_traceback(
+    config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo in the folder, or a folder given as the file: one line saying why, exit 2."""
+    path = cli_config(tmp_path, config)
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    for target in (tmp_path / "no-such-folder" / "export.out", folder):
+        for command in single_file_outputs(target):
+            assert cli([*command, "--config", path]) == 2
+            err = capsys.readouterr().err
+            assert str(target) in err and "cannot write" in err
+    # report --out names a folder: a file in its place is refused the same way.
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    run = ["report", "--from", "2027-01-01", "--to", "2027-06-30", "--config", path, "--out"]
+    assert cli([*run, str(blocker / "report")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_read_only_exports_refuse_a_missing_database(
+    config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the wrong --config or working folder, `audit export` and `report` created an empty
+    database there and exported nothing, with exit 0."""
+    path = config_file(tmp_path, config)
+    report = ["report", "--from", "2027-01-01", "--to", "2027-06-30", "--out", str(tmp_path)]
+    for command in (["audit", "export", "--since", "2027-01-01"], report):
+        assert cli([*command, "--config", path]) == 2
+        assert "no database at" in capsys.readouterr().err
+    assert not Path(config.storage.path).exists()
+    assert not (tmp_path / "report.csv").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -259,3 +261,20 @@ def test_show_refuses_a_period_out_of_bounds(
     config = str(ROOT / "config.example.toml")
     assert main(["calendar", "show", "--from", start, "--to", end, "--config", config]) == 2
     assert problem in capsys.readouterr().err
+
+
+def test_show_piped_into_head_ends_quietly() -> None:
+    """`buurtwacht calendar show ... | head` ended in a BrokenPipeError traceback."""
+    command = [sys.executable, "-m", "bot", "calendar", "show", "--from", "2027-01-01"]
+    config = str(ROOT / "config.example.toml")
+    with subprocess.Popen(
+        [*command, "--to", "2031-12-31", "--config", config],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline()  # like head -1: one line, then the reader leaves
+        process.stdout.close()
+        errors = process.stderr.read().decode()
+        process.wait(timeout=60)
+    assert "Traceback" not in errors and process.returncode == 1
