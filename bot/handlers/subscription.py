@@ -21,7 +21,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.auth import may_manage_chat
+from bot.auth import is_anonymous_admin, may_manage_chat
 from bot.erasure import complete_erasure, end_conversations
 from bot.handlers import prompts
 from bot.handlers.advice import start_markup as advice_start_markup
@@ -247,7 +247,9 @@ async def stop(update: Update, context: BotContext) -> None:
         _("Do you want to stop? Your municipality, neighbourhood and topics will be deleted."),
         reply_markup=markup,
     )
-    prompts.bind(context, question)
+    # An anonymous admin's own account is unknown; their press (and any other admin's) comes
+    # from a real one, and stop_button checks that it is an admin's.
+    prompts.bind(context, question, for_chat=is_anonymous_admin(update))
 
 
 async def stop_button(update: Update, context: BotContext) -> None:

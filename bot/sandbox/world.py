@@ -33,6 +33,13 @@ from bot.sandbox.state import (
     photo_size,
 )
 
+# The account Telegram shows as the sender of an anonymous group administrator's messages.
+ANONYMOUS_ADMIN = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
 _SUPERGROUP_BASE = 1_000_000_000_000
 
@@ -275,6 +282,21 @@ class SandboxWorld:
         if match:
             fields["entities"] = [{"type": "bot_command", "offset": 0, "length": match.end()}]
         return self._user_post(user_id, chat_id, fields, reply_to=reply_to)
+
+    def send_anonymous(self, chat_id: int, text: str) -> int:
+        """An anonymous administrator writes ``text`` in a group: Telegram sends it from the
+        GroupAnonymousBot account with ``sender_chat`` = the group (presses stay personal)."""
+        chat = self.chat(chat_id)
+        if chat.type == "private":
+            raise ValueError(f"chat {chat_id} is not a group")
+        fields: dict[str, Any] = {"text": text, "sender_chat": chat.to_api()}
+        match = _COMMAND.match(text)
+        if match:
+            fields["entities"] = [{"type": "bot_command", "offset": 0, "length": match.end()}]
+        message = self._user_message(chat, ANONYMOUS_ADMIN, fields)
+        if self._bot_sees(chat, fields, None):
+            self._enqueue("message", message)
+        return int(message["message_id"])
 
     def send_photo(
         self,

@@ -216,6 +216,34 @@ async def test_group_subscription_by_admin_only(emu: BotApiEmulator, bot: BotHar
     assert "Only the group's administrators" in await say(emu, admin, group, "/settings")
 
 
+async def test_anonymous_admin_can_stop_the_group(emu: BotApiEmulator, bot: BotHarness) -> None:
+    """An anonymous admin's command comes from Telegram's shared GroupAnonymousBot account, but
+    their press comes from their own: any admin of the group confirms, nobody else."""
+    admin = emu.add_user("Karin", language_code="en").id
+    member = emu.add_user("Lars", language_code="en").id
+    group = emu.add_group("Buurt West", admins=[admin], members=[member]).id
+    await emu.wait_sent(group, 1)
+    await say(emu, admin, group, "/subscribe")
+    await press(emu, admin, group, "Almelo")
+    await press(emu, admin, group, "Confirm")
+
+    before = len(emu.sent(group))
+    emu.send_anonymous(group, "/stop")
+    question = (await emu.wait_sent(group, before + 1))[-1]
+    assert "Do you want to stop?" in (question.text or "")
+    # A member who is no admin cannot confirm it.
+    refused = await emu.wait_answer(emu.press(member, group, question.message_id, "Yes, stop"))
+    assert refused is not None and "Only the group's administrators" in str(refused["text"])
+    assert (await bot.services.chats.get(group)).subscribed  # type: ignore[union-attr]
+
+    await emu.wait_answer(emu.press(admin, group, question.message_id, "Yes, stop"))
+    assert "You have been unsubscribed" in (emu.message(group, question.message_id).text or "")
+    assert not (await bot.services.chats.get(group)).subscribed  # type: ignore[union-attr]
+    # Answered once: pressing it again changes nothing.
+    again = await emu.wait_answer(emu.press_button(admin, group, question.message_id, "stop:yes"))
+    assert again is not None and "outdated" in str(again["text"])
+
+
 async def test_group_removed_readded_and_migrated(emu: BotApiEmulator, bot: BotHarness) -> None:
     admin = emu.add_user("Mila", language_code="en").id
     group = emu.add_group("Buurt Noord", admins=[admin]).id
