@@ -154,12 +154,23 @@ async def test_unexpected_input_gets_clear_replies(emu: BotApiEmulator, bot: Bot
     assert "I don't know that command" in await say(emu, user, user, "/frobnicate")
     assert "commands and buttons" in await say(emu, user, user, "hello?")
     await say(emu, user, user, "/start")
-    assert "use the buttons above" in await say(emu, user, user, "Enschede")
+    # Not subscribed yet, so /settings would only say so: the way back is /start.
+    assert "use the buttons above, or /start to start again" in await say(
+        emu, user, user, "Enschede"
+    )
     assert "too long" in await say(emu, user, user, "x" * 5000)
     before = len(emu.sent(user))
     emu.send_sticker(user, user)
     assert "stickers" in (await emu.wait_sent(user, before + 1))[before].text
     assert "Not subscribed" not in await say(emu, user, user, "/settings")
+    # Once subscribed, the /settings menu is the way back.
+    wizard = next(m for m in emu.sent(user) if m.buttons()).message_id
+    await emu.wait_answer(emu.press(user, user, wizard, "Borne"))
+    await emu.wait_answer(emu.press(user, user, wizard, "Confirm"))
+    assert "Your settings" in await say(emu, user, user, "/settings")
+    assert "use the buttons above, or /settings to start again" in await say(
+        emu, user, user, "Borne"
+    )
 
 
 async def test_help_depends_on_chat_and_role(emu: BotApiEmulator, bot: BotHarness) -> None:
