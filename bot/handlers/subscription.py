@@ -409,6 +409,9 @@ def register(app: BotApplication) -> None:
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     # /start reads its deep-link payload (gem_<slug>) itself, so one handler serves both.
     app.add_handler(CommandHandler("start", start, filters=private))
+    # "Aanmelden" is what a Dutch resident calls subscribing (and what the group's /help shows):
+    # in a private chat it is /start.
+    app.add_handler(CommandHandler(["subscribe", "aanmelden"], start, filters=private))
     app.add_handler(CommandHandler("start", start_in_group, filters=groups))
     app.add_handler(CommandHandler(["subscribe", "aanmelden"], subscribe_group, filters=groups))
     app.add_handler(CommandHandler(["settings", "instellingen"], settings))

@@ -92,6 +92,15 @@ async def test_dutch_is_default_for_other_languages(emu: BotApiEmulator, bot: Bo
         assert "In welke gemeente woon je?" in await say(emu, user, user, "/start")
 
 
+async def test_aanmelden_in_a_private_chat_starts_the_wizard(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """The Dutch word for subscribing, typed where /start is meant, is not an unknown command."""
+    kees = emu.add_user("Kees", language_code="nl").id
+    assert "In welke gemeente woon je?" in await say(emu, kees, kees, "/aanmelden")
+    assert "In welke gemeente woon je?" in await say(emu, kees, kees, "/subscribe")
+
+
 async def test_deep_link_preselects_municipality(emu: BotApiEmulator, bot: BotHarness) -> None:
     user = emu.add_user("Bram", language_code="en").id
     text = await say(emu, user, user, "/start gem_enschede")
