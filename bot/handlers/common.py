@@ -23,6 +23,7 @@ from telegram.ext import (
 
 from bot.auth import may_manage_chat, user_roles
 from bot.commands import visible
+from bot.erasure import in_conversation
 from bot.handlers.prompts import refuse_outdated
 from bot.services import BotApplication, BotContext
 from bot.subscription import WIZARD_KEY, Draft
@@ -87,8 +88,15 @@ async def unexpected_text(update: Update, context: BotContext) -> None:
 
 async def unexpected_media(update: Update, context: BotContext) -> None:
     _ = await context.translator(update)
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    assert chat is not None and message is not None
+    if user is not None and in_conversation(context.application, user.id, chat.id):
+        # Mid-question (a name, a street): the question still waits, /help would lead away.
+        await message.reply_text(
+            _("I can't use that here. Please answer the question above, or /cancel.")
+        )
+        return
+    await message.reply_text(
         _("I can't do anything with stickers, photos or files here. /help lists what I can do.")
     )
 

@@ -189,3 +189,31 @@ async def test_an_edited_message_is_not_taken_as_a_new_answer(
     emu.edit_text(piet, group.id, command, "/help@buurtwacht_sandbox_bot")
     await emu.wait_idle()
     assert len(emu.sent(group.id)) == seen
+
+
+async def test_a_sticker_mid_question_keeps_the_question(
+    emu: BotApiEmulator, bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A photo or sticker where the advice request waits for the name: the answer says the
+    question still waits (not "/help lists what I can do"), and the next text is the name."""
+    await make_team(emu, bot)
+    for language, expected in (
+        ("en", "Please answer the question above, or /cancel."),
+        ("nl", "Beantwoord de vraag hierboven, of /annuleren."),
+    ):
+        anna = emu.add_user("Anna", language_code=language).id
+        await say(emu, anna, anna, "/advice")
+        await press(emu, anna, anna, emu.last(anna).flat_buttons()[0][0])
+        await press(emu, anna, anna, emu.last(anna).flat_buttons()[0][0])
+        await say(emu, anna, anna, "7511 ab")
+        await press(emu, anna, anna, emu.last(anna).flat_buttons()[0][0])
+        await say(emu, anna, anna, "12")
+        before = len(emu.sent(anna))
+        emu.send_sticker(anna, anna)
+        await emu.wait_sent(anna, before + 1)
+        assert expected in (emu.last(anna).text or "")
+        emu.send_photo(anna, anna)
+        await emu.wait_sent(anna, before + 2)
+        assert expected in (emu.last(anna).text or "")
+        assert "06 12345678" in (await say(emu, anna, anna, "Anna Jansen")).text
+    assert errors(caplog) == []
