@@ -21,6 +21,7 @@ _HOUSE_RE = re.compile(
     r"^\s*([1-9]\d{0,4})(?:\s*([A-Za-z]{1,4})|\s*[-/ ]\s*([A-Za-z0-9]{1,4}))?\s*$", re.ASCII
 )
 _NAME_MAX = 80
+_JOINERS = "\u200c\u200d"  # zero-width non-joiner and joiner
 _NOTE_MAX = 200
 # A message between team and resident: room for the header within Telegram's 4096 characters.
 MESSAGE_MAX = 1500
@@ -130,11 +131,14 @@ def format_phone(e164: str) -> str:
 
 
 def parse_name(text: str) -> str | None:
-    """A name as people write it: letters required, no markup-looking or control characters."""
-    name = " ".join(text.split())
+    """A name as people write it: letters required, no markup-looking or control characters.
+    Invisible format characters (direction marks, an override that would show the name reversed
+    to the team) are dropped; the zero-width (non-)joiner is part of the spelling (Persian)."""
+    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf" or ch in _JOINERS)
+    name = " ".join(visible.split())
     if not name or len(name) > _NAME_MAX or not any(ch.isalpha() for ch in name):
         return None
-    if any(ch in "<>/\\@#{}[]" or not ch.isprintable() for ch in name):
+    if any(ch in "<>/\\@#{}[]" or not (ch.isprintable() or ch in _JOINERS) for ch in name):
         return None
     return name
 

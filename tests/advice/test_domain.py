@@ -98,8 +98,15 @@ def test_phone_display() -> None:
 def test_name_and_note() -> None:
     assert parse_name("  Jan   de Vries ") == "Jan de Vries"
     assert parse_name("José Ñúñez-O'Brien") == "José Ñúñez-O'Brien"
-    for bad in ("", "   ", "1234", "<b>Jan</b>", "x" * 81):
+    for bad in ("", "   ", "1234", "<b>Jan</b>", "x" * 81, "\u200b\u200f"):
         assert parse_name(bad) is None
+    # Persian writes some names with a zero-width non-joiner: part of the name, kept.
+    mahnaz = "\u0645\u0647\u200c\u0646\u0627\u0632"
+    assert parse_name(mahnaz) == mahnaz
+    # Direction marks (an RTL keyboard, a pasted contact) and an override that would turn the
+    # name around on the team's screen are invisible: dropped, the name stays.
+    assert parse_name("\u200fAnna de Vries\u200e") == "Anna de Vries"
+    assert parse_name("Anna \u202eseirV ed") == "Anna seirV ed"
     assert parse_note(" no  answer ") == "no answer"
     assert parse_note("x" * 201) is None and parse_note("  ") is None
 
