@@ -111,6 +111,33 @@ async def test_deep_link_preselects_municipality(emu: BotApiEmulator, bot: BotHa
     assert "In which municipality do you live?" in text
 
 
+async def test_a_double_tap_on_confirm_is_answered_quietly(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """The second tap of a double tap arrives after the wizard finished: the message already
+    says "You are subscribed", so no "outdated" alert pops up over it, and nothing changes."""
+    user = emu.add_user("Els", language_code="en").id
+    await say(emu, user, user, "/start")
+    wizard = emu.last(user)
+    await press(emu, user, user, "Borne")
+    confirm = next(d for t, d in emu.last(user).flat_buttons() if t == "Confirm")
+    assert confirm is not None
+    first = emu.press_button(user, user, wizard.message_id, confirm)
+    second = emu.press_button(user, user, wizard.message_id, confirm)
+    await emu.wait_answer(first)
+    answer = await emu.wait_answer(second)
+    await emu.wait_idle()
+    assert answer is not None and answer.get("text") is None
+    done = emu.message(user, wizard.message_id)
+    assert "You are subscribed" in (done.text or "") and done.edits == 2
+    assert len(emu.sent(user)) == 1
+    # The same data on another message is still outdated.
+    await say(emu, user, user, "/help")
+    other = emu.last(user).message_id
+    refused = await emu.wait_answer(emu.press_button(user, user, other, confirm))
+    assert refused is not None and "outdated" in str(refused["text"])
+
+
 async def test_outdated_button_is_explained(emu: BotApiEmulator, bot: BotHarness) -> None:
     user = emu.add_user("Dirk", language_code="en").id
     await say(emu, user, user, "/start")
