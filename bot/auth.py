@@ -52,10 +52,21 @@ async def may_manage_chat(update: Update, context: BotContext) -> bool:
         return False
     if chat.type == Chat.PRIVATE:
         return True
-    message = update.effective_message
-    if isinstance(message, Message) and message.sender_chat and message.sender_chat.id == chat.id:
-        return True  # an anonymous administrator of this very group
+    if is_anonymous_admin(update):
+        return True
     return await is_group_admin(context, chat.id, user.id)
+
+
+def is_anonymous_admin(update: Update) -> bool:
+    """A message an administrator of this very group sent anonymously (as the group). Only
+    messages can be anonymous: the same person's button presses carry their own account."""
+    chat, message = update.effective_chat, update.effective_message
+    return (
+        chat is not None
+        and isinstance(message, Message)
+        and message.sender_chat is not None
+        and message.sender_chat.id == chat.id
+    )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ of PTB's is still on its way), then the WAL is folded into the database file and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 
 from telegram.ext import ConversationHandler
 
@@ -25,15 +25,29 @@ def end_conversations(app: BotApplication, user_id: int, chat_id: int | None = N
     and that dict tracks the deletion for the persistence.
     """
     ended = 0
+    for conversations, key in _conversations_of(app, user_id, chat_id):
+        del conversations[key]
+        ended += 1
+    return ended
+
+
+def in_conversation(app: BotApplication, user_id: int, chat_id: int) -> bool:
+    """`user_id` is in the middle of a conversation (a wizard's step) in `chat_id`."""
+    return bool(_conversations_of(app, user_id, chat_id))
+
+
+def _conversations_of(
+    app: BotApplication, user_id: int, chat_id: int | None
+) -> list[tuple[MutableMapping[tuple[int | str, ...], object], tuple[int | str, ...]]]:
+    """(conversation dict, key) of every open conversation of the person (in the chat)."""
+    found = []
     for handlers in app.handlers.values():
         for handler in handlers:
             if not isinstance(handler, ConversationHandler):
                 continue
             conversations = handler._conversations
-            for key in [k for k in conversations if _belongs(k, user_id, chat_id)]:
-                del conversations[key]
-                ended += 1
-    return ended
+            found += [(conversations, k) for k in conversations if _belongs(k, user_id, chat_id)]
+    return found
 
 
 def _belongs(key: tuple[int | str, ...], user_id: int, chat_id: int | None) -> bool:

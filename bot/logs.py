@@ -4,7 +4,8 @@ httpx logs every request URL at INFO, and Bot API URLs contain the token; it is 
 WARNING. A filter on every handler masks the secrets (the token, the webhook secret) wherever
 they appear in a record: the message, its arguments, and the text of an exception or stack.
 At DEBUG, PTB logs the parameters of every Bot API call (setWebhook's secret_token too), so
-the filter is what keeps them out.
+the filter is what keeps them out. In webhook mode PTB logs an update it cannot read in full;
+another filter keeps only its id.
 The lines are text or, with `[logging] format = "json"`, one JSON object per line for a log
 collector: the same messages (ids only, never personal data), with the level, the logger and the
 traceback as separate fields.
@@ -49,6 +50,23 @@ class RedactFilter(logging.Filter):
         return True
 
 
+# How PTB's webhook server logs an update it could not read: the whole update as it came, so
+# residents' names and texts (telegram/ext/_utils/webhookhandler.py, PTB 22.x).
+_UNREADABLE_UPDATE = "Something went wrong processing the data received from Telegram."
+
+
+class UnreadableUpdateFilter(logging.Filter):
+    """Keeps only the update_id of an update PTB could not read; the error itself stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith(_UNREADABLE_UPDATE):
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            data = args[0] if args else None
+            record.msg = "Telegram sent an update PTB could not read (update_id=%s), not logged"
+            record.args = (data.get("update_id") if isinstance(data, dict) else None,)
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: time (UTC, ISO 8601), level, logger, message, exception."""
 
@@ -75,7 +93,9 @@ def setup_logging(
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     redact = RedactFilter(secrets or [])
+    unreadable = UnreadableUpdateFilter()
     for handler in logging.getLogger().handlers:
+        handler.addFilter(unreadable)
         handler.addFilter(redact)
         if fmt == "json":
             handler.setFormatter(JsonFormatter())

@@ -29,6 +29,9 @@ COORDINATOR = N_("I coordinate a WhatsApp neighbourhood group")
 Step = Literal["municipality", "neighbourhood", "topics", "language", "menu"]
 # Where the wizard's draft lives in chat_data.
 WIZARD_KEY = "wizard"
+# The wizard that finished last in a chat ({"nonce", "message_id", "started"}): the second tap
+# of a double tap on its last button is answered quietly. Dropped after a day like a draft.
+FINISHED_KEY = "wizard_finished"
 Mode = Literal["new", "edit"]
 
 

@@ -35,7 +35,7 @@ from bot.i18n import Html, Translator
 from bot.selfcheck.texts import answer_lines
 from bot.services import BotApplication, BotContext, Services
 from bot.storage.advice import AdviceRequest, Erased
-from bot.subscription import WIZARD_KEY
+from bot.subscription import FINISHED_KEY, WIZARD_KEY
 from bot.telegram_errors import edit_elsewhere, is_not_modified, tell
 
 log = logging.getLogger(__name__)
@@ -518,7 +518,8 @@ def forget_abandoned(app: BotApplication, now: datetime) -> int:
     1.2 KB per such resident, for good (drafts came back from the database after a restart).
     Returns how many users' and chats' data went."""
     drop_stale_drafts(app, now)
-    drop_stale_drafts(app, now, WIZARD_KEY, per_chat=True)
+    for key in (WIZARD_KEY, FINISHED_KEY):
+        drop_stale_drafts(app, now, key, per_chat=True)
     users = [user_id for user_id, data in app.user_data.items() if not data]
     chats = [chat_id for chat_id, data in app.chat_data.items() if not data]
     for user_id in users:

@@ -4,6 +4,7 @@ so handlers can answer with the right explanation."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -12,14 +13,15 @@ import phonenumbers
 from bot.i18n import N_
 
 # Dutch postcodes: four digits (no leading zero), two letters; SA, SD and SS are never issued.
-_POSTCODE_RE = re.compile(r"^\s*([1-9]\d{3})\s*([A-Za-z]{2})\s*$")
+_POSTCODE_RE = re.compile(r"^\s*([1-9]\d{3})\s*([A-Za-z]{2})\s*$", re.ASCII)
 _EXCLUDED_LETTERS = {"SA", "SD", "SS"}
 # House number 1-99999, then an optional addition: letters ("a", " bis") or, after a separator,
 # letters or digits ("-2", "/hs"); "123456" is a too long number, not 12345 + 6.
 _HOUSE_RE = re.compile(
-    r"^\s*([1-9]\d{0,4})(?:\s*([A-Za-z]{1,4})|\s*[-/ ]\s*([A-Za-z0-9]{1,4}))?\s*$"
+    r"^\s*([1-9]\d{0,4})(?:\s*([A-Za-z]{1,4})|\s*[-/ ]\s*([A-Za-z0-9]{1,4}))?\s*$", re.ASCII
 )
 _NAME_MAX = 80
+_JOINERS = "\u200c\u200d"  # zero-width non-joiner and joiner
 _NOTE_MAX = 200
 # A message between team and resident: room for the header within Telegram's 4096 characters.
 MESSAGE_MAX = 1500
@@ -48,9 +50,22 @@ class Postcode:
         return f"{self.digits} {self.letters}"
 
 
+def _plain(text: str) -> str:
+    """What a person meant to type: text pasted from a web page or a contact card carries
+    invisible characters (zero-width spaces, direction marks, a byte-order mark), and some
+    keyboards give full-width or Arabic-Indic digits. Those become plain ASCII here, so an
+    address is matched and stored as the team types it into a map."""
+    kept = (
+        ch if not ch.isdecimal() else str(unicodedata.decimal(ch))
+        for ch in unicodedata.normalize("NFKC", text)
+        if unicodedata.category(ch) != "Cf"
+    )
+    return "".join(kept)
+
+
 def parse_postcode(text: str) -> Postcode | None:
     """`7511ab`, `7511 AB` -> Postcode(7511, "AB")."""
-    m = _POSTCODE_RE.match(text)
+    m = _POSTCODE_RE.match(_plain(text))
     if not m or m.group(2).upper() in _EXCLUDED_LETTERS:
         return None
     return Postcode(int(m.group(1)), m.group(2).upper())
@@ -58,7 +73,7 @@ def parse_postcode(text: str) -> Postcode | None:
 
 def parse_house_number(text: str) -> str | None:
     """`12`, `12a`, `12 A`, `12-2`, `12 bis` -> "12", "12A", "12A", "12-2", "12-BIS"."""
-    m = _HOUSE_RE.match(text)
+    m = _HOUSE_RE.match(_plain(text))
     if not m:
         return None
     number, addition = m.group(1), (m.group(2) or m.group(3) or "").upper()
@@ -116,11 +131,14 @@ def format_phone(e164: str) -> str:
 
 
 def parse_name(text: str) -> str | None:
-    """A name as people write it: letters required, no markup-looking or control characters."""
-    name = " ".join(text.split())
+    """A name as people write it: letters required, no markup-looking or control characters.
+    Invisible format characters (direction marks, an override that would show the name reversed
+    to the team) are dropped; the zero-width (non-)joiner is part of the spelling (Persian)."""
+    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf" or ch in _JOINERS)
+    name = " ".join(visible.split())
     if not name or len(name) > _NAME_MAX or not any(ch.isalpha() for ch in name):
         return None
-    if any(ch in "<>/\\@#{}[]" or not ch.isprintable() for ch in name):
+    if any(ch in "<>/\\@#{}[]" or not (ch.isprintable() or ch in _JOINERS) for ch in name):
         return None
     return name
 

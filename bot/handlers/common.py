@@ -1,4 +1,5 @@
-"""/help, replies to input the bot does not expect, outdated buttons, and the error handler.
+"""/help, replies to input the bot does not expect (edits included), outdated buttons, and the
+error handler.
 
 `register_fallbacks` must be called after every feature's handlers: these catch what nothing
 else handled.
@@ -12,13 +13,20 @@ from telegram import Chat as TgChat
 from telegram import Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.auth import may_manage_chat, user_roles
 from bot.commands import visible
+from bot.erasure import in_conversation
 from bot.handlers.prompts import refuse_outdated
 from bot.services import BotApplication, BotContext
-from bot.subscription import WIZARD_KEY
+from bot.subscription import WIZARD_KEY, Draft
 from bot.telegram_errors import is_not_modified, is_unreachable
 
 log = logging.getLogger(__name__)
@@ -66,18 +74,44 @@ async def unexpected_text(update: Update, context: BotContext) -> None:
     assert message is not None
     if len(message.text or "") > MessageLimit.MAX_TEXT_LENGTH:
         await message.reply_text(_("That message is too long for me. Please keep it short."))
-    elif context.chat_data and WIZARD_KEY in context.chat_data:
-        await message.reply_text(_("Please use the buttons above, or /settings to start again."))
+    elif context.chat_data and (draft := Draft.from_dict(context.chat_data.get(WIZARD_KEY))):
+        # /settings only opens for a subscription; before the first one it is /start again.
+        if draft.mode == "new":
+            await message.reply_text(_("Please use the buttons above, or /start to start again."))
+        else:
+            await message.reply_text(
+                _("Please use the buttons above, or /settings to start again.")
+            )
     else:
         await message.reply_text(_("I work with commands and buttons. /help lists what I can do."))
 
 
 async def unexpected_media(update: Update, context: BotContext) -> None:
     _ = await context.translator(update)
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    assert chat is not None and message is not None
+    if user is not None and in_conversation(context.application, user.id, chat.id):
+        # Mid-question (a name, a street): the question still waits, /help would lead away.
+        await message.reply_text(
+            _("I can't use that here. Please answer the question above, or /cancel.")
+        )
+        return
+    await message.reply_text(
         _("I can't do anything with stickers, photos or files here. /help lists what I can do.")
     )
+
+
+async def ignore_edit(update: Update, context: BotContext) -> None:
+    """An edited message is not a new answer: a conversation would take the corrected postcode
+    as the name it waits for now, and an edit to /stop would run it again. So no handler sees
+    edits; in a private chat the person hears why nothing happened."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is not None and chat.type == TgChat.PRIVATE and message is not None:
+        _ = await context.translator(update)
+        await message.reply_text(
+            _("I only read new messages, not edits. Please send it again as a new message.")
+        )
+    raise ApplicationHandlerStop
 
 
 async def _answer_quietly(update: Update) -> None:
@@ -132,6 +166,8 @@ async def on_error(update: object, context: BotContext) -> None:
 
 def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler(["help", "hulp"], help_command))
+    # Before every feature (group -1): Telegram sends edits by default (no allowed_updates).
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED, ignore_edit), group=-1)
     app.add_error_handler(on_error)
 
 

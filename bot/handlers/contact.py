@@ -130,6 +130,8 @@ async def resident_reply(update: Update, context: BotContext) -> None:
         await message.reply_text(
             _("Please keep it shorter (at most {n} characters).", n=MESSAGE_MAX)
         )
+        # The question was spent on this answer: ask again, as for the team's member.
+        await ask_resident(update, context, request)
         return
     sent = await relay_to_team(context.application, request, text)
     log.info("advice request id=%s: resident message to the team (%s)", request.id, bool(sent))

@@ -217,6 +217,7 @@ async def _place_noted(update: Update, context: BotContext, draft: Draft) -> str
     await context.bot.send_message(
         update.effective_chat.id,
         _("📍 Place noted: {place}", place=place),
+        parse_mode=ParseMode.HTML,
         reply_markup=ReplyKeyboardRemove(),
     )
     markup = InlineKeyboardMarkup(

@@ -50,6 +50,7 @@ def bind(
     flow: str | None = None,
     keep_previous: bool = False,
     user_id: int | None = None,
+    for_chat: bool = False,
 ) -> None:
     """Make `message` the prompt of every flow its buttons belong to (or of `flow`).
 
@@ -58,10 +59,16 @@ def bind(
     bound messages in the same chat instead of replacing them (a list with one message per
     item); otherwise older prompts of the flow go stale. `user_id` binds the prompt for someone
     else than the user of this update (an approval request sent to another adviser).
+    `for_chat` binds it to the chat instead of a person (a question to an anonymous group
+    admin, whose own account is unknown): anyone there may press, so the caller's handler
+    must check the role of whoever does.
     """
     if not isinstance(message, Message):
         return
-    if user_id is None:
+    if for_chat:
+        assert context.chat_data is not None
+        _bind(context.chat_data, message, flow, keep_previous)
+    elif user_id is None:
         assert context.user_data is not None
         _bind(context.user_data, message, flow, keep_previous)
     else:
@@ -95,21 +102,24 @@ def _bind(data: dict[Any, Any], message: Message, flow: str | None, keep_previou
 
 def release(context: BotContext, flow: str) -> None:
     """The flow is over: none of its buttons counts any more."""
-    if context.user_data is not None:
-        context.user_data.get(PROMPTS_KEY, {}).pop(flow, None)
+    for data in (context.user_data, context.chat_data):
+        if data is not None:
+            data.get(PROMPTS_KEY, {}).pop(flow, None)
 
 
 def is_bound(update: Update, context: BotContext, flow: str) -> bool:
     """True when this press comes from the user the flow's prompt was sent to, on that message,
-    in that chat."""
+    in that chat (for a prompt bound `for_chat`: from anyone in that chat)."""
     query = update.callback_query
-    if query is None or query.message is None or context.user_data is None:
+    if query is None or query.message is None:
         return False
-    binding = context.user_data.get(PROMPTS_KEY, {}).get(flow)
-    return (
-        isinstance(binding, dict)
-        and binding.get("chat") == query.message.chat.id
-        and query.message.message_id in binding.get("messages", [])
+    message = query.message
+    return any(
+        isinstance(binding := data.get(PROMPTS_KEY, {}).get(flow), dict)
+        and binding.get("chat") == message.chat.id
+        and message.message_id in binding.get("messages", [])
+        for data in (context.user_data, context.chat_data)
+        if data is not None
     )
 
 

@@ -224,6 +224,7 @@ async def revoke_button(update: Update, context: BotContext) -> None:
                 name=grant.label if grant and grant.label else _("user {id}", id=user_id),
                 role=_("Admin") if role == "admin" else _("Adviser"),
             ),
+            parse_mode=ParseMode.HTML,
             reply_markup=InlineKeyboardMarkup(
                 [
                     [

@@ -21,14 +21,22 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.auth import may_manage_chat
+from bot.auth import is_anonymous_admin, may_manage_chat
 from bot.erasure import complete_erasure, end_conversations
 from bot.handlers import prompts
 from bot.handlers.advice import start_markup as advice_start_markup
 from bot.i18n import Translator
 from bot.services import BotApplication, BotContext
 from bot.storage.chats import Chat, ChatKind
-from bot.subscription import COORDINATOR, LANGUAGE_NAMES, TOPICS, WIZARD_KEY, Draft, summary
+from bot.subscription import (
+    COORDINATOR,
+    FINISHED_KEY,
+    LANGUAGE_NAMES,
+    TOPICS,
+    WIZARD_KEY,
+    Draft,
+    summary,
+)
 
 DEEP_LINK_RE = re.compile(r"^gem_([a-z0-9-]+)$")
 CALLBACK_PREFIX = "sub"
@@ -113,6 +121,27 @@ def _render(
     ]
     text = _("<b>Your settings</b>") + "\n" + summary(_, config, chat) + "\n\n"
     return text + _("What would you like to change?"), InlineKeyboardMarkup(rows)
+
+
+def _finish(context: BotContext, draft: Draft) -> None:
+    """The wizard is over: its draft goes, its message is remembered for a double tap."""
+    chat_data = context.chat_data
+    assert chat_data is not None
+    chat_data.pop(WIZARD_KEY, None)
+    chat_data[FINISHED_KEY] = {
+        "nonce": draft.nonce,
+        "message_id": draft.message_id,
+        "started": context.services.now().isoformat(),
+    }
+
+
+def _is_finished_wizard(context: BotContext, nonce: str, message_id: int) -> bool:
+    finished = (context.chat_data or {}).get(FINISHED_KEY)
+    return (
+        isinstance(finished, dict)
+        and finished.get("nonce") == nonce
+        and finished.get("message_id") == message_id
+    )
 
 
 def _store(context: BotContext, draft: Draft, message_id: int) -> None:
@@ -247,7 +276,9 @@ async def stop(update: Update, context: BotContext) -> None:
         _("Do you want to stop? Your municipality, neighbourhood and topics will be deleted."),
         reply_markup=markup,
     )
-    prompts.bind(context, question)
+    # An anonymous admin's own account is unknown; their press (and any other admin's) comes
+    # from a real one, and stop_button checks that it is an admin's.
+    prompts.bind(context, question, for_chat=is_anonymous_admin(update))
 
 
 async def stop_button(update: Update, context: BotContext) -> None:
@@ -265,7 +296,8 @@ async def stop_button(update: Update, context: BotContext) -> None:
         # Its votes and shares stay as anonymous counts, no longer linkable to the chat.
         await services.feedback.unlink_chat(chat.chat_id)
         await services.chats.unsubscribe(chat.chat_id)
-        context.chat_data.pop(WIZARD_KEY, None)  # type: ignore[union-attr]
+        for key in (WIZARD_KEY, FINISHED_KEY):
+            context.chat_data.pop(key, None)  # type: ignore[union-attr]
         # What the person was in the middle of in this chat ends with the subscription.
         end_conversations(context.application, user.id, chat.chat_id)
         if chat.kind == "private":
@@ -300,7 +332,10 @@ async def wizard_button(update: Update, context: BotContext) -> None:
         or draft.message_id != message.message_id
         or verb not in STEP_VERBS[draft.step]
     ):
-        await prompts.refuse_outdated(update, context)
+        if message is not None and _is_finished_wizard(context, nonce, message.message_id):
+            await query.answer()  # a double tap: nothing to change, the message says so
+        else:
+            await prompts.refuse_outdated(update, context)
         return
     config = context.services.config
     municipality = config.municipality(draft.municipality)
@@ -347,7 +382,7 @@ async def wizard_button(update: Update, context: BotContext) -> None:
             return
         chat = await save()
         if draft.mode == "new":
-            context.chat_data.pop(WIZARD_KEY, None)  # type: ignore[union-attr]
+            _finish(context, draft)
             finished = await query.edit_message_text(
                 _finished(_, context, chat),
                 parse_mode=ParseMode.HTML,
@@ -366,7 +401,7 @@ async def wizard_button(update: Update, context: BotContext) -> None:
         assert refreshed is not None
         chat, draft.step = refreshed, ("menu" if chat.subscribed else "language")
         if not chat.subscribed:
-            context.chat_data.pop(WIZARD_KEY, None)  # type: ignore[union-attr]
+            _finish(context, draft)
             _ = context.services.i18n.get(chat.locale)
             await query.edit_message_text(
                 _("Language set to {name}.", name=LANGUAGE_NAMES.get(arg, arg))
@@ -376,7 +411,7 @@ async def wizard_button(update: Update, context: BotContext) -> None:
     elif verb == "menu" and arg in ("municipality", "neighbourhood", "topics", "language"):
         draft.step = arg  # type: ignore[assignment]
     elif verb == "menu" and arg == "done":
-        context.chat_data.pop(WIZARD_KEY, None)  # type: ignore[union-attr]
+        _finish(context, draft)
         await query.edit_message_text(_finished(_, context, chat), parse_mode=ParseMode.HTML)
         await query.answer()
         return
@@ -407,6 +442,9 @@ def register(app: BotApplication) -> None:
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     # /start reads its deep-link payload (gem_<slug>) itself, so one handler serves both.
     app.add_handler(CommandHandler("start", start, filters=private))
+    # "Aanmelden" is what a Dutch resident calls subscribing (and what the group's /help shows):
+    # in a private chat it is /start.
+    app.add_handler(CommandHandler(["subscribe", "aanmelden"], start, filters=private))
     app.add_handler(CommandHandler("start", start_in_group, filters=groups))
     app.add_handler(CommandHandler(["subscribe", "aanmelden"], subscribe_group, filters=groups))
     app.add_handler(CommandHandler(["settings", "instellingen"], settings))

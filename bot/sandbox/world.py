@@ -33,6 +33,13 @@ from bot.sandbox.state import (
     photo_size,
 )
 
+# The account Telegram shows as the sender of an anonymous group administrator's messages.
+ANONYMOUS_ADMIN = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
 _SUPERGROUP_BASE = 1_000_000_000_000
 
@@ -275,6 +282,38 @@ class SandboxWorld:
         if match:
             fields["entities"] = [{"type": "bot_command", "offset": 0, "length": match.end()}]
         return self._user_post(user_id, chat_id, fields, reply_to=reply_to)
+
+    def edit_text(self, user_id: int, chat_id: int, message_id: int, text: str) -> None:
+        """The user edits their earlier message ``message_id`` to ``text`` (edited_message)."""
+        user = self.user(user_id)
+        chat = self._chat_for_user(user, chat_id)
+        original = self._user_messages.get((chat.id, message_id))
+        if original is None or original.get("from", {}).get("id") != user_id:
+            raise LookupError(f"user {user_id} wrote no message {message_id} in chat {chat_id}")
+        fields: dict[str, Any] = {"text": text}
+        match = _COMMAND.match(text)
+        if match:
+            fields["entities"] = [{"type": "bot_command", "offset": 0, "length": match.end()}]
+        edited = {k: v for k, v in original.items() if k not in ("text", "entities", "caption")}
+        edited.update(fields, edit_date=int(time.time()))
+        self._user_messages[(chat.id, message_id)] = edited
+        if self._bot_sees(chat, fields, None):
+            self._enqueue("edited_message", edited)
+
+    def send_anonymous(self, chat_id: int, text: str) -> int:
+        """An anonymous administrator writes ``text`` in a group: Telegram sends it from the
+        GroupAnonymousBot account with ``sender_chat`` = the group (presses stay personal)."""
+        chat = self.chat(chat_id)
+        if chat.type == "private":
+            raise ValueError(f"chat {chat_id} is not a group")
+        fields: dict[str, Any] = {"text": text, "sender_chat": chat.to_api()}
+        match = _COMMAND.match(text)
+        if match:
+            fields["entities"] = [{"type": "bot_command", "offset": 0, "length": match.end()}]
+        message = self._user_message(chat, ANONYMOUS_ADMIN, fields)
+        if self._bot_sees(chat, fields, None):
+            self._enqueue("message", message)
+        return int(message["message_id"])
 
     def send_photo(
         self,

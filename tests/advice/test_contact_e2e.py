@@ -150,3 +150,23 @@ async def test_this_moment_does_not_suit_me(emu: BotApiEmulator, bot: BotHarness
     await plan(emu, member, group.id, notice, when + timedelta(days=1))
     assert "has moved from" in emu.last(anna).text
     assert "⚠️ The resident said" not in emu.message(group.id, post.message_id).text
+
+
+async def test_a_too_long_message_can_be_sent_again_shorter(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """"Please keep it shorter" invites a second try: the resident's shorter reply must reach
+    the team, as the member's does (the question was spent on the long one)."""
+    group, _lead, _member = await make_team(emu, bot)
+    anna = emu.add_user("Anna", language_code="en").id
+    await submit(emu, anna)
+    listing = await say(emu, anna, anna, "/myrequests")
+    await press(emu, anna, anna, "Write to the team", listing)
+    prompt = emu.last(anna)
+    await reply(emu, anna, anna, prompt.message_id, "y" * 1600)
+    assert "Please keep it shorter" in emu.sent(anna)[-2].text
+    again = emu.last(anna)
+    assert "Type your message for the prevention team of Enschede" in again.text
+    await reply(emu, anna, anna, again.message_id, "Shorter: I have a dog")
+    assert emu.last(anna).text == "Sent to the prevention team of Enschede."
+    assert "Shorter: I have a dog" in emu.last(group.id).text

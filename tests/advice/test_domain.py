@@ -36,6 +36,12 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # Tuesday, 13:00 in Amsterdam
         ("7511 SS", None),  # never issued
         ("7511-AB", None),
         ("", None),
+        # Pasted from a web page or a phone's contact card: invisible characters, full-width
+        # or Arabic-Indic digits are the same postcode.
+        ("7511 AB\u200b", Postcode(7511, "AB")),
+        ("\ufeff7511\u00a0AB", Postcode(7511, "AB")),
+        ("\u200e7511 AB\u200f", Postcode(7511, "AB")),
+        ("\uff17\uff15\uff11\uff11\uff21\uff22", Postcode(7511, "AB")),
     ],
 )
 def test_postcode(text: str, expected: Postcode | None) -> None:
@@ -56,6 +62,10 @@ def test_postcode(text: str, expected: Postcode | None) -> None:
         ("a12", None),
         ("12 abcde", None),
         ("", None),
+        # Stored as the team must type it into a map: ASCII digits, no invisible characters.
+        ("1\u0662", "12"),
+        ("\uff11\uff12a", "12A"),
+        ("12\u200b", "12"),
     ],
 )
 def test_house_number(text: str, expected: str | None) -> None:
@@ -88,8 +98,15 @@ def test_phone_display() -> None:
 def test_name_and_note() -> None:
     assert parse_name("  Jan   de Vries ") == "Jan de Vries"
     assert parse_name("José Ñúñez-O'Brien") == "José Ñúñez-O'Brien"
-    for bad in ("", "   ", "1234", "<b>Jan</b>", "x" * 81):
+    for bad in ("", "   ", "1234", "<b>Jan</b>", "x" * 81, "\u200b\u200f"):
         assert parse_name(bad) is None
+    # Persian writes some names with a zero-width non-joiner: part of the name, kept.
+    mahnaz = "\u0645\u0647\u200c\u0646\u0627\u0632"
+    assert parse_name(mahnaz) == mahnaz
+    # Direction marks (an RTL keyboard, a pasted contact) and an override that would turn the
+    # name around on the team's screen are invisible: dropped, the name stays.
+    assert parse_name("\u200fAnna de Vries\u200e") == "Anna de Vries"
+    assert parse_name("Anna \u202eseirV ed") == "Anna seirV ed"
     assert parse_note(" no  answer ") == "no answer"
     assert parse_note("x" * 201) is None and parse_note("  ") is None
 

@@ -46,3 +46,27 @@ def test_json_lines_carry_no_token_in_message_or_traceback(
     assert "bot[redacted]/sendMessage" in lines[1]["exception"]
     assert TOKEN not in json.dumps(lines)
     assert lines[0]["time"].endswith("+00:00")
+
+
+def test_an_update_ptb_cannot_read_is_logged_by_id_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """PTB's webhook server logs an unreadable update whole, residents' names and texts too."""
+    setup_logging("INFO", secrets=[TOKEN])
+    data = {"update_id": 7, "message": {"from": {"first_name": "Geertruida"}, "text": "06 1234"}}
+    try:
+        try:
+            raise TypeError("Message.__init__() missing 1 required positional argument")
+        except TypeError as exc:
+            # The call of telegram/ext/_utils/webhookhandler.py (PTB 22.x), as it is.
+            logging.getLogger("telegram.ext.Updater").critical(
+                "Something went wrong processing the data received from Telegram. "
+                "Received data was *not* processed! Received data was: %r",
+                data,
+                exc_info=exc,
+            )
+        err = capsys.readouterr().err
+    finally:
+        logging.getLogger().handlers.clear()
+    assert "Geertruida" not in err and "06 1234" not in err
+    assert "update_id=7" in err and "TypeError" in err

@@ -142,3 +142,78 @@ async def test_a_group_the_bot_has_left_is_marked_inactive_without_errors(
     assert errors(caplog) == []
     gone = [r for r in caplog.records if "chat unreachable, marked inactive" in r.getMessage()]
     assert len(gone) == 2 and {r.levelno for r in gone} == {logging.INFO}
+
+
+async def test_an_edited_message_is_not_taken_as_a_new_answer(
+    emu: BotApiEmulator, bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Correcting a typo in an earlier message sends Telegram's edited_message: it must not
+    become the answer to the step the conversation is at now, nor run a command again."""
+    await make_team(emu, bot)
+    anna = emu.add_user("Anna", language_code="en").id
+    await say(emu, anna, anna, "/advice")
+    await press(emu, anna, anna, "Recent burglary at my home")
+    await press(emu, anna, anna, "I agree")
+    postcode = emu.send_text(anna, anna, "7511 ab")
+    await emu.wait_idle()
+    await press(emu, anna, anna, "Yes")
+    assert "name" in (await say(emu, anna, anna, "12")).text
+
+    before = len(emu.sent(anna))
+    emu.edit_text(anna, anna, postcode, "7522 CD")
+    await emu.wait_idle()
+    (reply,) = emu.sent(anna)[before:]
+    assert "edits" in reply.text
+    # Still at the name step: the edit was not taken as the name.
+    assert "phone number" in (await say(emu, anna, anna, "Anna Jansen")).text
+    # Nor does an edit to a command run it.
+    emu.edit_text(anna, anna, postcode, "/cancel")
+    await emu.wait_idle()
+    assert "Cancelled" not in told(emu, anna)
+    await say(emu, anna, anna, "06 12345678")
+    assert "When would a visit suit you" in emu.last(anna).text
+    assert errors(caplog) == []
+
+    # In Dutch too; in a group an edit gets no reply at all.
+    piet = emu.add_user("Piet", language_code="nl").id
+    hello = emu.send_text(piet, piet, "hallo")
+    await emu.wait_idle()
+    emu.edit_text(piet, piet, hello, "/stop")
+    await emu.wait_idle()
+    assert "bewerkingen" in emu.last(piet).text
+    group = emu.add_group("Buurt", admins=[piet])
+    await emu.wait_idle()
+    command = emu.send_text(piet, group.id, "/help")
+    await emu.wait_idle()
+    seen = len(emu.sent(group.id))
+    emu.edit_text(piet, group.id, command, "/help@buurtwacht_sandbox_bot")
+    await emu.wait_idle()
+    assert len(emu.sent(group.id)) == seen
+
+
+async def test_a_sticker_mid_question_keeps_the_question(
+    emu: BotApiEmulator, bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A photo or sticker where the advice request waits for the name: the answer says the
+    question still waits (not "/help lists what I can do"), and the next text is the name."""
+    await make_team(emu, bot)
+    for language, expected in (
+        ("en", "Please answer the question above, or /cancel."),
+        ("nl", "Beantwoord de vraag hierboven, of /annuleren."),
+    ):
+        anna = emu.add_user("Anna", language_code=language).id
+        await say(emu, anna, anna, "/advice")
+        await press(emu, anna, anna, emu.last(anna).flat_buttons()[0][0])
+        await press(emu, anna, anna, emu.last(anna).flat_buttons()[0][0])
+        await say(emu, anna, anna, "7511 ab")
+        await press(emu, anna, anna, emu.last(anna).flat_buttons()[0][0])
+        await say(emu, anna, anna, "12")
+        before = len(emu.sent(anna))
+        emu.send_sticker(anna, anna)
+        await emu.wait_sent(anna, before + 1)
+        assert expected in (emu.last(anna).text or "")
+        emu.send_photo(anna, anna)
+        await emu.wait_sent(anna, before + 2)
+        assert expected in (emu.last(anna).text or "")
+        assert "06 12345678" in (await say(emu, anna, anna, "Anna Jansen")).text
+    assert errors(caplog) == []

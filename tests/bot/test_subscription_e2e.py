@@ -92,6 +92,15 @@ async def test_dutch_is_default_for_other_languages(emu: BotApiEmulator, bot: Bo
         assert "In welke gemeente woon je?" in await say(emu, user, user, "/start")
 
 
+async def test_aanmelden_in_a_private_chat_starts_the_wizard(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """The Dutch word for subscribing, typed where /start is meant, is not an unknown command."""
+    kees = emu.add_user("Kees", language_code="nl").id
+    assert "In welke gemeente woon je?" in await say(emu, kees, kees, "/aanmelden")
+    assert "In welke gemeente woon je?" in await say(emu, kees, kees, "/subscribe")
+
+
 async def test_deep_link_preselects_municipality(emu: BotApiEmulator, bot: BotHarness) -> None:
     user = emu.add_user("Bram", language_code="en").id
     text = await say(emu, user, user, "/start gem_enschede")
@@ -100,6 +109,33 @@ async def test_deep_link_preselects_municipality(emu: BotApiEmulator, bot: BotHa
     text = await say(emu, other, other, "/start gem_haarlem")
     assert "I don't know the municipality in this link" in text
     assert "In which municipality do you live?" in text
+
+
+async def test_a_double_tap_on_confirm_is_answered_quietly(
+    emu: BotApiEmulator, bot: BotHarness
+) -> None:
+    """The second tap of a double tap arrives after the wizard finished: the message already
+    says "You are subscribed", so no "outdated" alert pops up over it, and nothing changes."""
+    user = emu.add_user("Els", language_code="en").id
+    await say(emu, user, user, "/start")
+    wizard = emu.last(user)
+    await press(emu, user, user, "Borne")
+    confirm = next(d for t, d in emu.last(user).flat_buttons() if t == "Confirm")
+    assert confirm is not None
+    first = emu.press_button(user, user, wizard.message_id, confirm)
+    second = emu.press_button(user, user, wizard.message_id, confirm)
+    await emu.wait_answer(first)
+    answer = await emu.wait_answer(second)
+    await emu.wait_idle()
+    assert answer is not None and answer.get("text") is None
+    done = emu.message(user, wizard.message_id)
+    assert "You are subscribed" in (done.text or "") and done.edits == 2
+    assert len(emu.sent(user)) == 1
+    # The same data on another message is still outdated.
+    await say(emu, user, user, "/help")
+    other = emu.last(user).message_id
+    refused = await emu.wait_answer(emu.press_button(user, user, other, confirm))
+    assert refused is not None and "outdated" in str(refused["text"])
 
 
 async def test_outdated_button_is_explained(emu: BotApiEmulator, bot: BotHarness) -> None:
@@ -154,12 +190,23 @@ async def test_unexpected_input_gets_clear_replies(emu: BotApiEmulator, bot: Bot
     assert "I don't know that command" in await say(emu, user, user, "/frobnicate")
     assert "commands and buttons" in await say(emu, user, user, "hello?")
     await say(emu, user, user, "/start")
-    assert "use the buttons above" in await say(emu, user, user, "Enschede")
+    # Not subscribed yet, so /settings would only say so: the way back is /start.
+    assert "use the buttons above, or /start to start again" in await say(
+        emu, user, user, "Enschede"
+    )
     assert "too long" in await say(emu, user, user, "x" * 5000)
     before = len(emu.sent(user))
     emu.send_sticker(user, user)
     assert "stickers" in (await emu.wait_sent(user, before + 1))[before].text
     assert "Not subscribed" not in await say(emu, user, user, "/settings")
+    # Once subscribed, the /settings menu is the way back.
+    wizard = next(m for m in emu.sent(user) if m.buttons()).message_id
+    await emu.wait_answer(emu.press(user, user, wizard, "Borne"))
+    await emu.wait_answer(emu.press(user, user, wizard, "Confirm"))
+    assert "Your settings" in await say(emu, user, user, "/settings")
+    assert "use the buttons above, or /settings to start again" in await say(
+        emu, user, user, "Borne"
+    )
 
 
 async def test_help_depends_on_chat_and_role(emu: BotApiEmulator, bot: BotHarness) -> None:
@@ -214,6 +261,34 @@ async def test_group_subscription_by_admin_only(emu: BotApiEmulator, bot: BotHar
     # Demoted: the live check refuses the former admin at once.
     emu.set_admin(group, admin, False)
     assert "Only the group's administrators" in await say(emu, admin, group, "/settings")
+
+
+async def test_anonymous_admin_can_stop_the_group(emu: BotApiEmulator, bot: BotHarness) -> None:
+    """An anonymous admin's command comes from Telegram's shared GroupAnonymousBot account, but
+    their press comes from their own: any admin of the group confirms, nobody else."""
+    admin = emu.add_user("Karin", language_code="en").id
+    member = emu.add_user("Lars", language_code="en").id
+    group = emu.add_group("Buurt West", admins=[admin], members=[member]).id
+    await emu.wait_sent(group, 1)
+    await say(emu, admin, group, "/subscribe")
+    await press(emu, admin, group, "Almelo")
+    await press(emu, admin, group, "Confirm")
+
+    before = len(emu.sent(group))
+    emu.send_anonymous(group, "/stop")
+    question = (await emu.wait_sent(group, before + 1))[-1]
+    assert "Do you want to stop?" in (question.text or "")
+    # A member who is no admin cannot confirm it.
+    refused = await emu.wait_answer(emu.press(member, group, question.message_id, "Yes, stop"))
+    assert refused is not None and "Only the group's administrators" in str(refused["text"])
+    assert (await bot.services.chats.get(group)).subscribed  # type: ignore[union-attr]
+
+    await emu.wait_answer(emu.press(admin, group, question.message_id, "Yes, stop"))
+    assert "You have been unsubscribed" in (emu.message(group, question.message_id).text or "")
+    assert not (await bot.services.chats.get(group)).subscribed  # type: ignore[union-attr]
+    # Answered once: pressing it again changes nothing.
+    again = await emu.wait_answer(emu.press_button(admin, group, question.message_id, "stop:yes"))
+    assert again is not None and "outdated" in str(again["text"])
 
 
 async def test_group_removed_readded_and_migrated(emu: BotApiEmulator, bot: BotHarness) -> None:

@@ -413,3 +413,21 @@ async def test_stats_and_report_count_walks(
     assert "Held: 1, findings: 3" in markdown
     assert "By category: 🌳 Greenery 1, 💡 Lighting 2" in markdown
     assert "Status now: forwarded 1, open 2" in markdown
+
+
+async def test_a_typed_place_is_shown_as_typed(emu: BotApiEmulator, bot: BotHarness) -> None:
+    """The place is HTML-escaped like every typed value, so its message must be sent as HTML:
+    otherwise "Kerkstraat & Markt" reads "Kerkstraat &amp; Markt"."""
+    hood = await neighbourhood(emu, bot)
+    payload = report_link(await start_walk(emu, hood, f"{walk_date(bot)} school"))
+    neighbour = hood.members[0]
+    await say(emu, neighbour, neighbour, f"/start {payload}")
+    await press(emu, neighbour, neighbour, "💡 Lighting")
+    await press(emu, neighbour, neighbour, "No photo")
+    before = len(emu.sent(neighbour))
+    emu.send_text(neighbour, neighbour, "Kerkstraat 1 & <Markt>")
+    await emu.wait_sent(neighbour, before + 2)
+    await emu.wait_idle()
+    noted, question = emu.sent(neighbour)[before : before + 2]
+    assert noted.text == "📍 Place noted: Kerkstraat 1 & <Markt>"
+    assert "short note" in (question.text or "")
