@@ -115,6 +115,7 @@ async def test_staff_get_their_own_command_menu(
     payload = await _invite(emu, admin, "Enschede")
     bea = emu.add_user("Bea", language_code="en").id
     await say(emu, bea, f"/start {payload}")
+    await emu.wait_idle()  # the whole update handled, not only its first reply
     menu = _menu(emu, bea)
     assert "campaign" in menu and "invite" not in menu
     # Residents keep the general private menu only.
