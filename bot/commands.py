@@ -100,10 +100,12 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec(
         "dashboard", N_("The year, campaigns and insight in a web page"), PRIVATE, "adviser"
     ),
-    CommandSpec("invite", N_("Invite an adviser (one-time link)"), PRIVATE, "admin"),
-    CommandSpec("roles", N_("Who has which role"), PRIVATE, "admin"),
-    CommandSpec("revoke", N_("Remove a role"), PRIVATE, "admin"),
-    CommandSpec("audit", N_("The latest privileged actions"), PRIVATE, "admin"),
+    CommandSpec(
+        "invite", N_("Invite an adviser (one-time link)"), PRIVATE, "admin", ("uitnodigen",)
+    ),
+    CommandSpec("roles", N_("Who has which role"), PRIVATE, "admin", ("rollen",)),
+    CommandSpec("revoke", N_("Remove a role"), PRIVATE, "admin", ("intrekken",)),
+    CommandSpec("audit", N_("The latest privileged actions"), PRIVATE, "admin", ("logboek",)),
     CommandSpec(
         "buttons",
         N_("Switch the buttons under a calendar entry off or on"),

@@ -31,7 +31,7 @@ INVITE_PREFIX = "inv_"
 
 
 async def invite(update: Update, context: BotContext) -> None:
-    """/invite adviser <municipality|all>"""
+    """/invite adviser <municipality|all> (Dutch: /uitnodigen adviseur <gemeente|alle>)"""
     if not (roles := await guard(update, context, "invite", admin=True)):
         return
     user, message = update.effective_user, update.effective_message
@@ -41,7 +41,7 @@ async def invite(update: Update, context: BotContext) -> None:
     args = context.args or []
     wanted = " ".join(args[1:]).strip().lower()
     scope = ALL if wanted in ("all", "alle", "*") else services.config.find_municipality(wanted)
-    if not args or args[0].lower() != "adviser" or scope is None:
+    if not args or args[0].lower() not in ("adviser", "adviseur") or scope is None:
         slugs = ", ".join(m.slug for m in services.config.municipalities)
         await message.reply_text(
             _("Usage: /invite adviser <municipality|all>, with one of: {slugs}", slugs=slugs)
@@ -299,10 +299,10 @@ def register_deep_link(app: BotApplication) -> None:
 
 
 def register(app: BotApplication) -> None:
-    app.add_handler(CommandHandler("invite", invite))
-    app.add_handler(CommandHandler("roles", list_roles))
-    app.add_handler(CommandHandler("revoke", revoke))
-    app.add_handler(CommandHandler("audit", audit))
+    app.add_handler(CommandHandler(["invite", "uitnodigen"], invite))
+    app.add_handler(CommandHandler(["roles", "rollen"], list_roles))
+    app.add_handler(CommandHandler(["revoke", "intrekken"], revoke))
+    app.add_handler(CommandHandler(["audit", "logboek"], audit))
     app.add_handler(
         CallbackQueryHandler(
             revoke_button, pattern=rf"^{PREFIX}:((rv|ok):\d+:(admin|adviser)|no)$"

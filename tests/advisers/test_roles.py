@@ -25,6 +25,21 @@ async def _invite(emu: BotApiEmulator, admin: int, scope: str) -> str:
     return match.group(1)
 
 
+async def test_the_admin_commands_work_in_dutch(
+    emu: BotApiEmulator, bot: BotHarness, admin: int
+) -> None:
+    """`/uitnodigen adviseur alle`, `/rollen`, `/logboek`: the Dutch names /help gives (the
+    Dutch texts name them, tests/bot/test_i18n.py) work, whatever the admin's language."""
+    (usage,) = await say(emu, admin, "/uitnodigen")
+    assert (usage.text or "").startswith("Usage: /invite adviser <municipality|all>")
+    (reply,) = await say(emu, admin, "/uitnodigen adviseur alle")
+    assert LINK.search(reply.text or ""), reply.text
+    (roles,) = await say(emu, admin, "/rollen")
+    assert "unknown" not in (roles.text or "").lower() and "ken ik niet" not in (roles.text or "")
+    (log,) = await say(emu, admin, "/logboek")
+    assert "invite" in (log.text or "")
+
+
 async def test_invite_grants_the_role_once_and_tells_the_admin(
     emu: BotApiEmulator, bot: BotHarness, admin: int
 ) -> None:
