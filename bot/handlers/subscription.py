@@ -38,7 +38,8 @@ from bot.subscription import (
     summary,
 )
 
-DEEP_LINK_RE = re.compile(r"^gem_([a-z0-9-]+)$")
+# Telegram keeps a payload as typed; a poster printed as gem_Enschede or GEM_ENSCHEDE works too.
+DEEP_LINK_RE = re.compile(r"^gem_([a-z0-9-]+)$", re.IGNORECASE)
 CALLBACK_PREFIX = "sub"
 STOP_PREFIX = "stop"
 # The presses each step's keyboard offers; any other press is not for the step the wizard is at.
@@ -192,7 +193,7 @@ async def start(update: Update, context: BotContext) -> None:
     preselect = None
     note = ""
     if match := DEEP_LINK_RE.match(payload):
-        preselect = config.municipality(match.group(1))
+        preselect = config.municipality(match.group(1).lower())
     if payload and preselect is None:
         note = _("I don't know the municipality in this link, so please choose it yourself.")
     elif preselect is not None:

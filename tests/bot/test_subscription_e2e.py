@@ -109,6 +109,9 @@ async def test_deep_link_preselects_municipality(emu: BotApiEmulator, bot: BotHa
     text = await say(emu, other, other, "/start gem_haarlem")
     assert "I don't know the municipality in this link" in text
     assert "In which municipality do you live?" in text
+    # A link typed from a poster in capitals is the same link.
+    dirk = emu.add_user("Dirk", language_code="en").id
+    assert "Which neighbourhood of Enschede?" in await say(emu, dirk, dirk, "/start GEM_Enschede")
 
 
 async def test_a_double_tap_on_confirm_is_answered_quietly(
