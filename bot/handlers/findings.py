@@ -75,7 +75,17 @@ async def _usable(update: Update, context: BotContext, inspection_id: int) -> In
     assert user is not None
     _ = await context.translator(update)
     inspection = await context.services.inspections.get(inspection_id)
-    if inspection is None or not inspection.is_open:
+    if inspection is None:
+        await _send(
+            update,
+            context,
+            _(
+                "This wijkschouw link is not valid. Use the button under the invitation in "
+                "your neighbourhood group."
+            ),
+        )
+        return None
+    if not inspection.is_open:
         await _send(
             update, context, _("This wijkschouw is closed, so findings can no longer be added.")
         )

@@ -252,7 +252,8 @@ async def test_join_and_report_are_checked(emu: BotApiEmulator, bot: BotHarness)
     # The deep link works for members only, and not with a guessed code.
     text = (await say(emu, leaver, leaver, f"/start {payload}")).text
     assert "Only members of the neighbourhood group" in text
-    assert "closed" in (await say(emu, anna, anna, "/start ws_guessed")).text
+    guessed = (await say(emu, anna, anna, "/start ws_guessed")).text
+    assert "This wijkschouw link is not valid" in guessed and "closed" not in guessed
 
     # A draft survives a restart; a walk closed meanwhile does not take it.
     await say(emu, anna, anna, f"/start {payload}")
