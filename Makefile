@@ -37,6 +37,7 @@ demo: i18n-compile
 ## Lint, type-check and run the whole test suite.
 test: i18n-compile
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 

@@ -87,32 +87,41 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.updates = Counter(
-            "buurtwacht_updates", "Updates handled, by kind and outcome", ["kind", "outcome"],
+            "buurtwacht_updates",
+            "Updates handled, by kind and outcome",
+            ["kind", "outcome"],
             registry=r,
         )
         self.reply_latency = Histogram(
             "buurtwacht_reply_latency_seconds",
             "From an update's arrival to the end of its handling, the reply's send included",
-            ["kind"], buckets=LATENCY_BUCKETS, registry=r,
+            ["kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.telegram_errors = Counter(
             "buurtwacht_telegram_errors",
             "Bot API requests that failed, by kind (rate_limited = 429 Too Many Requests)",
-            ["kind"], registry=r,
+            ["kind"],
+            registry=r,
         )
         self.database_errors = Counter(
             "buurtwacht_database_errors", "Database errors logged anywhere in the bot", registry=r
         )
         self.last_poll = Gauge(
             "buurtwacht_last_poll_success_timestamp_seconds",
-            "Unix time of the last successful getUpdates (polling mode)", registry=r,
+            "Unix time of the last successful getUpdates (polling mode)",
+            registry=r,
         )
         self.last_update = Gauge(
             "buurtwacht_last_update_timestamp_seconds",
-            "Unix time of the last update received (polling or webhook)", registry=r,
+            "Unix time of the last update received (polling or webhook)",
+            registry=r,
         )
         self.deliveries = Gauge(
-            "buurtwacht_deliveries", "Outbox rows by state (from the database)", ["state"],
+            "buurtwacht_deliveries",
+            "Outbox rows by state (from the database)",
+            ["state"],
             registry=r,
         )
         self.outbox_due = Gauge(
@@ -120,7 +129,8 @@ class Metrics:
         )
         self.outbox_oldest = Gauge(
             "buurtwacht_outbox_oldest_pending_age_seconds",
-            "How long the oldest due pending delivery has been waiting (0: none)", registry=r,
+            "How long the oldest due pending delivery has been waiting (0: none)",
+            registry=r,
         )
         self.subscriptions = Gauge(
             "buurtwacht_subscriptions", "Active subscribed chats by kind", ["kind"], registry=r
@@ -130,11 +140,14 @@ class Metrics:
         )
         self.health = Gauge(
             "buurtwacht_health_condition",
-            "1 while a condition that needs a human is raised", ["condition"], registry=r,
+            "1 while a condition that needs a human is raised",
+            ["condition"],
+            registry=r,
         )
         self.refreshed = Gauge(
             "buurtwacht_database_gauges_refreshed_timestamp_seconds",
-            "Unix time the database-derived gauges were last refreshed", registry=r,
+            "Unix time the database-derived gauges were last refreshed",
+            registry=r,
         )
         build = Info("buurtwacht_build", "Versions of the running bot", registry=r)
         build.info(

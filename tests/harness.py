@@ -125,7 +125,10 @@ async def subscribed_residents(
         emu.open_private_chat(user)
         await services.chats.ensure(user, "private", "nl")
         await services.chats.subscribe(
-            user, municipality=municipality, neighbourhood=None, topics=frozenset({"burglary"}),
+            user,
+            municipality=municipality,
+            neighbourhood=None,
+            topics=frozenset({"burglary"}),
             locale="nl",
         )
         chats.append(user)

@@ -37,9 +37,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if config is None:
         return 2
     try:
-        result = backup(
-            Path(config.storage.path), config.storage.media_dir, args.dest, utcnow()
-        )
+        result = backup(Path(config.storage.path), config.storage.media_dir, args.dest, utcnow())
     except BackupError as exc:
         print(f"backup failed: {exc}")
         return 1

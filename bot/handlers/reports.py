@@ -146,8 +146,7 @@ def inspection_lines(_: Translator, name: str, summary: InspectionSummary) -> li
             if summary.categories.get(key)
         ),
         " · ".join(
-            f"{status_text(_, status)} {summary.statuses.get(status, 0)}"
-            for status in STATUS_NAMES
+            f"{status_text(_, status)} {summary.statuses.get(status, 0)}" for status in STATUS_NAMES
         ),
     ]
 

@@ -304,7 +304,5 @@ def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler(["revoke", "intrekken"], revoke))
     app.add_handler(CommandHandler(["audit", "logboek"], audit))
     app.add_handler(
-        CallbackQueryHandler(
-            revoke_button, pattern=rf"^{PREFIX}:((rv|ok):\d+:(admin|adviser)|no)$"
-        )
+        CallbackQueryHandler(revoke_button, pattern=rf"^{PREFIX}:((rv|ok):\d+:(admin|adviser)|no)$")
     )

@@ -155,7 +155,7 @@ async def test_this_moment_does_not_suit_me(emu: BotApiEmulator, bot: BotHarness
 async def test_a_too_long_message_can_be_sent_again_shorter(
     emu: BotApiEmulator, bot: BotHarness
 ) -> None:
-    """"Please keep it shorter" invites a second try: the resident's shorter reply must reach
+    """ "Please keep it shorter" invites a second try: the resident's shorter reply must reach
     the team, as the member's does (the question was spent on the long one)."""
     group, _lead, _member = await make_team(emu, bot)
     anna = emu.add_user("Anna", language_code="en").id

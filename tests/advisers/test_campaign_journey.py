@@ -286,8 +286,13 @@ async def test_a_poster_sent_as_a_file_is_asked_for_as_a_photo(
     dirk = await adviser(emu, bot, "Dirk", "enschede", locale="nl")
     await say(emu, dirk, "/campagne")
     before = len(emu.sent(dirk))
-    document = {"file_id": "d1", "file_unique_id": "d1u", "file_name": "poster.jpg",
-                "mime_type": "image/jpeg", "file_size": 3_000_000}
+    document = {
+        "file_id": "d1",
+        "file_unique_id": "d1u",
+        "file_name": "poster.jpg",
+        "mime_type": "image/jpeg",
+        "file_size": 3_000_000,
+    }
     emu.send_custom(dirk, dirk, {"document": document, "caption": "Doe de deur op slot"})
     (reply,) = (await emu.wait_sent(dirk, before + 1))[before:]
     assert reply.text == (

@@ -27,8 +27,11 @@ KEY = "campaign:backup-test"
 
 def states(db_path: Path) -> dict[int, str]:
     with closing(sqlite3.connect(db_path)) as conn:
-        return dict(conn.execute("SELECT chat_id, state FROM deliveries WHERE broadcast_key = ?",
-                                 (KEY,)).fetchall())
+        return dict(
+            conn.execute(
+                "SELECT chat_id, state FROM deliveries WHERE broadcast_key = ?", (KEY,)
+            ).fetchall()
+        )
 
 
 def mode(path: Path) -> int:
@@ -49,13 +52,19 @@ async def test_backup_mid_broadcast_then_restore_loses_nothing(
     photo = tiny_png(media / "campaign-kept.png")
     chats = await subscribed_residents(emu, services, N_CHATS)
     await services.engine.materialize(
-        KEY, Content({"nl": "Doe de deur op slot"}), Audience(frozenset({"enschede"})),
-        services.now(), source="campaign", ref="backup-test",
+        KEY,
+        Content({"nl": "Doe de deur op slot"}),
+        Audience(frozenset({"enschede"})),
+        services.now(),
+        source="campaign",
+        ref="backup-test",
     )
 
     await emu.wait_for(lambda: sum(len(emu.sent(c)) for c in chats) >= 15, timeout=30)
-    assert await asyncio.to_thread(main, ["backup", str(tmp_path / "backups"), "--config",
-                                          cli_config]) == 0
+    assert (
+        await asyncio.to_thread(main, ["backup", str(tmp_path / "backups"), "--config", cli_config])
+        == 0
+    )
     printed = capsys.readouterr().out
     (folder,) = (tmp_path / "backups").iterdir()
     assert f"backup written to {folder}" in printed and "media     1 file(s)" in printed

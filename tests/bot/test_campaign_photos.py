@@ -24,8 +24,11 @@ async def test_prune_keeps_what_rows_name_and_fresh_files(config: Config) -> Non
         folder.mkdir(parents=True)
         now = utcnow()
         names = [
-            "campaign-a.jpg", "campaign-broadcast_b.jpg", "campaign-draft-c.jpg",
-            "campaign-orphan-d.jpg", "campaign-new-e.jpg",
+            "campaign-a.jpg",
+            "campaign-broadcast_b.jpg",
+            "campaign-draft-c.jpg",
+            "campaign-orphan-d.jpg",
+            "campaign-new-e.jpg",
             "3f9a0c1d2e.jpg",  # another feature's file in the same folder: never touched
         ]
         for name in names:
@@ -34,12 +37,20 @@ async def test_prune_keeps_what_rows_name_and_fresh_files(config: Config) -> Non
             if name != "campaign-new-e.jpg":  # minutes old: a wizard may still save its draft
                 os.utime(folder / name, (old, old))
         await services.campaigns.create(
-            1, Content({"nl": "x"}, image=folder / "campaign-a.jpg"),
-            Audience(frozenset({"enschede"})), now, "scheduled",
+            1,
+            Content({"nl": "x"}, image=folder / "campaign-a.jpg"),
+            Audience(frozenset({"enschede"})),
+            now,
+            "scheduled",
         )
         await services.outbox.materialize(
-            "alert:1", Content({"nl": "y"}, image=folder / "campaign-broadcast_b.jpg"),
-            Audience(frozenset({"enschede"})), now, None, source="alert", ref="1",
+            "alert:1",
+            Content({"nl": "y"}, image=folder / "campaign-broadcast_b.jpg"),
+            Audience(frozenset({"enschede"})),
+            now,
+            None,
+            source="alert",
+            ref="1",
         )
         draft = {"campaign": {"texts": {}, "image": str(folder / "campaign-draft-c.jpg")}}
         await db.execute(
@@ -52,8 +63,11 @@ async def test_prune_keeps_what_rows_name_and_fresh_files(config: Config) -> Non
         assert sorted(p.name for p in folder.iterdir()) == kept
         # "_" is no wildcard: a row naming "campaign-oXf.jpg" does not keep "campaign-o_f.jpg".
         await services.campaigns.create(
-            1, Content({"nl": "x"}, image=folder / "campaign-oXf.jpg"),
-            Audience(frozenset({"enschede"})), now, "scheduled",
+            1,
+            Content({"nl": "x"}, image=folder / "campaign-oXf.jpg"),
+            Audience(frozenset({"enschede"})),
+            now,
+            "scheduled",
         )
         (folder / "campaign-o_f.jpg").write_bytes(b"jpeg")
         os.utime(folder / "campaign-o_f.jpg", (old, old))

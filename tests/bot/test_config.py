@@ -349,6 +349,8 @@ def test_check_config_needs_a_webhook_secret_from_the_environment(
     monkeypatch.delenv("BW_TEST_WEBHOOK_SECRET")
     path.write_text(WEBHOOK_TOML.replace('mode = "webhook"', 'mode = "polling"'), "utf-8")
     assert main(["check-config", str(path)]) == 0
+
+
 @pytest.mark.parametrize(
     ("per_hour", "per_day", "key"),
     [

@@ -81,8 +81,12 @@ async def test_stalled_delivery_announced_once_then_resolved(
     await subscribed_residents(emu, services, 1)
     await services.engine.stop()  # the sender is stuck
     await services.engine.materialize(
-        "campaign:s", Content({"nl": "Tip"}), Audience(frozenset({"enschede"})), clock.t,
-        source="campaign", ref="s",
+        "campaign:s",
+        Content({"nl": "Tip"}),
+        Audience(frozenset({"enschede"})),
+        clock.t,
+        source="campaign",
+        ref="s",
     )
     clock.t += timedelta(minutes=14)
     await tick(harness)
@@ -124,8 +128,7 @@ async def test_repeated_429s_and_database_errors(
     await tick(harness)
     await tick(harness)
     assert sorted(texts(emu, english)) == [
-        "⚠️ Database errors: 1 in the last 10 minutes. Check the free disk space and the bot's "
-        "log.",
+        "⚠️ Database errors: 1 in the last 10 minutes. Check the free disk space and the bot's log.",
         "⚠️ Telegram answered 'too many requests' 3 times in the last 10 minutes. Check that "
         "nothing else sends with this bot's token and that [delivery] stays within Telegram's "
         "limits.",
@@ -152,9 +155,11 @@ async def test_a_silent_team(emu: BotApiEmulator, world: World) -> None:
     await services.chats.ensure(team, "group", "nl")
     await services.teams.link(team, "hengelo")
     created = await services.advice.create(
-        NewRequest(english, "en", "hengelo", "secure_home", "Adam", "7551 AB", "1", None,
-                   ("morning",)),
-        clock.t, clock.t.year,
+        NewRequest(
+            english, "en", "hengelo", "secure_home", "Adam", "7551 AB", "1", None, ("morning",)
+        ),
+        clock.t,
+        clock.t.year,
     )
     assert isinstance(created, AdviceRequest)
 

@@ -51,8 +51,12 @@ async def test_scrape_during_a_broadcast(emu: BotApiEmulator, tmp_path: Path) ->
         # Telegram's real limits, at a third of the engine's pace: the engine meets 429s.
         emu.set_limits(enabled=True, global_per_second=8.0)
         await services.engine.materialize(
-            "campaign:m", Content({"nl": "Tip"}), Audience(frozenset({"enschede"})),
-            services.now(), source="campaign", ref="m",
+            "campaign:m",
+            Content({"nl": "Tip"}),
+            Audience(frozenset({"enschede"})),
+            services.now(),
+            source="campaign",
+            ref="m",
         )
         await emu.wait_for(
             lambda: emu.stats.too_many_requests >= 3 and sum(map(len, map(emu.sent, chats))) >= 5,

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_defaults_of_the_example() -> None:
     config = parse_config(tomllib.loads((ROOT / "config.example.toml").read_text("utf-8")))
     assert (config.metrics.enabled, config.metrics.host, config.metrics.port) == (
-        False, "127.0.0.1", 9464,
+        False,
+        "127.0.0.1",
+        9464,
     )
     assert config.logging.format == "text"
     assert config.health.stalled_minutes == 15 and config.health.team_silent_days == 7

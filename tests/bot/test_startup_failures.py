@@ -254,6 +254,7 @@ async def test_a_full_disk_at_start_stops_everything(emu: BotApiEmulator, tmp_pa
     from tests.delivery.test_engine_faults import DiskFullDatabase
 
     config = make_config(tmp_path)
+
     def sqlite_threads() -> list[threading.Thread]:
         return [t for t in threading.enumerate() if "connection_worker" in t.name]
 

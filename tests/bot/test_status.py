@@ -38,17 +38,30 @@ async def test_status_of_a_stopped_bot_that_needs_attention(
         chat = emu.add_group("Buurt", admins=[user]).id if kind == "group" else user
         await services.chats.ensure(chat, kind, "nl")
         await services.chats.subscribe(
-            chat, municipality="enschede", neighbourhood=None, topics=frozenset({"burglary"}),
+            chat,
+            municipality="enschede",
+            neighbourhood=None,
+            topics=frozenset({"burglary"}),
             locale="nl",
         )
     now = utcnow()
     await services.outbox.materialize(
-        "campaign:late", Content({"nl": "Tip"}), Audience(frozenset({"enschede"})),
-        now - timedelta(minutes=20), None, source="campaign", ref="late",
+        "campaign:late",
+        Content({"nl": "Tip"}),
+        Audience(frozenset({"enschede"})),
+        now - timedelta(minutes=20),
+        None,
+        source="campaign",
+        ref="late",
     )
     await services.outbox.materialize(
-        "campaign:old", Content({"nl": "Tip"}), Audience(frozenset({"enschede"})),
-        now - timedelta(hours=2), None, source="campaign", ref="old",
+        "campaign:old",
+        Content({"nl": "Tip"}),
+        Audience(frozenset({"enschede"})),
+        now - timedelta(hours=2),
+        None,
+        source="campaign",
+        ref="old",
     )
     rows = await services.db.fetchall(
         "SELECT id, chat_id FROM deliveries WHERE broadcast_key = 'campaign:old' ORDER BY id"
@@ -64,7 +77,8 @@ async def test_status_of_a_stopped_bot_that_needs_attention(
     )
     request = await services.advice.create(
         NewRequest(1, "nl", "enschede", "secure_home", "An", "7511 AB", "1", None, ("morning",)),
-        now - timedelta(days=10), (now - timedelta(days=10)).year,
+        now - timedelta(days=10),
+        (now - timedelta(days=10)).year,
     )
     assert isinstance(request, AdviceRequest)
     await harness.stop()
@@ -73,8 +87,10 @@ async def test_status_of_a_stopped_bot_that_needs_attention(
     out = capsys.readouterr().out
     assert "bot             NOT running; last start " in out
     assert "subscriptions   3 active: 2 private chats, 1 group" in out
-    assert "pending         3: 3 due now, 0 held for later; the oldest due one has waited 20 min" \
+    assert (
+        "pending         3: 3 due now, 0 held for later; the oldest due one has waited 20 min"
         in out
+    )
     assert "failed (24 h)   3 (1 blocked or gone)" in out
     assert "\n                   2  Message is too long\n" in out
     assert "\n                   1  Forbidden: bot was blocked by the user\n" in out

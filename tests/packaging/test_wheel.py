@@ -65,8 +65,17 @@ def install(venv: Path, *requirements: str | Path, find_links: Path) -> None:
     except AssertionError:
         project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
         needed = project["dependencies"] + project["optional-dependencies"]["sandbox"]
-        sh(sys.executable, "-m", "pip", "download", "--quiet", "--dest", WHEELHOUSE, *needed,
-           timeout=600)
+        sh(
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--dest",
+            WHEELHOUSE,
+            *needed,
+            timeout=600,
+        )
         sh(*pip, "--quiet", *local, *requirements, timeout=600)
 
 
@@ -117,8 +126,18 @@ def test_operator_commands(venv: Path, outside: Path) -> None:
 
     assert sh(buurtwacht, "check-config", "config.toml", cwd=outside).strip() == "OK"
     shown = sh(
-        buurtwacht, "calendar", "show", "--from", "2027-01-01", "--to", "2027-01-31",
-        "--municipality", "enschede", "--config", "config.toml", cwd=outside,
+        buurtwacht,
+        "calendar",
+        "show",
+        "--from",
+        "2027-01-01",
+        "--to",
+        "2027-01-31",
+        "--municipality",
+        "enschede",
+        "--config",
+        "config.toml",
+        cwd=outside,
     )
     assert "2027-01" in shown and len(shown.splitlines()) >= 3
     assert sh(buurtwacht, "calendar", "check", cwd=outside).strip() == "OK"  # files shipped
@@ -133,7 +152,10 @@ async def test_run_answers_in_dutch(venv: Path, outside: Path, emu: BotApiEmulat
     config.write_text(text.replace('base_url = ""', f'base_url = "{emu.base_url}"'), "utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = await asyncio.create_subprocess_exec(
-        str(venv / "bin" / "buurtwacht"), "run", "--config", str(config),
+        str(venv / "bin" / "buurtwacht"),
+        "run",
+        "--config",
+        str(config),
         cwd=outside,
         env={**env, "TELEGRAM_BOT_TOKEN": emu.token},
         stdout=asyncio.subprocess.PIPE,
