@@ -253,8 +253,9 @@ def _dutch_names() -> dict[str, str]:
     return names | {CANCEL[0]: CANCEL[1]}
 
 
-# A command in a text: "/forgetme", not "</b>" or the path in "https://t.me/bot".
-COMMAND_IN_TEXT = re.compile(r"(?<![\w<>/.:])/([a-z]+)\b")
+# A command in a text: "/forgetme", also in "<code>/linkteam …", not "</b>" or the path in
+# "https://t.me/bot".
+COMMAND_IN_TEXT = re.compile(r"(?<![\w</.:])/([a-z]+)\b")
 
 
 def test_dutch_texts_use_the_dutch_command_names() -> None:
