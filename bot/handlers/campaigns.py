@@ -1,6 +1,7 @@
 """Campaigns after the wizard (bot.handlers.campaign_wizard): /campaigns lists them with
-buttons to cancel, reschedule and approve; other advisers and admins are asked to approve a new
-campaign when the configuration requires it.
+buttons to cancel (asked once more: one tap must not stop a campaign), reschedule and approve;
+other advisers and admins are asked to approve a new campaign when the configuration requires
+it.
 
 Every button carries only the campaign's id and is checked in this order: the presser's role
 covers the campaign (bot.auth.guard), the press is on a /campaigns list or an approval request
@@ -189,28 +190,83 @@ async def campaign_for(update: Update, context: BotContext, action: str) -> Camp
 
 
 async def on_cancel_campaign(update: Update, context: BotContext) -> None:
+    """ "Cancel #N" on the list: the list becomes the question whether to cancel it."""
+    campaign = await campaign_for(update, context, "cancel")
+    if campaign is None:
+        return
+    query = update.callback_query
+    assert query is not None
+    _ = await context.translator(update)
+    services = context.services
+    if not await is_upcoming(services, campaign):
+        await _not_cancelled(update, context, _, campaign)
+        return
+    await query.edit_message_text(
+        _(
+            "Cancel campaign #{id} <b>{title}</b> ({moment}, {audience})? It will not go out.",
+            id=campaign.id,
+            title=title_of(campaign.content.text(_.locale)),
+            moment=_.fmt_datetime(campaign.due_at, "d MMM y HH:mm"),
+            audience=scope_text(_, services.config, campaign.audience.municipalities),
+        ),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [_button(_("Yes, cancel #{id}", id=campaign.id), f"xy:{campaign.id}")],
+                [_button(_("No, keep it"), f"xn:{campaign.id}")],
+            ]
+        ),
+    )
+    await query.answer()
+
+
+async def on_cancel_confirmed(update: Update, context: BotContext) -> None:
     campaign = await campaign_for(update, context, "cancel")
     if campaign is None:
         return
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     _ = await context.translator(update)
-    services = context.services
-    stopped = await campaigns.cancel(services, user.id, campaign)
-    roles = await user_roles(services, user.id)
-    text, markup = await _campaigns_view(context, _, roles, user.id)
-    if stopped:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        await query.answer(_("Campaign #{id} is cancelled.", id=campaign.id))
+    if not await campaigns.cancel(context.services, user.id, campaign):
+        await _not_cancelled(update, context, _, campaign)
         return
-    # Answered first: the list may already show this (an edit to the same view is a no-op).
-    # From an older list, another adviser (or a rejection) may have cancelled it meanwhile.
+    await _show_list(update, context, _)
+    await query.answer(_("Campaign #{id} is cancelled.", id=campaign.id))
+
+
+async def on_cancel_kept(update: Update, context: BotContext) -> None:
+    """ "No, keep it": back to the list, nothing changed."""
+    if await campaign_for(update, context, "cancel") is None:
+        return
+    query = update.callback_query
+    assert query is not None
+    _ = await context.translator(update)
+    await _show_list(update, context, _)
+    await query.answer()
+
+
+async def _not_cancelled(
+    update: Update, context: BotContext, _: Translator, campaign: Campaign
+) -> None:
+    """It can no longer be cancelled: said, and the list shown as it is now. Answered first:
+    the list may already show this (an edit to the same view is a no-op). From an older list,
+    another adviser (or a rejection) may have cancelled it meanwhile."""
+    query = update.callback_query
+    assert query is not None
     why = (
         _("Campaign #{id} was already cancelled.", id=campaign.id)
         if campaign.state == "cancelled"
         else _("Campaign #{id} has already gone out.", id=campaign.id)
     )
     await query.answer(why, show_alert=True)
+    await _show_list(update, context, _)
+
+
+async def _show_list(update: Update, context: BotContext, _: Translator) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    roles = await user_roles(context.services, user.id)
+    text, markup = await _campaigns_view(context, _, roles, user.id)
     await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
@@ -323,4 +379,6 @@ def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler(["campaigns", "campagnes"], list_campaigns))
     # Bound to the campaign row: each handler checks the role and the campaign's state.
     app.add_handler(conversation.press(PREFIX, on_cancel_campaign, r"x:\d+", bound=False))
+    app.add_handler(conversation.press(PREFIX, on_cancel_confirmed, r"xy:\d+", bound=False))
+    app.add_handler(conversation.press(PREFIX, on_cancel_kept, r"xn:\d+", bound=False))
     app.add_handler(conversation.press(PREFIX, on_approve, r"(ap|rj):\d+", bound=False))

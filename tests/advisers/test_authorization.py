@@ -41,6 +41,8 @@ async def test_everyone_without_the_role_is_refused_and_logged(
         f"rol:ok:{eva}:adviser",
         "rol:no",
         f"cmp:x:{campaign.id}",
+        f"cmp:xy:{campaign.id}",
+        f"cmp:xn:{campaign.id}",
         f"cmp:ap:{campaign.id}",
         f"cmp:rj:{campaign.id}",
         f"cmp:rs:{campaign.id}",

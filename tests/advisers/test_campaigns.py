@@ -89,7 +89,16 @@ async def test_cancel_and_reschedule(emu: BotApiEmulator, bot: BotHarness) -> No
 
     (listing,) = await say(emu, eva, "/campaigns")
     assert f"Cancel #{first.id}" in labels(listing)
-    answer = await press(emu, eva, f"Cancel #{first.id}")
+    # One tap asks; "No, keep it" changes nothing, "Yes" cancels.
+    await press(emu, eva, f"Cancel #{first.id}")
+    question = emu.message(eva, listing.message_id)
+    assert f"Cancel campaign #{first.id}" in (question.text or "")
+    assert labels(question) == [f"Yes, cancel #{first.id}", "No, keep it"]
+    await press(emu, eva, "No, keep it")
+    assert (await services.outbox.get_broadcast(first.key) or ("",))[0] == "planned"
+    assert f"Cancel #{first.id}" in labels(emu.message(eva, listing.message_id))
+    await press(emu, eva, f"Cancel #{first.id}")
+    answer = await press(emu, eva, f"Yes, cancel #{first.id}")
     assert "cancelled" in str(answer.get("text"))
     assert (await services.outbox.get_broadcast(first.key) or ("",))[0] == "skipped"
     assert f"Cancel #{first.id}" not in labels(emu.message(eva, listing.message_id))
@@ -126,6 +135,7 @@ async def test_cancelled_by_a_colleague_is_not_called_gone_out(
     (old_list,) = await say(emu, piet, "/campaigns")
     await say(emu, eva, "/campaigns")
     await press(emu, eva, f"Cancel #{campaign.id}")
+    await press(emu, eva, f"Yes, cancel #{campaign.id}")
     answer = await press(emu, piet, f"Cancel #{campaign.id}", message_id=old_list.message_id)
     assert answer["text"] == f"Campaign #{campaign.id} was already cancelled."
     await emu.wait_idle()  # then the list is shown as it is now

@@ -91,6 +91,8 @@ ACTIONS = {
     "alr": ["m:{n}", "h:{n}", "h:all", "send", "night", "cancel"],
     "cmp": [
         "x:{n}",
+        "xy:{n}",
+        "xn:{n}",
         "rs:{n}",
         "ap:{n}",
         "rj:{n}",

@@ -130,6 +130,7 @@ async def test_staff_presses_need_the_role_then_their_own_message(
     entry = services.calendar.entries[0].id
     staff_data = [
         f"cmp:x:{campaign.id}",
+        f"cmp:xy:{campaign.id}",
         f"cmp:rs:{campaign.id}",
         f"cal:s1:0:20271021:{entry}",
         "alr:send",
@@ -152,7 +153,7 @@ async def test_staff_presses_need_the_role_then_their_own_message(
 
     # On her own /campaigns list the same press counts.
     listing = await say(emu, eva, eva, "/campaigns")
-    answer = await forge(emu, eva, eva, listing.message_id, f"cmp:x:{campaign.id}")
+    answer = await forge(emu, eva, eva, listing.message_id, f"cmp:xy:{campaign.id}")
     assert "is cancelled" in answer
     assert (await services.campaigns.get(campaign.id)).state == "cancelled"  # type: ignore[union-attr]
 
