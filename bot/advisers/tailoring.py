@@ -62,6 +62,8 @@ async def skip(
     """Skip the message on `day` (or always) in `slug`; whether anything changed."""
     before = await services.outbox.override_for(slug, entry_id, day.isoformat())
     local_date = "" if always else day.isoformat()
+    if always:  # supersedes what was set for this day alone, which would otherwise still show
+        await services.outbox.clear_override(slug, entry_id, day.isoformat())
     await services.outbox.set_override(slug, entry_id, "skip", local_date=local_date, by=user_id)
     await services.audit.record(
         user_id, "calendar.skip", f"{slug}:{entry_id}:{local_date or 'always'}", now=services.now()

@@ -253,10 +253,12 @@ async def _occurrence_view(
     texts = override.texts if override and override.texts else entry.texts
     index = context.services.config.municipalities.index(municipality)
     ref = f"{index}:{day:%Y%m%d}:{entry_id}"
-    rows = [
-        [_button(_("Skip this time"), f"s1:{ref}"), _button(_("Skip always"), f"sa:{ref}")],
-        [_button(_("Replace text"), f"r:{ref}")],
-    ]
+    # Only the skips that would change something: skipped this time can still become always.
+    skipped = override is not None and override.action == "skip"
+    skips = [] if skipped else [_button(_("Skip this time"), f"s1:{ref}")]
+    if not (skipped and override is not None and not override.local_date):
+        skips.append(_button(_("Skip always"), f"sa:{ref}"))
+    rows = [row for row in (skips, [_button(_("Replace text"), f"r:{ref}")]) if row]
     if override is not None:
         rows.append([_button(_("Back to the default"), f"d:{ref}")])
     rows.append([_button(_("Back to the month"), f"p:{index}:{day:%Y%m}")])

@@ -62,11 +62,28 @@ async def test_skip_from_the_month_view_and_back(emu: BotApiEmulator, bot: BotHa
     await press(emu, eva, first)
     view = emu.message(eva, month.message_id)
     assert "default text" in (view.text or "")
+    skip_once = next(
+        b["callback_data"]
+        for row in view.reply_markup["inline_keyboard"]
+        for b in row
+        if b["text"] == "Skip this time"
+    )
     await press(emu, eva, "Skip this time")
-    assert "skipped this time" in (emu.message(eva, month.message_id).text or "")
-    edits = emu.message(eva, month.message_id).edits
-    answer = await press(emu, eva, "Skip this time")  # again: already so, nothing breaks
+    skipped = emu.message(eva, month.message_id)
+    assert "skipped this time" in (skipped.text or "")
+    # Only what would change something is offered: "Skip always", not "Skip this time" again.
+    assert "Skip this time" not in labels(skipped) and "Skip always" in labels(skipped)
+    edits = skipped.edits
+    # A double tap (the second press on the keyboard before the edit): already so, nothing breaks.
+    query = emu.press_button(eva, eva, month.message_id, skip_once)
+    answer = await emu.wait_answer(query)
     assert not answer["text"] and emu.message(eva, month.message_id).edits == edits
+    await press(emu, eva, "Skip always")
+    always = emu.message(eva, month.message_id)
+    assert "always skipped" in (always.text or "")
+    assert not {"Skip this time", "Skip always"} & set(labels(always))
+    await press(emu, eva, "Back to the default")
+    await press(emu, eva, "Skip this time")
     await press(emu, eva, "Back to the month")
     assert labels(emu.message(eva, month.message_id))[0] == "⛔ " + first
     await press(emu, eva, "⛔ " + first)
