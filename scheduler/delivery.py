@@ -560,11 +560,15 @@ class DeliveryEngine:
             log.warning("could not store the photo's file_id of %s: %s", key, exc)
 
     async def _content(self, key: str) -> Content:
-        if key not in self._contents:
+        """The broadcast's content, read once. Workers that missed the cache together each read
+        it; the first to finish fills the cache and a later one never overwrites it, which could
+        drop the photo's file_id a worker remembered meanwhile (and upload the photo again)."""
+        cached = self._contents.get(key)
+        if cached is None:
             if len(self._contents) > 256:
                 self._contents.clear()
-            self._contents[key] = await self.outbox.content(key)
-        return self._contents[key]
+            cached = self._contents.setdefault(key, await self.outbox.content(key))
+        return cached
 
     # --- writing outcomes -------------------------------------------------------------------
 

@@ -5,6 +5,12 @@ open a transaction on one connection would interleave their statements. Writes t
 `transaction()`, which holds an asyncio lock around BEGIN IMMEDIATE ... COMMIT and rolls back on any
 BaseException (cancellation included). Reads use a second connection: under WAL it sees only
 committed data and never waits for the writer.
+
+Reads on that connection also take turns (`_read_lock`, from the first step to the closed cursor).
+A statement holds its connection's read transaction until it is reset, so a query that ran while
+another task's statement was stepped but not yet fetched would see the database as it was when
+that statement began, not what was committed since: the delivery engine read a row it had just
+recorded as sent as still pending, and sent it twice.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._read_lock = asyncio.Lock()
 
     async def open(self, *, migrate_to: int | None = None) -> None:
         """Open both connections, check the file and migrate the schema (to the latest, or
@@ -158,11 +165,11 @@ class Database:
             await conn.executemany(sql, rows)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._r.execute(sql, params) as cursor:
+        async with self._read_lock, self._r.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._r.execute(sql, params) as cursor:
+        async with self._read_lock, self._r.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
@@ -171,7 +178,7 @@ class Database:
 
     async def data_version(self) -> int:
         """Changes whenever another connection, in any process, commits (SQLite's own counter)."""
-        async with self._r.execute("PRAGMA data_version") as cursor:
+        async with self._read_lock, self._r.execute("PRAGMA data_version") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 

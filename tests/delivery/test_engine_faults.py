@@ -337,3 +337,55 @@ async def test_a_large_broadcast_is_read_on_while_the_workers_send(world: World)
     assert await world.states("alert") == {"sent": 300}
     assert sorted(world.copies().values()) == [1] * 300
     assert sum(1 for waiting in reads if waiting > 0) >= 300 // 64
+
+
+async def test_a_read_begun_before_an_outcome_is_written_never_resends_the_row(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen once in a loaded `make test`: a group got the same calendar message twice. The
+    background loop's `next_due()` had stepped its statement on the reader connection but not
+    fetched it yet, while drain() wrote the row's outcome, released its claim and read the due
+    rows: on that one connection the query ran inside the older read transaction, saw the row
+    still pending and sent it again. Here that interleaving is held in place, not timed."""
+    await world.add_chats(1)
+    engine = world.engine(rate=100.0)
+    # Neither the engine nor Telegram holds a resend back: what is sent twice arrives twice.
+    engine.limiter = RateLimiter(100.0, per_chat_interval=0)
+    world.emu.set_limits(enabled=False)
+    held: asyncio.Task[datetime | None] | None = None
+    stepped, resume = asyncio.Event(), asyncio.Event()
+    fetchone = aiosqlite.Cursor.fetchone
+
+    async def fetchone_held(cursor: aiosqlite.Cursor) -> aiosqlite.Row | None:
+        if asyncio.current_task() is held:  # executed (first row stepped), not fetched yet
+            stepped.set()
+            await resume.wait()
+        return await fetchone(cursor)
+
+    sender = engine.send
+
+    async def send(
+        chat_id: int, text: str, image: Path | None, image_id: str | None = None, **more: Any
+    ) -> Sent:
+        nonlocal held
+        if held is None:  # the row is in flight: the loop's wait reads the next due moment
+            held = asyncio.create_task(world.outbox.next_due())
+            await stepped.wait()
+        return await sender(chat_id, text, image, image_id, **more)
+
+    due = world.outbox.due
+
+    async def due_then_resume(now: datetime, limit: int, exclude: Sequence[int]) -> list[Delivery]:
+        if stepped.is_set():  # the outcome is written: the held read goes on from here
+            resume.set()
+        return await due(now, limit, exclude)
+
+    monkeypatch.setattr(aiosqlite.Cursor, "fetchone", fetchone_held)
+    engine.send = send
+    world.outbox.due = due_then_resume  # type: ignore[method-assign]
+    await engine.materialize("text", Content({"nl": "Tip"}), BORNE, utcnow(), source="t", ref="1")
+    await engine.drain()
+    assert held is not None
+    await held
+    assert [m.text for m in world.emu.sent(world.chats[0])] == ["Tip"]
+    assert await world.states("text") == {"sent": 1}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import zlib
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
 from scheduler.delivery import Audience, Content
@@ -86,3 +89,44 @@ async def test_a_photo_is_uploaded_once_and_reused_after_a_restart(
     file_ids = {m.photo.file_id for c in [*groups, *residents] for m in emu.sent(c) if m.photo}
     assert len(file_ids) == 1
     assert all(m.caption == "Poster" for c in residents for m in emu.sent(c))
+
+
+async def test_a_slow_read_of_the_content_never_forgets_the_uploaded_photo(
+    emu: BotApiEmulator, bot: BotHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers miss the content cache together and both read the broadcast. When the second
+    read only returns after the first worker uploaded the photo and remembered its file_id, that
+    older copy (without the file_id) replaced the cached one and the photo was uploaded again."""
+    residents = [emu.add_user(f"Bewoner {i}").id for i in range(2)]
+    for chat_id in residents:
+        emu.open_private_chat(chat_id)
+        await bot.services.chats.ensure(chat_id, "private", "nl")
+        await bot.services.chats.subscribe(
+            chat_id, municipality="borne", neighbourhood=None, topics=frozenset(), locale="nl"
+        )
+    outbox = bot.services.outbox
+    read, remember = outbox.content, outbox.remember_image
+    reads: list[Content] = []
+    remembered = asyncio.Event()
+
+    async def slow_second_read(key: str) -> Content:
+        content = await read(key)
+        reads.append(content)
+        if len(reads) == 2:  # read before the upload, returned after it
+            await remembered.wait()
+        return content
+
+    async def remember_image(key: str, file_id: str) -> None:
+        await remember(key, file_id)
+        remembered.set()
+
+    monkeypatch.setattr(outbox, "content", slow_second_read)
+    monkeypatch.setattr(outbox, "remember_image", remember_image)
+    content = Content({"nl": "<b>Poster</b>"}, image=tiny_png(tmp_path / "poster.png"))
+    audience = Audience(frozenset({"borne"}))
+    engine = bot.services.engine
+    await engine.materialize("photo:3", content, audience, bot.services.now(), source="t", ref="3")
+    await engine.drain()
+    assert len(reads) == 2 and reads[1].image_id is None  # the interleaving took place
+    assert emu.stats.uploads == 1
+    assert await outbox.counts("photo:3") == {"sent": 2}
