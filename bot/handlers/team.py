@@ -31,7 +31,7 @@ from bot.advice.validation import (
     parse_note,
 )
 from bot.advice.visits import example_appointment, fits_moments, notice_is_reminder
-from bot.auth import is_bot_admin, is_chat_member, may_manage_chat
+from bot.auth import is_anonymous_admin, is_bot_admin, is_chat_member, may_manage_chat
 from bot.handlers import contact, prompts, team_done
 from bot.handlers.request_notices import notify_resident
 from bot.handlers.team_access import checked_request, on_its_message
@@ -144,8 +144,10 @@ async def link_team(update: Update, context: BotContext) -> None:
     if current is None or current == chat.id:
         await _link(update, context, code, chat.id, None)
         return
-    assert context.user_data is not None
-    context.user_data[LINK_KEY] = {"code": code, "municipality": result, "chat": chat.id}
+    # Kept with the group: an anonymous admin asks as Telegram's shared account, so their
+    # user_data is everyone's, and their press comes from their own account.
+    assert context.chat_data is not None
+    context.chat_data[LINK_KEY] = {"code": code, "municipality": result, "chat": chat.id}
     markup = InlineKeyboardMarkup(
         [
             [
@@ -162,13 +164,15 @@ async def link_team(update: Update, context: BotContext) -> None:
         ),
         reply_markup=markup,
     )
-    prompts.bind(context, question)
+    # Only the admin who asked may answer; an anonymous one is unknown, so then any admin.
+    prompts.bind(context, question, for_chat=is_anonymous_admin(update))
 
 
 async def link_button(update: Update, context: BotContext) -> None:
-    """The confirmation of a relink: only the administrator who asked, on that question."""
+    """The confirmation of a relink: only the administrator who asked (any administrator when
+    an anonymous one asked), on that question."""
     query = update.callback_query
-    assert query is not None and context.user_data is not None
+    assert query is not None and context.chat_data is not None
     if not await prompts.claim(update, context, LINK_PREFIX):
         return
     _ = await context.translator(update)
@@ -179,7 +183,7 @@ async def link_button(update: Update, context: BotContext) -> None:
         )
         return
     prompts.release(context, LINK_PREFIX)
-    pending = context.user_data.pop(LINK_KEY, None)
+    pending = context.chat_data.pop(LINK_KEY, None)
     chat = update.effective_chat
     assert chat is not None
     if query.data != f"{LINK_PREFIX}:yes" or not isinstance(pending, dict):

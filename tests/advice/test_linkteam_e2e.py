@@ -100,3 +100,30 @@ async def test_replacing_a_team_is_confirmed_and_moves_its_requests(
 
     (link,) = [e for e in await bot.services.audit.latest() if e.action == "team.link"]
     assert link.actor_id == boss and link.detail == f"replaced chat_id={old_team.id}"
+
+
+async def test_an_anonymous_admin_can_replace_a_team(
+    emu: BotApiEmulator, admin_bot: tuple[BotHarness, int]
+) -> None:
+    """The command comes from Telegram's shared anonymous-admin account, the press from the
+    admin's own: any administrator of the group may confirm, a member may not."""
+    bot, admin = admin_bot
+    old_team, _lead, _member = await make_team(emu, bot)
+    boss = emu.add_user("Noor", language_code="en").id
+    helper = emu.add_user("Nina", language_code="en").id
+    group = emu.add_group("Nieuw team", admins=[boss], members=[helper])
+    await emu.wait_idle()
+    await bot.services.chats.set_locale(group.id, "en")
+    code = await code_for(emu, admin, "enschede")
+    before = len(emu.sent(group.id))
+    emu.send_anonymous(group.id, f"/linkteam {code}")
+    question = (await emu.wait_sent(group.id, before + 1))[-1]
+    assert "already has a prevention team" in (question.text or "")
+    refused = await emu.wait_answer(
+        emu.press(helper, group.id, question.message_id, "Yes, replace")
+    )
+    assert "Only an administrator of this group" in str(refused["text"])
+    assert await bot.services.teams.team_of("enschede") == old_team.id
+    await emu.wait_answer(emu.press(boss, group.id, question.message_id, "Yes, replace"))
+    await emu.wait_idle()
+    assert await bot.services.teams.team_of("enschede") == group.id
