@@ -26,7 +26,7 @@ from bot.advice.requests import (
     check_limits,
     reference,
 )
-from bot.storage.database import Database, from_db_time, to_db_time
+from bot.storage.database import Database, from_db_time, from_db_time_or_none, to_db_time
 from bot.storage.keys import deployment_key
 
 # Cleared by /forgetme and by the retention purge; what stays is anonymous. The team member's
@@ -145,10 +145,6 @@ def _message(row: aiosqlite.Row) -> RelayedMessage:
     )
 
 
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else from_db_time(value)
-
-
 def _row(row: aiosqlite.Row) -> AdviceRequest:
     return AdviceRequest(
         id=row["id"],
@@ -167,20 +163,20 @@ def _row(row: aiosqlite.Row) -> AdviceRequest:
         updated_at=from_db_time(row["updated_at"]),
         claimed_by=row["claimed_by"],
         claimed_by_name=row["claimed_by_name"],
-        claimed_at=_time(row["claimed_at"]),
-        planned_for=_time(row["planned_for"]),
-        closed_at=_time(row["closed_at"]),
+        claimed_at=from_db_time_or_none(row["claimed_at"]),
+        planned_for=from_db_time_or_none(row["planned_for"]),
+        closed_at=from_db_time_or_none(row["closed_at"]),
         closed_by=row["closed_by"],
         closed_by_name=row["closed_by_name"],
         note=row["note"],
         team_chat_id=row["team_chat_id"],
         team_message_id=row["team_message_id"],
-        erased_at=_time(row["erased_at"]),
+        erased_at=from_db_time_or_none(row["erased_at"]),
         selfcheck=row["selfcheck"],
         erased_reason=row["erased_reason"],
-        reminded_for=_time(row["reminded_for"]),
-        declined_at=_time(row["declined_at"]),
-        done_told_at=_time(row["done_told_at"]),
+        reminded_for=from_db_time_or_none(row["reminded_for"]),
+        declined_at=from_db_time_or_none(row["declined_at"]),
+        done_told_at=from_db_time_or_none(row["done_told_at"]),
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.storage.database import Database, from_db_time, to_db_time, utcnow
+from bot.storage.database import Database, from_db_time, from_db_time_or_none, to_db_time, utcnow
 from bot.storage.outbox import audience_from_json, audience_to_json
 from scheduler.delivery import Audience, Content
 
@@ -36,7 +36,7 @@ def _row(row: aiosqlite.Row) -> CampaignDraft:
             texts=json.loads(row["texts"]), image=Path(row["image"]) if row["image"] else None
         ),
         audience=audience_from_json(row["audience"]),
-        due_at=from_db_time(row["due_at"]) if row["due_at"] else None,
+        due_at=from_db_time_or_none(row["due_at"]),
         updated_at=from_db_time(row["updated_at"]),
     )
 

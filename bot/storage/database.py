@@ -50,6 +50,11 @@ def from_db_time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def from_db_time_or_none(value: str | None) -> datetime | None:
+    """A nullable time column (or an aggregate over no rows): None when empty."""
+    return from_db_time(value) if value else None
+
+
 class SchemaTooNew(RuntimeError):
     """The database was written by a newer version of the bot."""
 

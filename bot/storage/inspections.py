@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import aiosqlite
 
-from bot.storage.database import Database, from_db_time, to_db_time
+from bot.storage.database import Database, from_db_time, from_db_time_or_none, to_db_time
 from bot.wijkschouw.model import MAX_FINDINGS, TRANSITIONS, Status
 
 Refused = Literal["closed", "full"]
@@ -99,10 +99,6 @@ class Forgotten:
     inspections: list[int]
 
 
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else from_db_time(value)
-
-
 def _inspection(row: aiosqlite.Row) -> Inspection:
     return Inspection(
         id=row["id"],
@@ -116,9 +112,9 @@ def _inspection(row: aiosqlite.Row) -> Inspection:
         state=row["state"],
         invite_message_id=row["invite_message_id"],
         created_at=from_db_time(row["created_at"]),
-        closed_at=_time(row["closed_at"]),
-        summary_sent_at=_time(row["summary_sent_at"]),
-        reported_at=_time(row["reported_at"]),
+        closed_at=from_db_time_or_none(row["closed_at"]),
+        summary_sent_at=from_db_time_or_none(row["summary_sent_at"]),
+        reported_at=from_db_time_or_none(row["reported_at"]),
     )
 
 
@@ -136,7 +132,7 @@ def _finding(row: aiosqlite.Row) -> Finding:
         photo=row["photo"],
         status=row["status"],
         status_reason=row["status_reason"],
-        status_at=_time(row["status_at"]),
+        status_at=from_db_time_or_none(row["status_at"]),
         created_at=from_db_time(row["created_at"]),
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.storage.database import Database, from_db_time, to_db_time
+from bot.storage.database import Database, from_db_time, from_db_time_or_none, to_db_time
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class OperationsStore:
         return OutboxHealth(
             by_state=by_state,
             due=due,
-            oldest_due=from_db_time(row["oldest"]) if row["oldest"] else None,
+            oldest_due=from_db_time_or_none(row["oldest"]),
             held=by_state.get("pending", 0) - due,
         )
 

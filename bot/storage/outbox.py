@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.storage.chats import with_events
-from bot.storage.database import Database, from_db_time, to_db_time, utcnow
+from bot.storage.database import (
+    Database,
+    from_db_time,
+    from_db_time_or_none,
+    to_db_time,
+    utcnow,
+)
 from scheduler.delivery import Audience, Button, Content, Delivery, Outcome
 from scheduler.planner import PlannedBroadcast
 
@@ -196,7 +202,7 @@ class OutboxStore:
 
     async def next_planned(self) -> datetime | None:
         value = await self.db.fetchval("SELECT MIN(due_at) FROM broadcasts WHERE state = 'planned'")
-        return from_db_time(value) if value else None
+        return from_db_time_or_none(value)
 
     async def get_broadcast(self, key: str) -> tuple[str, str | None] | None:
         """(state, reason) of a broadcast, or None."""
@@ -327,7 +333,7 @@ class OutboxStore:
             "SELECT MIN(not_before) FROM deliveries "
             f"WHERE state = 'pending' AND id NOT IN ({excluded})"
         )
-        return from_db_time(value) if value else None
+        return from_db_time_or_none(value)
 
     async def changed(self) -> bool:
         """True when any connection (this process or another) committed since the last call:
