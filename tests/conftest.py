@@ -47,9 +47,5 @@ def config(tmp_path: Path) -> Config:
 
 @pytest.fixture
 async def bot(emu: BotApiEmulator, config: Config) -> AsyncIterator[BotHarness]:
-    harness = BotHarness(emu, config)
-    await harness.start()
-    try:
+    async with BotHarness(emu, config) as harness:
         yield harness
-    finally:
-        await harness.stop()

@@ -100,6 +100,14 @@ class BotHarness:
             self._task.result()
         assert ready.is_set(), "the bot did not start within 30 s"
 
+    async def __aenter__(self) -> BotHarness:
+        """`async with BotHarness(emu, config) as bot:` starts it and always stops it."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
     async def stop(self) -> None:
         if self._stop is not None and self._task is not None:
             self._stop.set()

@@ -14,9 +14,5 @@ from tests.harness import BotHarness, make_config
 @pytest.fixture
 async def admin_bot(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[tuple[BotHarness, int]]:
     admin = emu.add_user("Admin", language_code="en").id
-    harness = BotHarness(emu, make_config(tmp_path, admins={"user_ids": [admin]}))
-    await harness.start()
-    try:
+    async with BotHarness(emu, make_config(tmp_path, admins={"user_ids": [admin]})) as harness:
         yield harness, admin
-    finally:
-        await harness.stop()

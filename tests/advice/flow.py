@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import tomllib
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from bot.config import Config
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.state import SandboxChat, SentMessage
 from tests.harness import ROOT, BotHarness
@@ -155,14 +152,3 @@ def municipalities(**changes: dict[str, Any]) -> list[dict[str, Any]]:
     for m in raw:
         m.update(changes.get(m["slug"], {}))
     return list(raw)
-
-
-@contextlib.asynccontextmanager
-async def running(emu: BotApiEmulator, config: Config) -> AsyncIterator[BotHarness]:
-    """A bot with a configuration of the test's own, stopped afterwards."""
-    harness = BotHarness(emu, config)
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.stop()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.emulator import BotApiEmulator
-from tests.advice.flow import labels, make_team, municipalities, plan, press, running, say, submit
+from tests.advice.flow import labels, make_team, municipalities, plan, press, say, submit
 from tests.harness import BotHarness, make_config
 
 ASK = "Could we come on Tuesday evening? <b>Bring</b> the key of the shed & the bike"
@@ -23,7 +23,7 @@ ANSWER = "Tuesday suits me fine, thanks & see you"
 async def phone_bot(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[BotHarness]:
     """Enschede's team has a phone number in the configuration."""
     raw = municipalities(enschede={"team_phone": "14 053"})
-    async with running(emu, make_config(tmp_path, municipalities=raw)) as harness:
+    async with BotHarness(emu, make_config(tmp_path, municipalities=raw)) as harness:
         yield harness
 
 

@@ -17,7 +17,6 @@ from tests.advice.flow import (
     make_team,
     municipalities,
     press,
-    running,
     say,
 )
 from tests.harness import BotHarness, make_config
@@ -26,7 +25,7 @@ from tests.harness import BotHarness, make_config
 @pytest.fixture
 async def losser_bot(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[BotHarness]:
     raw = municipalities(losser={"free_advice": False})
-    async with running(emu, make_config(tmp_path, municipalities=raw)) as harness:
+    async with BotHarness(emu, make_config(tmp_path, municipalities=raw)) as harness:
         yield harness
 
 

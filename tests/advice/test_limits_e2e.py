@@ -47,12 +47,8 @@ async def capped(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[tuple[Bot
         admins={"user_ids": [admin]},
         advice={"per_municipality_per_hour": 2, "per_municipality_per_day": 3},
     )
-    harness = BotHarness(emu, config)
-    await harness.start()
-    try:
+    async with BotHarness(emu, config) as harness:
         yield harness, admin
-    finally:
-        await harness.stop()
 
 
 async def test_municipality_caps_per_hour_and_day(

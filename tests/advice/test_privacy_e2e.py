@@ -19,7 +19,6 @@ from tests.advice.flow import (
     make_team,
     mark_done,
     press,
-    running,
     say,
     submit,
 )
@@ -189,7 +188,7 @@ async def test_privacy_names_the_controller_and_the_recipients(
         "contact": "privacy@enschede.example, Postbus 20",
         "privacy_officer": "FG Twente, fg@twente.example",
     }
-    async with running(emu, make_config(tmp_path, privacy=privacy)):
+    async with BotHarness(emu, make_config(tmp_path, privacy=privacy)):
         anna = emu.add_user("Anna", language_code="en").id
         await say(emu, anna, anna, "/privacy")
         first, more = emu.sent(anna)[-2:]

@@ -124,12 +124,8 @@ def config(tmp_path: Path, admin: int) -> Config:
 
 @pytest.fixture
 async def bot(emu: BotApiEmulator, config: Config, clock: Clock) -> AsyncIterator[BotHarness]:
-    harness = BotHarness(emu, config, clock=clock)
-    await harness.start()
-    try:
+    async with BotHarness(emu, config, clock=clock) as harness:
         yield harness
-    finally:
-        await harness.stop()
 
 
 @pytest.fixture

@@ -40,12 +40,10 @@ def clock() -> Clock:
 @pytest.fixture
 async def harness(emu: BotApiEmulator, tmp_path: Path, clock: Clock) -> AsyncIterator[BotHarness]:
     # This module's clock is fake, so the real catch-up window is safe to use.
-    h = BotHarness(emu, make_config(tmp_path, calendar={"catch_up_hours": 6}), clock=clock)
-    await h.start()
-    try:
+    async with BotHarness(
+        emu, make_config(tmp_path, calendar={"catch_up_hours": 6}), clock=clock
+    ) as h:
         yield h
-    finally:
-        await h.stop()
 
 
 async def subscriber(

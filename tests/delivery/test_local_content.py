@@ -32,12 +32,8 @@ async def harness(emu: BotApiEmulator, tmp_path: Path, clock: Clock) -> AsyncIte
             for m in config.municipalities
         ],
     )
-    h = BotHarness(emu, config, clock=clock)
-    await h.start()
-    try:
+    async with BotHarness(emu, config, clock=clock) as h:
         yield h
-    finally:
-        await h.stop()
 
 
 async def due(h: BotHarness, clock: Clock, local: str) -> None:

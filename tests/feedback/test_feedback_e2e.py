@@ -49,12 +49,8 @@ async def running(
 ) -> AsyncIterator[BotHarness]:
     """The bot with the example configuration plus `sections`, on the test's clock."""
     config = make_config(tmp_path, calendar={"catch_up_hours": 6}, **sections)
-    harness = BotHarness(emu, config, clock=clock)
-    await harness.start()
-    try:
+    async with BotHarness(emu, config, clock=clock) as harness:
         yield harness
-    finally:
-        await harness.stop()
 
 
 @pytest.fixture

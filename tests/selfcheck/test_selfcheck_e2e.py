@@ -177,12 +177,8 @@ async def no_free_advice(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[B
             for m in config.municipalities
         ],
     )
-    harness = BotHarness(emu, config)
-    await harness.start()
-    try:
+    async with BotHarness(emu, config) as harness:
         yield harness
-    finally:
-        await harness.stop()
 
 
 async def test_without_free_advice_no_button(
